@@ -1,0 +1,5 @@
+"""``python -m pulldoctor``."""
+
+from pulldoctor.cli import main
+
+raise SystemExit(main())

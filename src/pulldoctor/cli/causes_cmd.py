@@ -1,0 +1,32 @@
+"""``pulldoctor causes``: the cause catalogue, for people and for scripts."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pulldoctor.causes import CATALOGUE
+
+
+@click.command(name="causes")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def command(as_json: bool) -> int:
+    """List every cause code pulldoctor can name, with its area and title.
+
+    \b
+    Examples:
+      pulldoctor causes
+      pulldoctor causes --json | jq -r '.[].code'
+    """
+    if as_json:
+        click.echo(json.dumps([
+            {"code": c.code, "area": str(c.area), "title": c.title, "meaning": c.meaning,
+             "confirm": list(c.confirm), "fix": list(c.fix)}
+            for c in CATALOGUE.values()
+        ], indent=2))
+    else:
+        width = max(len(c) for c in CATALOGUE)
+        for c in CATALOGUE.values():
+            click.echo(f"{c.code:<{width}}  {c.area:<9}  {c.title}")
+    return 0

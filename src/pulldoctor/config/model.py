@@ -1,0 +1,131 @@
+"""What a runtime will really use to pull one image: the shared data model.
+
+The discovery code (``config/docker.py``, ``config/containerd.py``, ``config/containers.py``,
+``config/resolv.py``, ``config/proxy.py``, ``config/credentials.py``) fills these; ``diagnose`` walks
+the endpoints in order with them and ``host`` prints them as the answer table. Secrets live only in
+:class:`Credential` and are never part of ``to_dict``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Endpoint:
+    """One place the runtime will try, in order (mirrors first, the registry itself last)."""
+
+    url: str  # "https://registry-1.docker.io" (scheme + host[:port]; path prefix if the runtime allows)
+    host: str  # "registry-1.docker.io:443" style host[:port] as dialled
+    is_mirror: bool = False
+    insecure: bool = False  # TLS verification skipped / plain HTTP allowed
+    ca_files: list[str] = field(default_factory=list)
+    client_certs: list[str] = field(default_factory=list)
+    skip_verify: bool = False
+    source: str = ""  # where this endpoint came from ("daemon.json registry-mirrors", ...)
+    path_prefix: str = "/v2"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url, "host": self.host, "is_mirror": self.is_mirror,
+            "insecure": self.insecure, "ca_files": list(self.ca_files),
+            "client_certs": list(self.client_certs), "skip_verify": self.skip_verify,
+            "source": self.source, "path_prefix": self.path_prefix,
+        }
+
+
+@dataclass(slots=True)
+class ProxyConfig:
+    """The proxy settings the runtime's process will see (Go's ProxyFromEnvironment semantics)."""
+
+    http_proxy: str | None = None
+    https_proxy: str | None = None
+    no_proxy: str | None = None
+    source: str = ""  # "environment", "daemon.json proxies", "systemd drop-in FILE"
+
+    def to_dict(self) -> dict[str, Any]:
+        from pulldoctor.redact import redact_url
+
+        return {
+            "http_proxy": redact_url(self.http_proxy) if self.http_proxy else None,
+            "https_proxy": redact_url(self.https_proxy) if self.https_proxy else None,
+            "no_proxy": self.no_proxy,
+            "source": self.source,
+        }
+
+
+@dataclass(slots=True)
+class Credential:
+    """Credentials for one registry host. ``password``/``token`` never leave this object."""
+
+    registry: str
+    source: str  # "~/.docker/config.json auths", "credHelper docker-credential-X", "auth.json"
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    identity_token: str | None = field(default=None, repr=False)
+    helper: str | None = None
+    error: str | None = None  # the helper failed, the file is unreadable...
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry, "source": self.source, "username": self.username,
+            "has_secret": bool(self.password or self.identity_token), "helper": self.helper,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class ResolverConfig:
+    """resolv.conf as Go's resolver reads it (defaults: ndots 1, timeout 5 s, attempts 2)."""
+
+    path: str = "/etc/resolv.conf"
+    nameservers: list[str] = field(default_factory=list)
+    search: list[str] = field(default_factory=list)
+    ndots: int = 1
+    timeout_s: float = 5.0
+    attempts: int = 2
+    rotate: bool = False
+    use_vc: bool = False
+    single_request: bool = False
+    unknown_options: list[str] = field(default_factory=list)
+    read_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "nameservers": list(self.nameservers), "search": list(self.search),
+            "ndots": self.ndots, "timeout_s": self.timeout_s, "attempts": self.attempts,
+            "rotate": self.rotate, "use_vc": self.use_vc, "single_request": self.single_request,
+            "unknown_options": list(self.unknown_options), "read_error": self.read_error,
+        }
+
+
+@dataclass(slots=True)
+class PullConfig:
+    """Everything one runtime will use to pull one image, discovered from one file-system root."""
+
+    runtime: str  # "docker" | "containerd" | "podman"
+    image: str  # the normalised reference
+    endpoints: list[Endpoint] = field(default_factory=list)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    credentials: list[Credential] = field(default_factory=list)
+    resolver: ResolverConfig = field(default_factory=ResolverConfig)
+    platform: str = "linux/amd64"
+    sources: list[str] = field(default_factory=list)  # files read
+    problems: list[str] = field(default_factory=list)  # files that could not be read/parsed
+
+    def credential_for(self, host: str) -> Credential | None:
+        for c in self.credentials:
+            if c.registry == host:
+                return c
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runtime": self.runtime, "image": self.image,
+            "endpoints": [e.to_dict() for e in self.endpoints],
+            "proxy": self.proxy.to_dict(),
+            "credentials": [c.to_dict() for c in self.credentials],
+            "resolver": self.resolver.to_dict(), "platform": self.platform,
+            "sources": list(self.sources), "problems": list(self.problems),
+        }
