@@ -1,0 +1,1 @@
+"""Reports: the data model (``model``), renderers (``render``), JSON schema, redaction."""
