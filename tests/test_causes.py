@@ -19,7 +19,7 @@ def test_every_entry_is_complete() -> None:
 
 def test_commands_fill_known_placeholders_only() -> None:
     out = render_commands(("dig @{resolver} {host}",), {"host": "r.example", "resolver": None})
-    assert out == ["dig @{resolver} r.example"]
+    assert out == ["dig @RESOLVER r.example"]
 
 
 def test_cause_dict_carries_catalogue_text() -> None:

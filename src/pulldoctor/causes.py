@@ -6,7 +6,8 @@ plain words, how a person confirms it by hand, and how to fix it, so that a repo
 an exact next step even when pulldoctor only read a text.
 
 Fix and confirm commands use ``{host}``, ``{resolver}``, ``{image}``, ``{port}``, ``{registry}``
-placeholders; :func:`render_commands` fills the ones a report knows and leaves the rest visible.
+placeholders; :func:`render_commands` fills the ones a report knows and writes the rest as an
+upper-case word (``IMAGE``) the reader replaces, as man pages do.
 """
 
 from __future__ import annotations
@@ -280,11 +281,11 @@ def info(code: str) -> CauseInfo:
 
 class _Partial(dict[str, str]):
     def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+        return key.upper()
 
 
 def render_commands(commands: tuple[str, ...], values: Mapping[str, str | None]) -> list[str]:
-    """Fill the placeholders a report knows; unknown ones stay as ``{name}`` for the reader."""
+    """Fill the placeholders a report knows; unknown ones become ``NAME`` for the reader."""
     known = _Partial({k: v for k, v in values.items() if v})
     fmt = string.Formatter()
     return [fmt.vformat(c, (), known) for c in commands]

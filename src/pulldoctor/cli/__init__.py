@@ -94,11 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.USAGE
     except click.exceptions.Abort:
         return ExitCode.INTERRUPTED
-    except UsageError as exc:
-        click.echo(f"pulldoctor: error: {exc}", err=True)
+    except UsageError as exc:  # messages quote the input, which may carry user:password@
+        from pulldoctor.redact import redact
+
+        click.echo(f"pulldoctor: error: {redact(str(exc))}", err=True)
         return ExitCode.USAGE
     except PulldoctorError as exc:
-        click.echo(f"pulldoctor: {exc}", err=True)
+        from pulldoctor.redact import redact
+
+        click.echo(f"pulldoctor: {redact(str(exc))}", err=True)
         return ExitCode.INTERNAL
     except KeyboardInterrupt:
         click.echo("pulldoctor: interrupted", err=True)

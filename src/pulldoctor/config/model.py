@@ -25,13 +25,22 @@ class Endpoint:
     skip_verify: bool = False
     source: str = ""  # where this endpoint came from ("daemon.json registry-mirrors", ...)
     path_prefix: str = "/v2"
+    # Extensions (host engineer): what the answer table shows per endpoint.
+    proxy: str | None = None  # the proxy Go's ProxyFromEnvironment picks for this URL (None: direct)
+    credential_source: str | None = None  # where the credentials for this endpoint come from
+    capabilities: list[str] = field(default_factory=lambda: ["pull", "resolve"])  # containerd
 
     def to_dict(self) -> dict[str, Any]:
+        from pulldoctor.redact import redact_url
+
         return {
             "url": self.url, "host": self.host, "is_mirror": self.is_mirror,
             "insecure": self.insecure, "ca_files": list(self.ca_files),
             "client_certs": list(self.client_certs), "skip_verify": self.skip_verify,
             "source": self.source, "path_prefix": self.path_prefix,
+            "proxy": redact_url(self.proxy) if self.proxy else None,
+            "credential_source": self.credential_source,
+            "capabilities": list(self.capabilities),
         }
 
 
@@ -90,6 +99,12 @@ class ResolverConfig:
     single_request: bool = False
     unknown_options: list[str] = field(default_factory=list)
     read_error: str | None = None
+    # Extensions (host engineer): what else decides how a Go runtime resolves the registry.
+    default_nameservers: bool = False  # no usable nameserver line: Go falls back to 127.0.0.1/::1
+    stub_upstreams: list[str] = field(default_factory=list)  # systemd-resolved's real servers
+    hosts_overrides: dict[str, list[str]] = field(default_factory=dict)  # /etc/hosts name -> IPs
+    nsswitch_hosts: str | None = None  # the nsswitch.conf "hosts:" line
+    cgo_reasons: list[str] = field(default_factory=list)  # why Go would hand lookups to libc
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -97,6 +112,10 @@ class ResolverConfig:
             "ndots": self.ndots, "timeout_s": self.timeout_s, "attempts": self.attempts,
             "rotate": self.rotate, "use_vc": self.use_vc, "single_request": self.single_request,
             "unknown_options": list(self.unknown_options), "read_error": self.read_error,
+            "default_nameservers": self.default_nameservers,
+            "stub_upstreams": list(self.stub_upstreams),
+            "hosts_overrides": {k: list(v) for k, v in self.hosts_overrides.items()},
+            "nsswitch_hosts": self.nsswitch_hosts, "cgo_reasons": list(self.cgo_reasons),
         }
 
 
@@ -113,6 +132,8 @@ class PullConfig:
     platform: str = "linux/amd64"
     sources: list[str] = field(default_factory=list)  # files read
     problems: list[str] = field(default_factory=list)  # files that could not be read/parsed
+    # Extension (host engineer): runtime settings that matter to a pull (data_root, mtu, dns...).
+    settings: dict[str, Any] = field(default_factory=dict)
 
     def credential_for(self, host: str) -> Credential | None:
         for c in self.credentials:
@@ -128,4 +149,5 @@ class PullConfig:
             "credentials": [c.to_dict() for c in self.credentials],
             "resolver": self.resolver.to_dict(), "platform": self.platform,
             "sources": list(self.sources), "problems": list(self.problems),
+            "settings": dict(self.settings),
         }

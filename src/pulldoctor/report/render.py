@@ -1,7 +1,9 @@
 """Choose a renderer for a report and write it out. Commands call :func:`emit` and nothing else.
 
-(First version: JSON and plain text. The rich terminal view, Markdown and HTML renderers plug in
-here, behind the same signature.)
+One report, several renderers: plain text (pipes, ``NO_COLOR``), the rich terminal view (a TTY),
+JSON (the contract, checked against ``schema.json``), Markdown (tickets) and a self-contained HTML
+file. Each renderer starts from the same redacted data (:func:`view.report_data`) and redacts its
+final text again. Renderer modules are imported only when their format is asked for.
 """
 
 from __future__ import annotations
@@ -11,34 +13,65 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from pulldoctor.errors import UsageError
 from pulldoctor.redact import redact
 from pulldoctor.report.model import Report
 
+FORMATS = ("text", "json", "markdown")
+"""Values of ``--format``; ``md`` is accepted as an alias of ``markdown``."""
+
 
 def render_json(report: Report) -> str:
-    return redact(json.dumps(report.to_dict(), indent=2, sort_keys=False, default=str))
+    """The JSON contract, redacted, stable key order (as ``to_dict`` builds it)."""
+    from pulldoctor.report.view import report_data
+
+    text = json.dumps(report_data(report), indent=2, sort_keys=False, default=str,
+                      ensure_ascii=False)
+    again = redact(text)
+    if again != text:
+        try:
+            json.loads(again)
+        except ValueError:  # a shape pattern straddled two strings: keep the per-string result
+            return text
+    return again
 
 
 def render_text(report: Report, *, verbose: bool = False) -> str:
-    lines: list[str] = []
-    if report.subject:
-        lines.append(f"{report.command}: {report.subject}")
-    if not report.causes:
-        lines.extend(report.notes or ["No problem found."])
-    for i, c in enumerate(report.causes, 1):
-        info = c.info
-        lines.append(f"{i}. {c.code} ({c.confidence:.0%}): {info.title}")
-        lines.append(f"   {info.meaning}")
-        lines.extend(f"   evidence: {e}" for e in c.evidence)
-        lines.extend(f"   fix: {f}" for f in c.fix)
-    if report.facts:
-        lines.append("facts:")
-        lines.extend(f"  {k}: {v}" for k, v in report.facts.items())
-    for s in report.steps:
-        lines.append(f"[{s.outcome}] {s.name} ({s.duration_s:.2f}s) {s.summary}")
-        if verbose:
-            lines.extend(f"    {e}" for e in s.evidence)
-    return redact("\n".join(lines) + "\n")
+    """Plain colourless text (see :mod:`pulldoctor.report.text`)."""
+    from pulldoctor.report.text import render_text as _render
+
+    return _render(report, verbose=verbose)
+
+
+def render(report: Report, fmt: str = "text", *, verbose: bool = False,
+           colour: bool = False, width: int = 100) -> str:
+    """``report`` as a string in ``fmt``; ``colour`` picks the rich view for "text"."""
+    fmt = "markdown" if fmt == "md" else fmt
+    if fmt == "json":
+        return render_json(report) + "\n"
+    if fmt == "markdown":
+        from pulldoctor.report.markdown import render_markdown
+
+        return render_markdown(report, verbose=verbose)
+    if fmt == "text":
+        if colour:
+            from pulldoctor.report.terminal import render_rich
+            from pulldoctor.report.view import report_data
+
+            return render_rich(report_data(report), verbose=verbose, width=width, colour=True)
+        return render_text(report, verbose=verbose)
+    raise UsageError(f"unknown output format {fmt!r} (choose from: {', '.join(FORMATS)})")
+
+
+def write_html(report: Report, path: Path, *, verbose: bool = False) -> None:
+    """Write the self-contained HTML page; a path that cannot be written is a usage error."""
+    from pulldoctor.report.html_page import render_html
+
+    page = render_html(report, verbose=verbose)
+    try:
+        Path(path).write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write HTML report to {path}: {exc.strerror or exc}") from None
 
 
 def emit(
@@ -49,11 +82,23 @@ def emit(
     html: Path | None = None,
     out: TextIO | None = None,
 ) -> None:
-    """Render ``report`` as ``fmt`` ("text" | "json" | "markdown") to ``out`` (stdout)."""
-    stream = out or sys.stdout
-    if fmt == "json":
-        stream.write(render_json(report) + "\n")
-    else:
-        stream.write(render_text(report, verbose=verbose))
+    """Render ``report`` as ``fmt`` ("text" | "json" | "markdown") to ``out`` (stdout).
+
+    "text" is the rich, coloured view on a terminal and plain text elsewhere or with ``NO_COLOR``.
+    With ``html``, the HTML page is written to that file as well (before anything is printed, so a
+    bad path fails fast and cleanly).
+    """
+    if fmt not in (*FORMATS, "md"):
+        raise UsageError(f"unknown output format {fmt!r} (choose from: {', '.join(FORMATS)})")
     if html is not None:
-        html.write_text(render_json(report), encoding="utf-8")
+        write_html(report, Path(html), verbose=verbose)
+    stream = out or sys.stdout
+    colour = False
+    width = 100
+    if fmt == "text":
+        from pulldoctor.report.terminal import colour_wanted, terminal_width
+
+        colour = colour_wanted(stream)
+        width = terminal_width(stream) if colour else 100
+    stream.write(render(report, fmt, verbose=verbose, colour=colour, width=width))
+    stream.flush()

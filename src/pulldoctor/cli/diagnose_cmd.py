@@ -1,0 +1,83 @@
+"""``pulldoctor diagnose IMAGE``: re-walk the pull from this host and prove the root cause."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pulldoctor.report.model import Outcome, Report
+from pulldoctor.report.options import OutputOptions, output_options
+
+MAX_ERROR_TEXT = 1024 * 1024
+
+
+def _error_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value == "-":
+        data = sys.stdin.buffer.read(MAX_ERROR_TEXT + 1)
+        if len(data) > MAX_ERROR_TEXT:
+            raise click.UsageError("--error - : stdin is larger than 1 MiB")
+        value = data.decode("utf-8", errors="replace")
+    return value if value.strip() else None
+
+
+@click.command(name="diagnose")
+@click.argument("image")
+@click.option("--error", "error", metavar="TEXT|-",
+              help="The error the pull printed (or - to read it from stdin): used as evidence.")
+@click.option("--runtime", type=click.Choice(["auto", "docker", "containerd", "podman"]),
+              default="auto", show_default=True, help="Whose configuration to walk with.")
+@click.option("--platform", metavar="OS/ARCH", default=None,
+              help="Platform to choose from an index (default: this host's).")
+@click.option("--layers", is_flag=True,
+              help="Download and verify every layer (digest, size, throughput); raise --timeout "
+                   "for large images.")
+@click.option("--timeout", type=click.FloatRange(min=0.5, max=600.0), default=15.0,
+              show_default=True, help="Absolute deadline for the whole walk, in seconds.")
+@click.option("--root", default="/", show_default=True, hidden=True,
+              help="File-system root to read the runtime configuration from.")
+@output_options
+def command(image: str, error: str | None, runtime: str, platform: str | None, layers: bool,
+            timeout: float, root: str, output: OutputOptions) -> int:
+    """Re-walk the pull of IMAGE from this host, step by step, and name the proven cause.
+
+    Read-only: resolves, connects, handshakes and reads from the registry exactly as the runtime
+    would, and never writes anything. Exit code 0 when the pull path is healthy, 1 when a problem
+    was found, 2 on usage errors, 3 when pulldoctor itself failed.
+
+    \b
+    Examples:
+      pulldoctor diagnose nginx:latest
+      pulldoctor diagnose registry.example.com:5000/team/app:1.2 --runtime containerd --json
+      docker pull x 2>&1 | pulldoctor diagnose x --error -
+      pulldoctor diagnose --layers --platform linux/arm64 ghcr.io/org/app:v1
+    """
+    from pulldoctor.diagnose import diagnose
+
+    text = _error_text(error)
+    progress = None
+    if output.fmt == "text" and sys.stderr.isatty():
+        from pulldoctor.report.terminal import LiveProgress
+
+        progress = LiveProgress(sys.stderr)
+    if progress is not None:
+        with progress:
+            report = diagnose(image, runtime=runtime, platform=platform, layers=layers,
+                              timeout=timeout, error_text=text, root=root,
+                              on_step=progress.on_step)
+    else:
+        report = diagnose(image, runtime=runtime, platform=platform, layers=layers,
+                          timeout=timeout, error_text=text, root=root)
+    output.emit(report)
+    return exit_code(report)
+
+
+def exit_code(report: Report) -> int:
+    """0 healthy, 1 a problem found, 3 when a probe crashed and nothing could be proven."""
+    if report.causes:
+        return 1
+    if any(s.outcome == Outcome.CRASHED for s in report.steps):
+        return 3
+    return 0 if report.healthy else 1

@@ -1,0 +1,226 @@
+"""``discover``: the one entry point that says what a runtime will really use to pull one image.
+
+It picks the runtime's own files (dockerd, containerd's CRI, or containers/image for podman, skopeo,
+buildah and CRI-O), turns them into an ordered endpoint list, and attaches for each endpoint the
+proxy Go will use and where credentials come from. Everything is read under ``root`` and from
+``env`` so the same code answers for this host, a mounted node image, or a test's temp tree.
+Nothing here raises on bad files: what could not be read or parsed lands in ``problems``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pulldoctor.config import containerd as ctd
+from pulldoctor.config import containers as ctr
+from pulldoctor.config import docker as dkr
+from pulldoctor.config.credentials import containers_credential, docker_credential
+from pulldoctor.config.files import read_text, under
+from pulldoctor.config.model import ProxyConfig, PullConfig
+from pulldoctor.config.proxy import from_environment, proxy_for
+from pulldoctor.config.resolv import read_resolver
+from pulldoctor.errors import UsageError
+from pulldoctor.redact import redact_url
+from pulldoctor.reference import ImageReference, parse_reference
+
+RUNTIME_ALIASES: dict[str, str] = {
+    "docker": "docker", "dockerd": "docker", "moby": "docker",
+    "containerd": "containerd", "cri": "containerd", "kubelet": "containerd", "ctr": "containerd",
+    "podman": "podman", "skopeo": "podman", "buildah": "podman", "crio": "podman", "cri-o": "podman",
+}
+CONTAINERD_DROPIN_DIR = "/etc/systemd/system/containerd.service.d"
+
+
+def _go_platform() -> str:
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm/v7", "ppc64le": "ppc64le",
+            "s390x": "s390x", "riscv64": "riscv64"}.get(platform.machine(), platform.machine())
+    return f"linux/{arch}"
+
+
+def detect_runtime(root: str | Path) -> str:
+    """The runtime this host most likely pulls with: a live socket first, then config, then binary."""
+    checks = (
+        ("docker", ("/var/run/docker.sock", "/run/docker.sock")),
+        ("containerd", ("/run/containerd/containerd.sock",)),
+        ("podman", ("/run/crio/crio.sock", "/run/podman/podman.sock")),
+        ("docker", ("/etc/docker/daemon.json", "/usr/bin/dockerd", "/usr/sbin/dockerd")),
+        ("containerd", ("/etc/containerd/config.toml", "/usr/bin/containerd")),
+        ("podman", ("/etc/containers/registries.conf", "/usr/bin/podman", "/usr/bin/skopeo")),
+    )
+    for runtime, paths in checks:
+        if any(under(root, p).exists() for p in paths):
+            return runtime
+    return "docker"
+
+
+def normalise_runtime(runtime: str, root: str | Path) -> str:
+    r = runtime.strip().lower()
+    if r == "auto":
+        return detect_runtime(root)
+    if r not in RUNTIME_ALIASES:
+        raise UsageError(f"unknown runtime {runtime!r}: use auto, "
+                         + ", ".join(sorted(set(RUNTIME_ALIASES))))
+    return RUNTIME_ALIASES[r]
+
+
+def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str],
+            live: bool) -> None:
+    daemon, problem, exists = dkr.load_daemon_json(root)
+    if exists:
+        cfg.sources.append(dkr.DAEMON_JSON)
+    if problem:
+        cfg.problems.append(problem)
+    drop_env, drop_files = dkr.read_dropin_environment(root)
+    cfg.sources += drop_files
+    cfg.proxy = dkr.daemon_proxy(daemon, drop_env, drop_files)
+    cfg.endpoints = dkr.docker_endpoints(ref, daemon, root)
+    d = daemon or {}
+    cfg.settings.update({
+        "data_root": d.get("data-root") or dkr.DEFAULT_DATA_ROOT,
+        "mtu": d.get("mtu"), "dns": d.get("dns"), "dns_opts": d.get("dns-opts"),
+        "dns_search": d.get("dns-search"),
+        "max_concurrent_downloads": d.get("max-concurrent-downloads", 3),
+        "max_download_attempts": d.get("max-download-attempts", 5),
+        "registry_mirrors": d.get("registry-mirrors") or [],
+        "insecure_registries": d.get("insecure-registries") or [],
+    })
+    if live:
+        info, err = dkr.daemon_info(root)
+        if info is not None:
+            reg = info.get("RegistryConfig") or {}
+            cfg.settings["live"] = {
+                "server_version": info.get("ServerVersion"),
+                "docker_root_dir": info.get("DockerRootDir"),
+                "mirrors": reg.get("Mirrors") or [],
+                "http_proxy": info.get("HttpProxy") or None,
+                "https_proxy": info.get("HttpsProxy") or None,
+                "no_proxy": info.get("NoProxy") or None,
+                "driver": info.get("Driver"),
+            }
+            cfg.sources.append(f"{dkr.DOCKER_SOCK} GET /info")
+        elif err:
+            cfg.settings["live_error"] = err
+    cred, files, probs = docker_credential(root, ref.registry, env)
+    cfg.sources += files
+    cfg.problems += probs
+    if cred is not None:
+        cfg.credentials.append(cred)
+    resolver_env = {**env, **drop_env}
+    cfg.resolver = read_resolver(root, resolver_env, ref.host)
+
+
+def _containerd(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str]) -> None:
+    toml, problem, exists = ctd.load_config_toml(root)
+    if exists:
+        cfg.sources.append(ctd.CONFIG_TOML)
+    if problem:
+        cfg.problems.append(problem)
+    eps, files, probs, settings = ctd.containerd_endpoints(ref, toml, root)
+    cfg.endpoints = eps
+    cfg.sources += files
+    cfg.problems += probs
+    cfg.settings.update(settings)
+    cfg.settings["data_root"] = (toml or {}).get("root") or ctd.DEFAULT_ROOT
+    drop_env: dict[str, str] = {}
+    for name in sorted(p.name for p in under(root, CONTAINERD_DROPIN_DIR).glob("*.conf")):
+        path = f"{CONTAINERD_DROPIN_DIR}/{name}"
+        text, _ = read_text(root, path)
+        for line in (text or "").splitlines():
+            if line.strip().startswith("Environment="):
+                for a in dkr.split_environment(line.strip()[len("Environment="):]):
+                    k, _, v = a.partition("=")
+                    drop_env[k] = v
+        cfg.sources.append(path)
+    cfg.proxy = from_environment(drop_env, "containerd.service drop-in") if drop_env else ProxyConfig(
+        source="none (containerd's unit sets no proxy)")
+    reg, _ = ctd.registry_section(toml)
+    auth_hosts = [h for h, c in (reg.get("configs") or {}).items() if isinstance(c, dict) and c.get("auth")]
+    from pulldoctor.config.model import Credential
+
+    for h in auth_hosts:
+        cfg.credentials.append(Credential(registry=h, source=f"{ctd.CONFIG_TOML} registry.configs auth"))
+    if not auth_hosts:
+        cfg.settings["credentials_note"] = ("the CRI gets credentials from the kubelet "
+                                            "(imagePullSecrets), not from files on this host")
+    cfg.resolver = read_resolver(root, {**env, **drop_env}, ref.host)
+
+
+def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str]) -> None:
+    top, regs, files, probs = ctr.load_registries(root, env)
+    cfg.sources += files
+    cfg.problems += probs
+    cfg.endpoints, settings = ctr.containers_endpoints(ref, regs, root)
+    cfg.settings.update(settings)
+    cfg.settings["unqualified_search_registries"] = top.get("unqualified-search-registries") or []
+    cfg.settings["short_name_mode"] = top.get("short-name-mode")
+    cfg.settings["data_root"] = ctr.DEFAULT_STORAGE
+    cfg.proxy = from_environment(env, "the client's environment")
+    seen: set[str] = set()
+    for ep in cfg.endpoints:
+        host = ep.host.removesuffix(":443")
+        host = "docker.io" if host == "registry-1.docker.io" else host
+        if host in seen:
+            continue
+        seen.add(host)
+        cred, more, p = containers_credential(root, host, ref.repository, env)
+        cfg.sources += [m for m in more if m not in cfg.sources]
+        cfg.problems += p
+        if cred is not None:
+            cfg.credentials.append(cred)
+    cfg.resolver = read_resolver(root, env, ref.host)
+
+
+def discover(
+    image: str | ImageReference,
+    runtime: str = "auto",
+    root: str | Path = "/",
+    env: Mapping[str, str] | None = None,
+    *,
+    live: bool | None = None,
+) -> PullConfig:
+    """What ``runtime`` will use to pull ``image`` on the host whose file system is at ``root``.
+
+    ``live`` reads Docker's own view (``GET /info`` on ``<root>/var/run/docker.sock``, bounded);
+    by default only when ``root`` is "/".
+    Raises :class:`UsageError` only for a bad reference or runtime name.
+    """
+    ref = image if isinstance(image, ImageReference) else parse_reference(image)
+    environ: Mapping[str, str] = os.environ if env is None else env
+    rt = normalise_runtime(runtime, root)
+    cfg = PullConfig(runtime=rt, image=str(ref), platform=_go_platform())
+    if rt == "docker":
+        _docker(cfg, ref, root, environ, str(root) == "/" if live is None else live)
+    elif rt == "containerd":
+        _containerd(cfg, ref, root, environ)
+    else:
+        _containers(cfg, ref, root, environ)
+    by_host = {c.registry: c for c in cfg.credentials}
+    for ep in cfg.endpoints:
+        ep.proxy = proxy_for(ep.url, cfg.proxy)
+        host = ep.host.removesuffix(":443")
+        cred = by_host.get(host) or (by_host.get(ref.registry) if rt == "docker" else None)
+        if rt == "docker" and ep.is_mirror and cred is None:
+            cred = by_host.get(ref.registry)
+        if cred is not None:
+            ep.credential_source = cred.source + (f" (error: {cred.error})" if cred.error else "")
+        elif rt == "containerd" and "credentials_note" in cfg.settings:
+            ep.credential_source = "kubelet imagePullSecrets (not on this host)"
+    return cfg
+
+
+def answer_table(cfg: PullConfig) -> list[dict[str, Any]]:
+    """Rows for ``pulldoctor host IMAGE``: one per endpoint, in the order the runtime tries them."""
+    rows: list[dict[str, Any]] = []
+    for i, ep in enumerate(cfg.endpoints, 1):
+        rows.append({
+            "order": i, "url": ep.url, "scheme": ep.url.split("://", 1)[0],
+            "mirror": ep.is_mirror, "tls_verify": not (ep.skip_verify or ep.url.startswith("http://")),
+            "ca": ", ".join(ep.ca_files) or "system roots",
+            "proxy": redact_url(ep.proxy) if ep.proxy else "direct",
+            "credentials": ep.credential_source or "anonymous", "source": ep.source,
+        })
+    return rows

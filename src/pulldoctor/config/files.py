@@ -1,0 +1,44 @@
+"""Reading configuration files under a file-system root, never raising.
+
+Every reader takes the root as a parameter so tests (and ``pulldoctor host --root``) can point at a
+real directory tree instead of ``/``. A file that is missing is normal; one that exists but cannot be
+read is a *finding* (often "needs root"), so the reason is returned rather than raised.
+"""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+
+def under(root: str | Path, path: str | Path) -> Path:
+    """``path`` (absolute, as on the host) placed under ``root``."""
+    p = str(path)
+    return Path(root) / p.lstrip("/")
+
+
+def read_text(root: str | Path, path: str | Path) -> tuple[str | None, str | None]:
+    """(text, None) when read; (None, None) when absent; (None, reason) when unreadable."""
+    full = under(root, path)
+    try:
+        return full.read_text(encoding="utf-8", errors="replace"), None
+    except FileNotFoundError:
+        return None, None
+    except NotADirectoryError:
+        return None, None
+    except PermissionError:
+        return None, f"{path}: permission denied (run as root to read it)"
+    except IsADirectoryError:
+        return None, f"{path}: is a directory"
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            return None, None
+        return None, f"{path}: {exc.strerror or exc}"
+
+
+def list_dir(root: str | Path, path: str | Path) -> list[str]:
+    """Sorted entry names of a directory, [] when absent or unreadable."""
+    try:
+        return sorted(p.name for p in under(root, path).iterdir())
+    except OSError:
+        return []

@@ -1,0 +1,108 @@
+"""``diagnose``: re-walk a pull from this host, step by step, and prove the root cause.
+
+The public entry point is :func:`diagnose`. It computes ONE absolute deadline up front and hands it
+to every step (each step takes its own share, never more than what is left), so the report is
+always written in time, even where the real clients hang (TCP or MTU blackholes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+from pulldoctor.diagnose.walk import OnStep
+from pulldoctor.errors import UsageError
+from pulldoctor.report.model import Cause, Report
+
+__all__ = ["diagnose", "diagnose_async"]
+
+
+def _text_evidence(error_text: str | None) -> tuple[list[Cause], dict[str, Any]]:
+    """Causes and facts the explainer reads from a pasted error text (if it is installed)."""
+    if not error_text:
+        return [], {}
+    try:
+        from pulldoctor.explain import explain
+    except ImportError:
+        return [], {"error_text": "explain is not available"}
+    try:
+        rep = explain(error_text)
+    except Exception as exc:  # the text is supporting evidence only
+        return [], {"error_text": f"could not be read: {type(exc).__name__}"}
+    return list(rep.causes), {"error_text": dict(rep.facts)}
+
+
+async def diagnose_async(
+    image: str,
+    *,
+    runtime: str = "auto",
+    platform: str | None = None,
+    layers: bool = False,
+    timeout: float = 15.0,
+    error_text: str | None = None,
+    root: str = "/",
+    on_step: OnStep | None = None,
+) -> Report:
+    """The asynchronous form of :func:`diagnose` (same arguments)."""
+    from pulldoctor.config.effective import discover
+    from pulldoctor.diagnose import engine
+    from pulldoctor.diagnose.walk import Walk
+    from pulldoctor.probes.registry import host_platform
+    from pulldoctor.reference import parse_reference
+
+    started = time.monotonic()
+    if not timeout or timeout <= 0:
+        raise UsageError("--timeout must be a positive number of seconds")
+    deadline = started + timeout
+    ref = parse_reference(image)
+    if platform is not None and platform.count("/") not in (1, 2):
+        raise UsageError(f"--platform must be OS/ARCH[/VARIANT], not {platform!r}")
+    if not Path(root).is_dir():
+        raise UsageError(f"--root {root!r} is not a directory")
+    cfg = discover(ref, runtime, root)
+    want = platform or host_platform()
+    text_causes, text_facts = _text_evidence(error_text)
+    walk = Walk(cfg, deadline, on_step, root=root)
+    facts: dict[str, Any] = {
+        "image": str(ref), "registry": ref.registry, "runtime": cfg.runtime, "platform": want,
+        "deadline_s": timeout, "endpoints": [e.url for e in cfg.endpoints],
+        "resolvers": list(cfg.resolver.nameservers), **text_facts,
+    }
+    try:
+        async with asyncio.timeout(max(0.1, deadline - time.monotonic() - 0.1)):
+            causes = await engine.run(walk, ref, platform=want, layers_full=layers,
+                                      text_causes=text_causes)
+    except TimeoutError:
+        return engine.timed_out_report(walk, ref, started, facts)
+    if walk.pins:
+        facts["addresses"] = {h: a for h, a in walk.pins.items() if a}
+    notes: list[str] = []
+    if text_causes and not causes:
+        guess = text_causes[0]
+        notes.append(f"the error text points to {guess.code} ({guess.info.title}), but every step "
+                     "works from this host now: the failure was transient, or happened on another "
+                     "host or with another configuration")
+    return engine.build_report(walk, ref, causes, started, facts, notes)
+
+
+def diagnose(
+    image: str,
+    *,
+    runtime: str = "auto",
+    platform: str | None = None,
+    layers: bool = False,
+    timeout: float = 15.0,
+    error_text: str | None = None,
+    root: str = "/",
+    on_step: OnStep | None = None,
+) -> Report:
+    """Re-walk the pull of ``image`` from this host and return the report (command="diagnose").
+
+    Read-only. Ends within ``timeout`` seconds. ``on_step`` is called with each :class:`Step` as it
+    finishes (for a live view). Raises :class:`UsageError` for a bad reference or argument.
+    """
+    return asyncio.run(diagnose_async(
+        image, runtime=runtime, platform=platform, layers=layers, timeout=timeout,
+        error_text=error_text, root=root, on_step=on_step))

@@ -1,0 +1,121 @@
+"""Where in a buffer the pull-failure trigger words are: the fast path of ``scan``.
+
+Two engines find exactly the same positions: Hyperscan (all words in one SIMD pass, when the
+package is installed) and one ``bytes.find`` pass per word (portable, several times slower). Either
+way no regex runs over the bulk of a log; only the few lines holding a trigger are decoded.
+``PULLDOCTOR_SCAN_ENGINE=python`` forces the portable engine (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+
+MAX_LINE = 64 * 1024
+"""Longer lines are looked at only in windows of ``WINDOW`` bytes around each trigger word."""
+WINDOW = 2048
+
+TRIGGERS: tuple[bytes, ...] = (
+    b"ailed to pull", b"rror pulling", b"rror while pulling", b"ImagePull", b"pull access denied",
+    b"unable to pull", b"returned error", b"from daemon", b"x509:", b"lookup ", b"toomanyrequests",
+    b"failed to resolve", b"failed to do request", b"failed to solve", b"initializing source",
+    b"pinging ", b"reading manifest", b"manifest unknown", b"matching manifest", b"manifest for ",
+    b"no space left", b"invalid reference", b"register layer", b"verification failed",
+    b"failed commit", b"failed to copy", b"proxyconnect", b"HTTP response to HTTPS",
+    b"TLS handshake timeout", b"Client.Timeout", b"Network timed out", b"ing blob", b"short-name",
+    b"authentication required", b"unauthorized:", b"denied:", b"no basic auth", b"ownload failed",
+)
+"""Failure wording, one literal per family: at least one is in every pull failure a runtime logs.
+
+Chosen to be rare in healthy chatter ("Pulling image", "Successfully pulled" do not match), so the
+slow path (decode + explain) runs on few lines. Case-sensitive on purpose: both engines below must
+find exactly the same positions.
+"""
+
+Finder = Callable[[bytes, int, int], list[int]]
+"""``finder(buf, lo, hi)``: start offsets of trigger words lying in ``buf[lo:hi]`` (unsorted)."""
+
+
+def _python_positions(buf: bytes, lo: int = 0, hi: int | None = None) -> list[int]:
+    """Every trigger position, one ``bytes.find`` pass per word (the portable engine)."""
+    hi = len(buf) if hi is None else hi
+    out: list[int] = []
+    find = buf.find
+    for word in TRIGGERS:
+        i = find(word, lo, hi)
+        while i != -1:
+            out.append(i)
+            i = find(word, i + len(word), hi)
+    return out
+
+
+def _hyperscan_engine() -> Finder | None:
+    """All triggers in one pass with Hyperscan (SIMD multi-literal matching), when installed."""
+    if os.environ.get("PULLDOCTOR_SCAN_ENGINE") == "python":
+        return None
+    try:
+        hs: Any = importlib.import_module("hyperscan")
+    except ImportError:
+        return None
+    db = hs.Database(mode=hs.HS_MODE_BLOCK)
+    db.compile(expressions=[re.escape(w) for w in TRIGGERS], ids=list(range(len(TRIGGERS))),
+               elements=len(TRIGGERS), flags=[0] * len(TRIGGERS))
+    lengths = [len(w) for w in TRIGGERS]
+
+    def positions(buf: bytes, lo: int = 0, hi: int | None = None) -> list[int]:
+        hi = len(buf) if hi is None else hi
+        out: list[int] = []
+        add = out.append
+
+        def on_match(i: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+            start = end - lengths[i]
+            if lo <= start and end <= hi:
+                add(start)
+
+        if buf:
+            # Hyperscan cannot take offsets; scanning the whole buffer costs only the small tail
+            # beyond ``hi`` (a partial line), far less than copying ``buf[lo:hi]``.
+            db.scan(buf, match_event_handler=on_match)
+        return out
+
+    return positions
+
+
+_ENGINE: Finder | None = None
+_ENGINE_NAME = ""
+
+
+def engine() -> tuple[str, Finder]:
+    """The trigger finder in use: ``("hyperscan", fn)`` or ``("python", fn)``."""
+    global _ENGINE, _ENGINE_NAME
+    if _ENGINE is None:
+        hs = _hyperscan_engine()
+        _ENGINE, _ENGINE_NAME = (hs, "hyperscan") if hs else (_python_positions, "python")
+    return _ENGINE_NAME, _ENGINE
+
+
+def spans_from_positions(buf: bytes, positions: list[int], lo: int = 0,
+                         hi: int | None = None) -> list[tuple[int, int]]:
+    """Sorted, non-overlapping (start, end) spans of the lines (or long-line windows) to look at."""
+    hi = len(buf) if hi is None else hi
+    out: list[tuple[int, int]] = []
+    rfind, find = buf.rfind, buf.find
+    for i in sorted(positions):
+        if out and i < out[-1][1]:
+            continue  # the same line, found by another word or a second occurrence
+        s = rfind(b"\n", lo, i) + 1 or lo
+        e = find(b"\n", i, hi)
+        if e == -1:
+            e = hi
+        if e - s > MAX_LINE:
+            s, e = max(s, i - WINDOW, out[-1][1] if out else lo), min(e, i + WINDOW)
+        out.append((s, e))
+    return out
+
+
+def candidate_spans(buf: bytes, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
+    """The spans of ``buf[lo:hi]`` that hold a trigger word, found with the fastest engine."""
+    return spans_from_positions(buf, engine()[1](buf, lo, len(buf) if hi is None else hi), lo, hi)

@@ -1,0 +1,34 @@
+"""Shared by the three configuration checks: lint issues become findings with cause ``daemon.config``."""
+
+from __future__ import annotations
+
+from pulldoctor.config.lint_docker import Issue
+from pulldoctor.host.context import outcome_of
+from pulldoctor.report.model import Finding, Outcome, Step
+
+RESTART = {"docker": "systemctl restart docker", "containerd": "systemctl restart containerd",
+           "podman": ""}
+
+
+def to_findings(issues: list[Issue], runtime: str) -> list[Finding]:
+    out: list[Finding] = []
+    for i in issues:
+        fix = list(i.fix)
+        if i.severity == "error" and RESTART.get(runtime):
+            fix.append(RESTART[runtime])
+        out.append(Finding(i.message, i.severity, "daemon.config", [i.message], fix))
+    return out
+
+
+def step(name: str, findings: list[Finding], evidence: list[str], ok_summary: str,
+         data: dict[str, object] | None = None, present: bool = True) -> Step:
+    if not present:
+        return Step(name, Outcome.OK, summary=ok_summary, evidence=evidence, data=data or {})
+    unreadable = [f.title for f in findings if "permission denied" in f.title]
+    if unreadable and not any(f.severity in ("error", "warning") for f in findings):
+        return Step(name, Outcome.SKIPPED, summary=unreadable[0], evidence=evidence, findings=findings,
+                    data=data or {})
+    summary = next((f.title for f in findings if f.severity == "error"), None) or (
+        findings[0].title if findings and findings[0].severity != "info" else ok_summary)
+    return Step(name, outcome_of(findings), summary=summary, evidence=evidence, findings=findings,
+                data=data or {})

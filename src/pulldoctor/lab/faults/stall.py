@@ -1,0 +1,35 @@
+"""``stall_after``: a connection works, then goes silent after N bytes from the server.
+
+Needs conntrack byte accounting in the router (``nf_conntrack_acct``), switched on by setup. The
+client sees a response start and then nothing: a read or request deadline fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pulldoctor.lab.faults import Fault, Rule
+from pulldoctor.lab.faults._match import from_server, to_server
+
+if TYPE_CHECKING:
+    from pulldoctor.lab.topology import Lab
+
+
+@dataclass(frozen=True)
+class StallAfter(Fault):
+    """Drop everything of a TCP connection to ``to``:``port`` once it carried ``after_bytes``."""
+
+    name = "stall_after"
+    to: str = "registry"
+    port: int | None = None
+    after_bytes: int = 20_000
+
+    def setup(self, lab: Lab) -> None:
+        lab.sysctl("router", "net.netfilter.nf_conntrack_acct", "1")
+
+    def rules(self, lab: Lab) -> list[Rule]:
+        back = from_server(self.to, "tcp", self.port)
+        fwd = to_server(self.to, "tcp", self.port)
+        return [Rule("router", "forward", f"{back} ct reply bytes > {self.after_bytes} drop"),
+                Rule("router", "forward", f"{fwd} ct reply bytes > {self.after_bytes} drop")]

@@ -1,0 +1,107 @@
+"""TCP step: connect to each address of a host, IPv4 and IPv6 separately, and name the errno.
+
+Why each address on its own: Go dials the addresses of a name in turn (with a 300 ms head start
+for the first family), so one dead family is invisible to the runtime when the other works, but is
+the whole story when it does not. Keeping every address's outcome lets inference say "IPv6 has no
+route, IPv4 works" instead of one merged error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass
+
+OK = "ok"
+REFUSED = "refused"
+TIMEOUT = "timeout"
+UNREACHABLE = "unreachable"
+RESET = "reset"
+ERROR = "error"
+
+
+@dataclass(slots=True)
+class TcpResult:
+    """The outcome of one connect()."""
+
+    address: str
+    port: int
+    family: str  # "ipv4" | "ipv6"
+    status: str
+    errno_name: str | None = None
+    latency_s: float | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "address": self.address, "port": self.port, "family": self.family,
+            "status": self.status, "errno": self.errno_name,
+            "latency_ms": None if self.latency_s is None else round(self.latency_s * 1000, 1),
+            "detail": self.detail,
+        }
+
+
+def classify_oserror(exc: OSError) -> tuple[str, str]:
+    """Map a connect error to (status, errno name), the way the runtimes' messages differ."""
+    code = exc.errno or 0
+    name = errno.errorcode.get(code, type(exc).__name__)
+    if isinstance(exc, ConnectionRefusedError) or code == errno.ECONNREFUSED:
+        return REFUSED, name
+    if code in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+        return UNREACHABLE, name
+    if code == errno.ETIMEDOUT:
+        return TIMEOUT, name
+    if isinstance(exc, ConnectionResetError):
+        return RESET, name
+    return ERROR, name
+
+
+def family_of(address: str) -> str:
+    return "ipv6" if ipaddress.ip_address(address).version == 6 else "ipv4"
+
+
+def open_socket(address: str, mss: int | None = None) -> socket.socket:
+    """A non-blocking stream socket for ``address``; ``mss`` clamps the advertised segment size."""
+    fam = socket.AF_INET6 if family_of(address) == "ipv6" else socket.AF_INET
+    sock = socket.socket(fam, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    if mss is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+    return sock
+
+
+async def connect(address: str, port: int, timeout: float, mss: int | None = None) -> socket.socket:
+    """Connect a socket within ``timeout``; the caller owns (and closes) the result."""
+    loop = asyncio.get_running_loop()
+    sock = open_socket(address, mss)
+    try:
+        await asyncio.wait_for(loop.sock_connect(sock, (address, port)), timeout)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def probe_tcp(address: str, port: int, timeout: float) -> TcpResult:
+    """Connect once to ``address:port`` and report how it ended; never raises for network errors."""
+    res = TcpResult(address, port, family_of(address), ERROR)
+    start = time.monotonic()
+    try:
+        sock = await connect(address, port, timeout)
+        sock.close()
+        res.status = OK
+    except TimeoutError:
+        res.status, res.detail = TIMEOUT, f"no SYN-ACK within {timeout:.1f}s"
+    except OSError as exc:
+        res.status, res.errno_name = classify_oserror(exc)
+        res.detail = exc.strerror or str(exc)
+    res.latency_s = time.monotonic() - start
+    return res
+
+
+async def probe_all(addresses: list[str], port: int, timeout: float) -> list[TcpResult]:
+    """Connect to every address at once (bounded by ``timeout`` each)."""
+    return list(await asyncio.gather(*(probe_tcp(a, port, timeout) for a in addresses)))
