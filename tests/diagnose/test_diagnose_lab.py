@@ -29,10 +29,8 @@ def _lab_unavailable() -> str | None:
     return f"lab tests need {', '.join(missing)}" if missing else None
 
 
-# The lab gives dockerd its data root with --data-root on the command line, so nothing a read-only
-# diagnosis can read (daemon.json, a running daemon) names the tiny file system; the host checks
-# look at the configured data root. Fixed when the lab writes "data-root" into daemon.json instead.
-KNOWN_GAPS = {"host-disk-full": "the lab's data root is a dockerd flag, invisible to host checks"}
+# Scenarios diagnose cannot prove yet, with why (strict xfails: an XPASS means remove the entry).
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _params() -> list[object]:

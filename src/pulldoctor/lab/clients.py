@@ -21,6 +21,7 @@ turn raw output into the text a user would paste.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -314,10 +315,13 @@ class DockerClient(Client):
             (w / "daemon.json").write_text("{}\n", encoding="utf-8")
             config_file = str(w / "daemon.json")
         self._sock = w / "docker.sock"
+        # dockerd refuses a setting given both as a flag and in daemon.json.
+        root_flag = ([] if _json_has_key(scenario_json, "data-root")
+                     else ["--data-root", str(self.data / "docker")])
         argv = [
             dockerd, "--containerd", str(w / "ctd.sock"), "--storage-driver=vfs",
-            "--iptables=false", "--ip6tables=false", "--bridge=none",
-            "--data-root", str(self.data / "docker"), "--exec-root", str(w / "exec"),
+            "--iptables=false", "--ip6tables=false", "--bridge=none", *root_flag,
+            "--exec-root", str(w / "exec"),
             "--pidfile", str(w / "docker.pid"), "-H", f"unix://{self._sock}",
             "--config-file", config_file,
         ]
@@ -422,3 +426,12 @@ def make_client(name: str) -> Client:
         raise UsageError(
             f"unknown client {name!r} (choose from {', '.join(CLIENTS)})"
         ) from None
+
+
+def _json_has_key(path: Path, key: str) -> bool:
+    """Whether the JSON object in ``path`` sets ``key`` (False when absent or unparsable)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and key in doc

@@ -244,6 +244,14 @@ def _write_client_files(lab: Lab, sv: Services, ca_pem: str) -> None:
                 (d / "ca.crt").write_text(ca_pem)
     if sv.broken_config:
         (cf / "etc/docker/daemon.json").write_text('{"registry-mirrors": ["https://mirror.lab.test"],\n')
+    else:
+        # As on hosts that move docker's storage: the data root is in daemon.json, where a
+        # read-only inspection (pulldoctor host/diagnose) finds it, and where a tiny_disk fault
+        # sits (host.disk_full).
+        (cf / "etc/docker").mkdir(parents=True, exist_ok=True)
+        (cf / "etc/docker/daemon.json").write_text(
+            json.dumps({"data-root": str(lab.data_dir / "docker")}, indent=2) + "\n")
+    if sv.broken_config:
         hosts = cf / "etc/containerd/certs.d" / REGISTRY
         hosts.mkdir(parents=True, exist_ok=True)
         (hosts / "hosts.toml").write_text('server = "https://registry.lab.test\n[host\n')
