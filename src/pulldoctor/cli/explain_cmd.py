@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
 from pulldoctor.errors import UsageError
+from pulldoctor.report.options import OutputOptions, output_options
 
 MAX_STDIN = 16 * 1024 * 1024
 """explain reads one error text; whole logs belong to ``pulldoctor scan`` (constant memory)."""
@@ -29,14 +29,8 @@ def read_text(args: tuple[str, ...]) -> str:
 
 @click.command(name="explain")
 @click.argument("text", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True, help="Output format.")
-@click.option("-v", "--verbose", is_flag=True, help="Show more detail in text output.")
-@click.option("--html", "html", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write the report as a self-contained HTML page to this file.")
-def command(text: tuple[str, ...], as_json: bool, fmt: str, verbose: bool,
-            html: Path | None) -> int:
+@output_options
+def command(text: tuple[str, ...], output: OutputOptions) -> int:
     """Name the most likely root cause of a pull error TEXT, with the evidence.
 
     Reads no configuration and touches no network: it only reads the text. Exit code 1 when a
@@ -49,8 +43,7 @@ def command(text: tuple[str, ...], as_json: bool, fmt: str, verbose: bool,
       pulldoctor explain --json "$(journalctl -u containerd -n 20)"
     """
     from pulldoctor.explain import explain
-    from pulldoctor.report.render import emit
 
     report = explain(read_text(text))
-    emit(report, "json" if as_json else fmt, verbose=verbose, html=html)
+    output.emit(report)
     return 1 if report.causes else 0
