@@ -27,7 +27,7 @@ CLASSIC = "dns-udp-timeout-cdn"
 
 def side_by_side(left: tuple[str, list[str]], right: tuple[str, list[str]],
                  width: int = 100) -> list[str]:
-    """Two titled columns of wrapped text, as plain lines (the renderer prints them as notes)."""
+    """Two titled columns of wrapped text, as plain lines (printed before the report)."""
     col = (width - 3) // 2
 
     def wrap(lines: list[str]) -> list[str]:
@@ -139,9 +139,9 @@ def command(timeout: float, as_json: bool) -> int:
         steps.append(Step(name="pulldoctor diagnose", outcome=Outcome.SKIPPED, summary=problem))
         right_title = "pulldoctor explain (diagnose not available)"
         right = [f"{explained}: {causes[0].info.title}" if causes else "nothing recognised", problem]
-    notes = side_by_side(
+    comparison = side_by_side(
         (f"docker pull ({pulled.duration_s:.1f}s)", [docker_text]), (right_title, right))
-    notes.append(f"expected cause: {scenario.code}")
+    notes = [f"expected cause: {scenario.code}"]
     if diag is not None and diag_s > 0:
         notes.insert(0, f"docker needed {pulled.duration_s:.0f}s to fail and names no cause; "
                         f"pulldoctor diagnose proved one in {diag_s:.1f}s "
@@ -152,7 +152,13 @@ def command(timeout: float, as_json: bool) -> int:
         facts={"scenario": scenario.name, "docker_text": docker_text,
                "docker_seconds": pulled.duration_s, "diagnose_seconds": round(diag_s, 2),
                "explain_code": explained, "expected_code": scenario.code},
+        extra={"side_by_side": comparison},
     )
+    if not as_json:
+        # The comparison is the point of the demo: shown whole, before the detailed report.
+        from pulldoctor.redact import redact
+
+        click.echo(redact("\n".join(comparison)) + "\n")
     emit(report, "json" if as_json else "text")
     top = causes[0].code if causes else None
     return ExitCode.HEALTHY if top == scenario.code else ExitCode.PROBLEM
