@@ -6,6 +6,10 @@ shared by the test suite (``tests/explain/test_corpus.py`` asserts floors on its
 humans (``python bench/accuracy.py`` prints the table the README quotes), so that both always
 measure the same thing the same way.
 
+The per-file rows keep ``holdout.jsonl`` apart: those texts were scored blind before any rule was
+tuned on them (the blind number is kept in /work/notes/holdout_blind.md), so the row shows how
+well the rules carry over to texts they were not written for, next to the files they were.
+
 Why top-1 *and* top-3: many texts are honestly ambiguous (``dial tcp 1.2.3.4:443: i/o timeout``
 may be a firewall or a proxy that is not applied); explain is allowed to rank, and a reader looks
 at more than the first line. Top-1 says how often the first answer is right, top-3 says how often
@@ -236,6 +240,8 @@ def format_table(result: Result, catalogue_codes: Sequence[str] = ()) -> str:
         f"corpus: {t.n} texts   top-1 {_pct(t.top1)} ({t.hit1})   top-3 {_pct(t.top3)} ({t.hit3})"
         f"   exceptions {len(result.errors)}",
         "",
+        *_rows("file", result.by(lambda o: o.entry.file)),
+        "",
         *_rows("runtime", result.by(lambda o: o.entry.runtime)),
         "",
         *_rows("source kind", result.by(lambda o: o.entry.confidence)),
@@ -323,9 +329,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     result = evaluate(entries, explain)
     table = format_table(result, CODES)
-    print(table)
-    if args.misses:
-        print("\nmisclassified texts\n" + format_misses(result))
+    try:
+        print(table)
+        if args.misses:
+            print("\nmisclassified texts\n" + format_misses(result))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; not an error worth a traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     if args.markdown:
         args.markdown.write_text(format_misses(result, markdown=True) + "\n", encoding="utf-8")
     return 0

@@ -14,6 +14,11 @@ docker takes to fail" does not. Three parts (root needed, everything inside name
     sudo python bench/bench_diagnose.py                      # (a) every scenario, (b), (c)
     sudo python bench/bench_diagnose.py --scenario healthy --scenario net-tcp-drop --docker
     sudo python bench/bench_diagnose.py --part c --blob-mb 512
+    sudo python bench/bench_diagnose.py --part b --baseline-src /tmp/base/src   # before/after
+
+``--baseline-src`` runs a second copy of pulldoctor (e.g. ``git archive HEAD src | tar -x -C
+/tmp/base``) beside this one in the same lab and the same run, so a change is measured against
+the code it replaces under the same machine load, not against a number from another day.
 """
 
 from __future__ import annotations
@@ -36,10 +41,13 @@ TOOL_BOUND_S = 60.0
 
 
 def _diagnose_in_lab(lab: Any, image: str, runtime: str = "docker",
-                     extra: tuple[str, ...] = ()) -> tuple[float, dict[str, Any]]:
+                     extra: tuple[str, ...] = (), src: str | None = None
+                     ) -> tuple[float, dict[str, Any]]:
+    """Run diagnose as the lab's client; ``src`` puts another source tree first on the path."""
+    env = {"PYTHONPATH": src} if src else None
     t0 = time.monotonic()
     r = lab.client_exec([PY, "-m", "pulldoctor", "diagnose", image, "--json", "--runtime",
-                         runtime, *extra], timeout=60)
+                         runtime, *extra], timeout=60, env=env)
     took = time.monotonic() - t0
     try:
         return took, json.loads(r.stdout)
@@ -53,7 +61,8 @@ def _timed(lab: Any, argv: list[str], bound: float) -> tuple[float, int]:
     return time.monotonic() - t0, r.returncode
 
 
-def part_a(names: list[str], with_docker: bool) -> list[dict[str, Any]]:
+def part_a(names: list[str], with_docker: bool, baseline: str | None = None
+           ) -> list[dict[str, Any]]:
     from pulldoctor.lab.scenarios import SCENARIOS
     from pulldoctor.lab.topology import Lab
 
@@ -71,6 +80,11 @@ def part_a(names: list[str], with_docker: bool) -> list[dict[str, Any]]:
                                    "correct": top == sc.code, "diagnose_s": round(d_s, 2),
                                    "skopeo_s": round(s_s, 2), "skopeo_rc": s_rc,
                                    "ratio_vs_skopeo": round(d_s / s_s, 2) if s_s else None}
+            if baseline:
+                b_s, b_rep = _diagnose_in_lab(lab, sc.image, runtime, src=baseline)
+                row.update({"baseline_s": round(b_s, 2),
+                            "baseline_top": (b_rep.get("causes") or [{}])[0].get("code"),
+                            "speedup_vs_baseline": round(b_s / d_s, 2) if d_s else None})
             if with_docker and "docker" in sc.clients:
                 from pulldoctor.lab.clients import make_client
 
@@ -87,16 +101,18 @@ def part_a(names: list[str], with_docker: bool) -> list[dict[str, Any]]:
     return rows
 
 
-def part_b(reps: int) -> dict[str, Any]:
+def part_b(reps: int, baseline: str | None = None) -> dict[str, Any]:
     from pulldoctor.lab.scenarios import SCENARIOS
     from pulldoctor.lab.topology import Lab
 
     sc = SCENARIOS["healthy"]
-    d_times, s_times = [], []
+    d_times, s_times, b_times = [], [], []
     with Lab(prefix="b") as lab:
         sc.build(lab)
         for _ in range(reps):
             d_times.append(_diagnose_in_lab(lab, sc.image)[0])
+            if baseline:
+                b_times.append(_diagnose_in_lab(lab, sc.image, src=baseline)[0])
             s_times.append(_timed(lab, ["skopeo", "inspect", "--config", f"docker://{sc.image}"],
                                   TOOL_BOUND_S)[0])
     imp = subprocess.run([PY, "-X", "importtime", "-c", "import pulldoctor.cli.diagnose_cmd"],
@@ -114,6 +130,10 @@ def part_b(reps: int) -> dict[str, Any]:
            "ratio": round(statistics.median(d_times) / statistics.median(s_times), 2),
            "import_diagnose_cmd_ms": round(total_us / 1000, 1),
            "top_level_imports": len(top_level), "diagnose_help_s": round(help_s, 3)}
+    if b_times:
+        out.update({"baseline_median_s": round(statistics.median(b_times), 3),
+                    "baseline_ratio": round(statistics.median(b_times)
+                                            / statistics.median(s_times), 2)})
     print(json.dumps(out), flush=True)
     return out
 
@@ -231,6 +251,8 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--blob-mb", type=int, default=256)
     ap.add_argument("--out", type=Path, help="write all results as JSON here")
+    ap.add_argument("--baseline-src", metavar="DIR",
+                    help="(a, b) also time diagnose from this source tree, same lab, same run")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("bench_diagnose: needs root (network namespaces)", file=sys.stderr)
@@ -242,9 +264,9 @@ def main() -> int:
     if "a" in parts:
         from pulldoctor.lab.scenarios import SCENARIOS
 
-        results["a"] = part_a(args.scenario or sorted(SCENARIOS), args.docker)
+        results["a"] = part_a(args.scenario or sorted(SCENARIOS), args.docker, args.baseline_src)
     if "b" in parts:
-        results["b"] = part_b(args.reps)
+        results["b"] = part_b(args.reps, args.baseline_src)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
     return 0

@@ -261,3 +261,80 @@ def test_mirrors_that_failed_first_are_named() -> None:
     assert report.facts["host"] == "quay.io"  # the error shown last is the primary's
     assert report.facts["runtime"] == "podman" and "backend" not in report.facts
     assert [c.code for c in report.causes][:2] == ["dns.servfail", "net.refused"]
+
+
+# Round 2 (generalisation): readings taken from the runtimes' format strings, written here as
+# instances of the format rather than copies of the holdout texts they were found through.
+FORMAT_CASES = [
+    # containers/image httpResponseToError: "<ctx>: invalid status code from registry %d (%s)"
+    ("Error: initializing source docker://r.example/a/b:1: Requesting bearer token: invalid status "
+     "code from registry 403 (Forbidden)", "registry.denied"),
+    ("Requesting bearer token: invalid status code from registry 404 (Not Found)", "registry.not_found"),
+    ("FATA[0000] Error initializing image from source docker://r.example/x:1: unable to retrieve auth "
+     "token: 401 unauthorized", "registry.unauthorized"),
+    # Go net.OpError on the resolver socket, with no "lookup" prefix in front of it
+    ("read udp 10.0.0.5:41234->10.0.0.2:53: i/o timeout", "dns.udp_timeout"),
+    ("read udp 127.0.0.1:51234->127.0.0.1:53: read: connection refused", "dns.resolver_unreachable"),
+    # no IPv6 source address: EADDRNOTAVAIL on an IPv6 dial
+    ('Get "https://registry-1.docker.io/v2/": dial tcp [2600:1f18:2148::1]:443: connect: cannot '
+     "assign requested address", "net.unreachable"),
+    ("error parsing HTTP 408 response body: invalid character '<' looking for beginning of value: "
+     '"<html><body><h1>408 Request Time-out</h1>\\nYour browser didn\'t send a complete request in '
+     'time.\\n</body></html>"', "net.mtu"),
+    ("parsing image configuration: unsupported image-specific operation on artifact with type "
+     '"application/vnd.example.config.v1+json"', "image.unsupported"),
+    ("Error response from daemon: repository acme/app not found: does not exist or no pull access",
+     "registry.denied"),
+    ("failed to extract layer sha256:" + "1" * 64 + ": failed to mount /var/lib/containerd/tmpmounts/"
+     "containerd-mount1: input/output error: unknown", "host.disk_full"),
+    # TLS alert 116 from a registry that wants a client certificate
+    ('failed to do request: Head "https://r.example:5443/v2/a/manifests/1": remote error: tls: '
+     "certificate required", "daemon.config"),
+    # containers/storage: a rootless user namespace too small for the image's owners
+    ("writing blob: adding layer with blob \"sha256:" + "2" * 64 + "\": processing tar file(container "
+     "ID 1000 cannot be mapped to a host ID): exit status 1", "daemon.config"),
+]
+
+
+@pytest.mark.parametrize(("text", "code"), FORMAT_CASES, ids=[c for _, c in FORMAT_CASES])
+def test_format_string_reading(text: str, code: str) -> None:
+    causes = explain(text).causes
+    assert causes, text
+    assert causes[0].code == code, [c.code for c in causes]
+
+
+RUNNER_UP_CASES = [
+    # the text shows the symptom, the thread showed a cause the text cannot: rank it, lower
+    ('Get "https://registry-1.docker.io/v2/": dial tcp 0.0.0.0:443: connect: connection refused',
+     "net.refused", "daemon.config"),
+    ("Get https://index.docker.io/v1/repositories/library/fedora/images: dial tcp 162.242.195.84:443: "
+     "connection refused", "net.refused", "proxy.error"),
+    ('Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.3:3128: connect: '
+     "no route to host", "proxy.error", "daemon.config"),
+    ("error pinging docker registry 10.1.2.3:5000: invalid status code from registry 502 (Bad Gateway)",
+     "registry.server_error", "proxy.error"),
+    ("Error response from daemon: repository acme/app not found: does not exist or no pull access",
+     "registry.denied", "registry.not_found"),
+    ('ctr: failed to resolve reference "r.example/a:1": failed to do request: Head '
+     '"https://r.example/v2/a/manifests/1": x509: certificate signed by unknown authority',
+     "tls.unknown_authority", "daemon.config"),
+]
+
+
+@pytest.mark.parametrize(("text", "first", "runner_up"), RUNNER_UP_CASES,
+                         ids=[f"{a}+{b}" for _, a, b in RUNNER_UP_CASES])
+def test_hidden_cause_is_a_ranked_alternative(text: str, first: str, runner_up: str) -> None:
+    report = explain(text)
+    codes = [c.code for c in report.causes]
+    assert codes[0] == first, codes
+    assert runner_up in codes[:3], codes
+    alt = next(c for c in report.causes if c.code == runner_up)
+    assert alt.confidence < report.causes[0].confidence
+    assert report.causes[0].distinguish, "the reader must be told how to tell them apart"
+
+
+def test_ipv4_eaddrnotavail_is_not_called_unreachable() -> None:
+    """EADDRNOTAVAIL on an IPv4 dial is port exhaustion or a bad bind, not a missing route."""
+    codes = [c.code for c in explain("dial tcp 10.0.0.9:443: connect: cannot assign requested "
+                                     "address").causes]
+    assert "net.unreachable" not in codes

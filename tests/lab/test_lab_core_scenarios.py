@@ -26,6 +26,7 @@ REQUIRED_CODES = {
 # scenario -> what skopeo must print (all fragments), or None for success, or "hang".
 EXPECT: dict[str, tuple[str, ...] | str | None] = {
     "healthy": None,
+    "healthy-token-auth": None,
     "dns-udp-timeout-cdn": ("lookup cdn.lab.test on 198.18.4.2:53: read udp", "i/o timeout"),
     "dns-udp-blocked": ("lookup registry.lab.test on 198.18.4.2:53: read udp", "i/o timeout"),
     "dns-resolver-down": ("lookup registry.lab.test on 198.18.4.2:53", "read: connection refused"),

@@ -89,22 +89,60 @@ async def _registry_walk(sess: Session) -> bool:
     return rs.any_broken(layer_steps) is None
 
 
-def prefetch_imports() -> None:
-    """Import the HTTP stack on a daemon thread while the first probes wait on the network."""
+def _skip_httpx_cli() -> None:
+    """Keep ``import httpx`` from importing its command-line entry point.
+
+    httpx imports ``httpx._main`` (rich, pygments, click) whenever those happen to be installed,
+    which they are here: ~100 ms of CPU for ``httpx.main``, a CLI pulldoctor never calls. A ``None``
+    entry in ``sys.modules`` makes that import fail the way httpx expects when its ``[cli]`` extra
+    is missing (it then defines a stub ``main``); nothing else in httpx is affected. No-op when
+    httpx was already imported.
+    """
+    import sys
+
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
+
+def prefetch_imports(walk: Walk | None = None) -> None:
+    """Import the HTTP stack and build the first endpoint's TLS contexts on daemon threads while
+    the first probes wait on the network.
+
+    Two threads: loading a trust store releases the GIL, so the contexts are built truly beside
+    the DNS and TCP steps (the TLS step then finds its context ready instead of paying ~50 ms),
+    and the import, which the registry ping needs next, does not queue behind them.
+    """
     import importlib
 
-    def target() -> None:
+    _skip_httpx_cli()
+
+    def imports() -> None:
         try:
             importlib.import_module("pulldoctor.diagnose.registry_steps")
         except Exception:  # the walk imports it again and reports any real error
             pass
 
-    threading.Thread(target=target, name="pulldoctor-prefetch", daemon=True).start()
+    def contexts(ep: Endpoint, ca_files: list[str]) -> None:
+        from pulldoctor.probes.tls import prewarm_contexts
+
+        prewarm_contexts(ca_files, verify=not (ep.insecure or ep.skip_verify))
+
+    threading.Thread(target=imports, name="pulldoctor-prefetch", daemon=True).start()
+    if walk is not None and walk.config.endpoints:
+        ep = walk.config.endpoints[0]
+        if urlsplit(ep.url).scheme == "https":
+            threading.Thread(target=contexts, args=(ep, walk.rooted(list(ep.ca_files))),
+                             name="pulldoctor-tls-contexts", daemon=True).start()
 
 
-def _start_host_checks(cfg: PullConfig, ref: ImageReference, root: str
+def _start_host_checks(cfg: PullConfig, ref: ImageReference, root: str, deadline: float
                        ) -> tuple[threading.Thread | None, list[Any]]:
-    """Run ``pulldoctor.host.inspect_host`` (if that package is there) in a daemon thread."""
+    """Run ``pulldoctor.host.inspect_host`` (if that package is there) in a daemon thread.
+
+    It is given the walk's configuration (no second discovery) and deadline (no command outlives
+    the report). ``box`` is ``[start, result, end]`` once it is done: the step's duration is the
+    checks' own, not the time the walk took before it collected them.
+    """
     try:
         from pulldoctor import host as hostpkg
     except ImportError:
@@ -116,9 +154,11 @@ def _start_host_checks(cfg: PullConfig, ref: ImageReference, root: str
 
     def target() -> None:
         try:
-            box.append(fn(str(ref), runtime=cfg.runtime, root=root))
+            res: Any = fn(str(ref), runtime=cfg.runtime, root=root, config=cfg,
+                          deadline=deadline)
         except Exception as exc:  # recorded as a crashed step, never spoils the walk
-            box.append(exc)
+            res = exc
+        box.extend([res, time.monotonic()])  # one call: the collector sees both or neither
 
     th = threading.Thread(target=target, name="pulldoctor-host-checks", daemon=True)
     th.start()
@@ -138,7 +178,7 @@ def _host_step(th: threading.Thread | None, box: list[Any], walk: Walk, *, walk_
     wait = max(0.0, walk.remaining() - 0.2)
     th.join(min(wait, HOST_GRACE_S) if walk_found else wait)
     step = Step("host checks", Outcome.OK, data={"kind": "host"})
-    step.duration_s = time.monotonic() - float(box[0])
+    step.duration_s = (float(box[2]) if len(box) > 2 else time.monotonic()) - float(box[0])
     if len(box) < 2:
         step.outcome, step.summary = Outcome.SKIPPED, "host checks were still running (not needed)"
         if not walk_found:
@@ -181,8 +221,8 @@ def _config_step(walk: Walk) -> None:
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
               text_causes: list[Cause]) -> list[Cause]:
     """Walk every endpoint in order until one works, then rank the causes."""
-    prefetch_imports()
-    th, box = _start_host_checks(walk.config, ref, walk.root)
+    prefetch_imports(walk)
+    th, box = _start_host_checks(walk.config, ref, walk.root, walk.deadline)
     _config_step(walk)
     segments: list[tuple[Endpoint, int, int, bool]] = []
     for ep in walk.config.endpoints:

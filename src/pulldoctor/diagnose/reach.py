@@ -14,6 +14,7 @@ import socket
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pulldoctor.config.model import ProxyConfig
@@ -92,10 +93,39 @@ async def _dns_step(walk: Walk, host: str, label: str, proxy_host: bool) -> Step
     return await walk.run(f"dns {host}", 6.0, body)
 
 
+TCP_DECIDE_S = 1.2
+"""Silence from every raced connect for this long is taken as "no SYN-ACK" (see ``decide_after``)."""
+TCP_RTT_FACTOR = 4.0
+
+
+def decide_after(dns_data: dict[str, Any] | None, budget: float) -> float:
+    """How long the TCP step waits for a SYN-ACK before it calls the address silent.
+
+    The trade-off: every second waited delays the verdict on a real blackhole (docker itself waits
+    its 30 s dial timeout, retried), while deciding too early calls a slow or lossy link a
+    blackhole. ``TCP_DECIDE_S`` (1.2 s) covers three raced SYNs sent 0.2 s apart plus the first
+    socket's kernel retransmission at 1 s, so a link loses the race only if every one of those
+    SYNs (or its SYN-ACK) is lost, or its round trip is near a second. For such links the DNS step
+    already measured one: the wait is stretched to ``TCP_RTT_FACTOR`` times the fastest DNS reply
+    the walk got for this host. The old fixed 3 s stays the ceiling, and the step's own budget
+    always bounds it. Verdicts are unchanged: what the statuses mean is decided by inference.
+    """
+    wait = TCP_DECIDE_S
+    if dns_data:
+        rtts = [float(q["latency_ms"]) / 1000 for q in dns_data.get("queries") or []
+                if q.get("status") == dnsprobe.ANSWER and q.get("latency_ms") is not None]
+        if rtts:
+            wait = max(wait, TCP_RTT_FACTOR * min(rtts))
+    return min(wait, 3.0, budget)
+
+
 async def _tcp_step(walk: Walk, host: str, port: int, proxy_host: bool) -> Step:
     async def body(step: Step, timeout: float) -> infer.Verdict:
         addrs = walk.pins.get(host, [])
-        results = await tcpprobe.probe_all(addrs, port, min(timeout, 3.0))
+        dns_step = next((s for s in reversed(walk.steps) if s.data.get("kind") == "dns"
+                         and s.data.get("host") == host), None)
+        results = await tcpprobe.probe_all(
+            addrs, port, decide_after(dns_step.data if dns_step else None, timeout))
         step.data.update({"kind": "tcp", "host": host, "port": port,
                           "results": [r.to_dict() for r in results]})
         good = [r.address for r in results if r.status == tcpprobe.OK]
@@ -118,7 +148,11 @@ async def _connect_via(walk: Walk, host: str, port: int, proxy: str | None, mss:
     sock = await tcpprobe.connect(paddr, p.port or 80, timeout, mss)
     loop = asyncio.get_running_loop()
     try:
-        req = f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+        from pulldoctor.probes import http as hp  # httpx: only once a proxy is in play
+
+        _bare, cred = hp.proxy_credentials(proxy)  # userinfo goes to the proxy, as Go sends it
+        auth = f"Proxy-Authorization: {hp.basic_authorization(*cred)}\r\n" if cred else ""
+        req = f"CONNECT {host}:{port} HTTP/1.1\r\nHost: {host}:{port}\r\n{auth}\r\n".encode()
         await loop.sock_sendall(sock, req)
         buf = b""
         async with asyncio.timeout(timeout):

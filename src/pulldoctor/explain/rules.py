@@ -21,7 +21,8 @@ from pulldoctor.causes import render_commands
 from pulldoctor.explain.prefilter import Gated
 from pulldoctor.report.model import Cause
 
-_A = r"(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255}):\d{1,5}"  # host:port as Go prints it
+_H = r"(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255})"  # a host or [v6] address as Go prints it
+_A = _H + r":\d{1,5}"  # host:port
 DIAGNOSE = "pulldoctor diagnose {image}   # re-walks the pull step by step and proves which one fails"
 
 
@@ -65,6 +66,14 @@ RULES: tuple[Rule, ...] = (
                     "'dial tcp' without an address means the lookup inside the dial never finished")),
     _r("dns_resolver_refused", "dns.resolver_unreachable",
        _LOOKUP + r"(?:read|write|dial) udp[^\n]{0,140}?connection refused", 0.92),
+    # Go's net.OpError for the resolver's own socket, when a wrapper dropped the "lookup" prefix:
+    # port 53 over UDP is only ever the name lookup (pull-internals.md 2.6)
+    _r("dns_socket_timeout", "dns.udp_timeout",
+       r"read udp " + _A + "->" + _H + r":53: i/o timeout", 0.85,
+       also=(("dns.resolver_unreachable", 0.3),), distinguish=(_DNS_UDP_VS_TCP,)),
+    _r("dns_socket_refused", "dns.resolver_unreachable",
+       r"(?:read|write|dial) udp (?:" + _A + "->)?" + _H
+       + r":53: (?:read: |write: |connect: )?connection refused", 0.88),
     _r("dns_resolver_no_route", "dns.resolver_unreachable",
        r"dial udp " + _A + r": (?:connect: )?(?:network is unreachable|no route to host|"
        r"socket: permission denied)", 0.9),
@@ -99,9 +108,28 @@ RULES: tuple[Rule, ...] = (
     _r("tcp_refused", "net.refused",
        r"dial tcp " + _A + r": (?:getsockopt: |connect: |connectex: )?(?:connection refused|"
        r"No connection could be made because the target machine actively refused it)", 0.86,
+       distinguish=("nc -vz -w 3 {host} {port}   # refused here too: nothing listens there, or a "
+                    "firewall REJECTs the dial",),
        unless=r"proxyconnect|error connecting to proxy|connecting to " + _A + r": dial tcp"),
+    # a public registry does not refuse 443 itself: a middlebox does, typically on a network that
+    # only lets a proxy out (loopback and private addresses are real local services, not this)
+    _r("refused_public_address", "proxy.error",
+       r"dial tcp (?!127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.0\.0\.0)"
+       r"\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}: (?:getsockopt: |connect: |connectex: )?connection refused",
+       0.3, distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry is up "
+                         "elsewhere: a firewall REJECTs direct dials; is a proxy required?",),
+       unless=r"proxyconnect|error connecting to proxy|connecting to " + _A + r": dial tcp"),
+    # 0.0.0.0 is never a registry's address: the name was blackholed locally (/etc/hosts, a DNS
+    # filter), so the configured route to the registry (mirror, hosts entry) is suspect. A runner-up
+    # only: the refusal itself is real, and scan's shapes blank addresses (the top cause may not
+    # depend on one)
+    _r("dial_unspecified_address", "daemon.config", r"dial tcp (?:0\.0\.0\.0|\[::\]):\d{1,5}", 0.6,
+       distinguish=("getent hosts {host}; grep -n '{host}' /etc/hosts   # 0.0.0.0 comes from a "
+                    "hosts entry or a DNS filter, not from the registry",
+                    "docker info | grep -A3 'Registry Mirrors'   # a mirror that is not used",)),
     _r("tcp_unreachable", "net.unreachable",
-       r"dial tcp " + _A + r": (?:getsockopt: |connect: )?(?:no route to host|network is unreachable)",
+       r"dial tcp " + _A + r": (?:getsockopt: |connect: )?(?:no route to host|network is unreachable)|"
+       r"dial tcp \[[0-9a-fA-F:.%\w]{2,64}\]:\d{1,5}: (?:connect: )?cannot assign requested address",
        0.86),
     _r("tls_handshake_timeout", "net.tls_handshake_timeout", r"TLS handshake timeout", 0.86,
        also=(("net.mtu", 0.3),),
@@ -128,11 +156,20 @@ RULES: tuple[Rule, ...] = (
        r"Network timed out while trying to connect to \S{1,300}", 0.5,
        also=(("net.tcp_timeout", 0.45), ("net.request_timeout", 0.35)),
        distinguish=("dig {host}   # no answer: DNS", "nc -vz -w 3 {host} 443   # no connect: TCP")),
+    # the front end's 408 page: a GET has no body, so its *headers* did not arrive whole -- lost
+    # full-size segments on the way to the registry (every such thread was fixed by the MTU)
+    _r("http_408_incomplete_request", "net.mtu",
+       r"didn't send a complete request in time", 0.6, also=(("net.request_timeout", 0.45),),
+       distinguish=("ping -M do -s 1472 -c 3 {host}   # 'message too long' or no reply: "
+                    "lower the MTU (daemon.json \"mtu\", or the interface)",)),
     _r("http_408", "net.request_timeout", r"\b408\b|Request Time-?out", 0.5,
        also=(("net.mtu", 0.35),),
        distinguish=("pulldoctor diagnose --layers {image}   # the request body never arrived whole: MTU",)),
     # --- proxy ----------------------------------------------------------------------------
-    _r("proxyconnect", "proxy.error", r"proxyconnect tcp[^\n]{0,200}", 0.92),
+    _r("proxyconnect", "proxy.error", r"proxyconnect tcp[^\n]{0,200}", 0.92,
+       also=(("daemon.config", 0.3),),
+       distinguish=("systemctl show --property=Environment docker containerd   # the proxy the "
+                    "runtime uses; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
     _r("proxy_connect_error", "proxy.error", r"error connecting to proxy[^\n]{0,200}", 0.9),
     _r("proxy_auth", "proxy.error", r"Proxy Authentication Required|\b407\b", 0.86),
     _r("desktop_proxy_connect", "proxy.error",
@@ -151,7 +188,18 @@ RULES: tuple[Rule, ...] = (
                     "in hosts.toml / drop it from insecure-registries",)),
     _r("unknown_authority", "tls.unknown_authority",
        r"x509: certificate signed by unknown authority|certificate is not trusted|"
-       r"unable to get local issuer certificate|x509: [^\n]{0,40}self[- ]signed certificate", 0.92),
+       r"unable to get local issuer certificate|x509: [^\n]{0,40}self[- ]signed certificate", 0.92,
+       # the CA is often installed, but where this client does not read it (ctr ignores the CRI
+       # config, docker reads certs.d/<host:port>, containerd reads hosts.toml via config_path)
+       also=(("daemon.config", 0.3),),
+       distinguish=("openssl s_client -connect {host}:443 -servername {host} -CAfile CA.crt "
+                    "</dev/null   # verifies with the CA: it is installed where this client "
+                    "does not read it",)),
+    # TLS alert 116: the registry wants a client certificate and none was sent
+    _r("client_cert_required", "daemon.config", r"tls: certificate required", 0.8,
+       distinguish=("grep -rn client /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/"
+                    "{registry}/   # the client cert/key the registry requires is not configured "
+                    "(or not read)",)),
     _r("hostname_mismatch", "tls.hostname_mismatch",
        r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
        r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92),
@@ -160,20 +208,23 @@ RULES: tuple[Rule, ...] = (
     # --- registry answers -----------------------------------------------------------------
     _r("rate_limited", "registry.rate_limited",
        r"toomanyrequests[^\n]{0,120}|Too Many Requests|[Ss]tatus:? 429\b|\b429 Too|pull rate limit", 0.95),
-    _r("pull_access_denied", "registry.denied", r"pull access denied[^\n]{0,200}", 0.75,
+    _r("pull_access_denied", "registry.denied",
+       r"pull access denied[^\n]{0,200}|not found: does not exist or no pull access", 0.75,
        also=(("registry.not_found", 0.55),),
        distinguish=("docker login {registry} && docker pull {image}   # still denied with valid "
                     "credentials: the repository does not exist (Hub answers both the same way)",
                     DIAGNOSE)),
     _r("denied", "registry.denied",
        r"denied: [^\n]{0,160}|requested access to the resource is denied|\b403 Forbidden|"
-       r"status(?: code)?:? 403\b|HTTP 403 response|: denied(?m:[.\"]{0,2}\s{0,4}$)|insufficient_scope", 0.8, unless=r"Authorization Token has expired|pull access denied"),
+       r"status(?: code)?:? 403\b|HTTP 403 response|: denied(?m:[.\"]{0,2}\s{0,4}$)|insufficient_scope|"
+       r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8, unless=r"Authorization Token has expired|pull access denied"),
     _r("token_expired", "registry.unauthorized",
        r"Authorization Token has expired|token (?:has )?expired", 0.86),
     _r("unauthorized", "registry.unauthorized",
        r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|no basic auth credentials|"
        r"incorrect username or password|invalid username/password|status(?: code)?:? 401\b|"
-       r"HTTP 401 response|401 Client Error", 0.85),
+       r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
+       0.85),
     _r("ghcr_stale_token", "registry.unauthorized",
        r"https://ghcr\.io/v2/[^\n]{0,300}?denied: denied", 0.84, also=(("registry.denied", 0.6),),
        distinguish=("docker logout ghcr.io && docker pull {image}   # works (public image) or asks "
@@ -189,9 +240,10 @@ RULES: tuple[Rule, ...] = (
                     "credentials: the repository or tag does not exist (quay answers 401 for both)",)),
     _r("not_found", "registry.not_found",
        r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
-       r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b",
+       r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b|"
+       r"invalid status code from registry 404",
        0.85, unless=r"no match for platform|no matching manifest|not found locally|"
-                    r"executable file not found"),
+                    r"executable file not found|does not exist or no pull access"),
     _r("server_error", "registry.server_error",
        r"(?<!HTTP code )\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|"
        r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
@@ -199,6 +251,11 @@ RULES: tuple[Rule, ...] = (
        r"unexpected HTTP status: 5\d\d", 0.85,
        needles=("Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Time",
                 "StatusCode: 5", "service unavailable", "response", "HTTP status: 5")),
+    _r("ping_bad_gateway", "registry.server_error",
+       r"(?:pinging (?:docker|container) registry|ping attempt failed)[^\n]{0,300}?\b50[234]\b", 0.8,
+       also=(("proxy.error", 0.45),),
+       distinguish=("env | grep -i -e proxy -e no_proxy   # a proxy that cannot reach an internal "
+                    "registry answers 502: add the registry to NO_PROXY",)),
     # docker-py / the Engine API's own 500 wraps whatever the daemon hit: any inner cause wins
     _r("engine_api_500", "registry.server_error", r"\b5\d\d Server Error", 0.5),
     _r("proxy_bare_status", "proxy.error",
@@ -226,9 +283,14 @@ RULES: tuple[Rule, ...] = (
     _r("unsupported_manifest", "image.unsupported",
        r"schema ?1\b|unsupported media ?type|unknown media ?type|manifest\.v1\+(?:prettyjws|json)|"
        r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
-       r"encountered unknown type|Unexpected media type", 0.85),
+       r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact",
+       0.85),
     # --- host resources, reference, daemon configuration -----------------------------------
     _r("disk_full", "host.disk_full", r"no space left on device|disk quota exceeded", 0.95),
+    _r("unpack_io_error", "host.disk_full",
+       r"(?:failed to (?:extract|register|mount|apply)|ApplyLayer)[^\n]{0,400}?input/output error", 0.5,
+       distinguish=("df -h /var/lib/docker /var/lib/containerd; lvs   # a full thin pool or LV "
+                    "answers writes with EIO, not ENOSPC",)),
     _r("out_of_memory", "host.memory", r"cannot allocate memory|out of memory|OOMKilled", 0.85),
     _r("killed_helper", "host.memory", r"signal: (?:9 \()?[Kk]illed", 0.6,
        distinguish=("dmesg | grep -i -e oom -e killed   # the OOM killer names the process",)),
@@ -237,7 +299,7 @@ RULES: tuple[Rule, ...] = (
        r"couldn't parse image reference|InvalidImageName|invalid repository name", 0.95),
     _r("userns_lchown", "daemon.config",
        r"(?:failed to register layer|ApplyLayer)[^\n]{0,400}?[Ll]chown[^\n]{0,400}?invalid argument|"
-       r"subordinate IDs|insufficient UIDs or GIDs", 0.8,
+       r"subordinate IDs|insufficient UIDs or GIDs|cannot be mapped to a host ID", 0.8,
        distinguish=("cat /etc/subuid /etc/subgid   # userns-remap / rootless needs 65536 IDs",)),
     _r("config_file_unreadable", "daemon.config",
        r"failed to decode hosts\.toml|failed to parse TOML|loading registries configuration|"

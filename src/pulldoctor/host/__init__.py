@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pulldoctor.config.model import PullConfig
 from pulldoctor.host import kernel_udp
 from pulldoctor.host.context import HostContext, run_check
 from pulldoctor.host.registry import BY_NAME, CHECKS, Check, checks_for_cause, relevant_checks
@@ -65,12 +66,17 @@ def inspect_host(
     udp_before: kernel_udp.UdpSnapshot | None = None,
     data_roots: list[str] | None = None,
     needed_bytes: int | None = None,
+    config: PullConfig | None = None,
+    deadline: float | None = None,
 ) -> Report:
     """Inspect this host (or the tree at ``root``) for why pulls of ``image`` could fail.
 
     ``diagnose`` passes what its probes learnt: the registry's addresses (firewall, routes), its
     ``Date`` header (clock), a :func:`kernel_udp.snapshot` taken before probing (UDP drops *during*
-    the probe), the runtime's real data roots and the bytes the image needs (disk).
+    the probe), the runtime's real data roots and the bytes the image needs (disk). It also
+    passes the ``config`` it already discovered for the same image, runtime and root (so it is not
+    read, nor dockerd asked, a second time) and its absolute ``deadline`` (``time.monotonic()``),
+    which bounds every command the checks run.
     """
     from pulldoctor.config.effective import answer_table, normalise_runtime
 
@@ -80,7 +86,10 @@ def inspect_host(
     ctx = HostContext(root=Path(root), proc=Path(proc), sys=Path(sys), image=ref, runtime=rt,
                       env=dict(os.environ) if env is None else dict(env),
                       registry_addresses=list(registry_addresses), registry_date=registry_date,
-                      udp_before=udp_before, data_roots=data_roots, needed_bytes=needed_bytes)
+                      udp_before=udp_before, data_roots=data_roots, needed_bytes=needed_bytes,
+                      deadline=deadline)
+    if config is not None and config.runtime == rt:
+        ctx._config = config
     chosen = [BY_NAME[n] for n in only] if only is not None else None
     steps = run_checks(ctx, chosen)
     cfg = ctx.pull_config()

@@ -40,6 +40,7 @@ class HostContext:
     data_roots: list[str] | None = None  # the runtime's data root(s) when diagnose knows better
     needed_bytes: int | None = None  # what the pull will write (sum of layer sizes), if known
     live: bool | None = None  # ask dockerd's socket for its own view (default: when root is "/")
+    deadline: float | None = None  # time.monotonic() past which no command is started or waited on
     _config: PullConfig | None = None
     _config_error: str | None = None
 
@@ -68,14 +69,24 @@ class HostContext:
         return cfg.runtime if cfg is not None else self.runtime
 
     def run(self, argv: Sequence[str]) -> tuple[int | None, str, str]:
-        """Run a read-only command, bounded; (rc, stdout, stderr), rc None when missing/timed out."""
+        """Run a read-only command, bounded; (rc, stdout, stderr), rc None when missing/timed out.
+
+        Each command gets ``COMMAND_TIMEOUT_S``, or less when ``deadline`` (diagnose's) is nearer:
+        the checks run beside the walk, and a command still running after the report is written
+        would only be left behind.
+        """
+        bound = COMMAND_TIMEOUT_S
+        if self.deadline is not None:
+            bound = min(bound, self.deadline - time.monotonic())
+            if bound <= 0.05:
+                return None, "", f"{argv[0]}: not run, the deadline had passed"
         try:
-            cp = subprocess.run(list(argv), capture_output=True, timeout=COMMAND_TIMEOUT_S,
+            cp = subprocess.run(list(argv), capture_output=True, timeout=bound,
                                 check=False, stdin=subprocess.DEVNULL)
         except FileNotFoundError:
             return None, "", f"{argv[0]}: not installed"
         except subprocess.TimeoutExpired:
-            return None, "", f"{argv[0]}: no answer within {COMMAND_TIMEOUT_S:g}s"
+            return None, "", f"{argv[0]}: no answer within {bound:.3g}s"
         return cp.returncode, cp.stdout.decode(errors="replace"), cp.stderr.decode(errors="replace")
 
 

@@ -18,6 +18,7 @@ Every scenario starts from the same healthy world and changes only what it names
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import sys
@@ -46,6 +47,9 @@ Client = str  # "docker" | "containerd" | "skopeo"
 ALL_CLIENTS: tuple[Client, ...] = ("docker", "containerd", "skopeo")
 REGISTRY = "registry.lab.test"
 CDN = "cdn.lab.test"
+AUTH = "auth.lab.test"  # the token server (realm of token-auth registries)
+LAB_USER, LAB_PASSWORD = "labuser", "lab-password-1"  # the registry / token server account
+PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"  # the proxy="auth" account
 PROXY_PORT = 3128
 _SEED_PORT = 5999
 _INNER_PORT = 5000  # the registry's own port when a fault front owns 443
@@ -74,12 +78,15 @@ class Services:
     tls: str = "good"  # TLS_MODES: which certificate the registry shows ("plain": no TLS on 443)
     trust_ca: bool = True  # the lab CA in the client's certs.d
     cdn_redirect: bool = True
-    auth: str = "none"  # "none" | "htpasswd" (client has no credentials)
+    auth: str = "none"  # "none" | "htpasswd" | "token" (token server on auth.lab.test:443)
+    client_auth: str = "none"  # "none" | "good" | "wrong": config.json + auth.json credentials
     front: tuple[Mapping[str, Any], ...] = ()  # fault-front rules (services.faultfront.FaultRule)
     proxy: str = "none"  # "none" | "dead" (HTTPS_PROXY set, nothing listens) | "auth" (needs creds)
     dns: bool = True  # False: nothing listens on the resolver's port 53
     corrupt_layer: bool = False  # flip a byte of the image's first layer in storage
     broken_config: bool = False  # daemon.json, hosts.toml, registries.conf that do not parse
+    proxy_userinfo: bool = False  # the proxy's user:password in HTTPS_PROXY (proxy="auth")
+    audit: bool = False  # CDN/token server log header names; issued tokens to workdir/token-issued
 
 
 @dataclass(frozen=True)
@@ -166,10 +173,14 @@ def build(sc: Scenario, lab: Lab) -> None:
     from pulldoctor.lab.services.proxy import proxy_service
     from pulldoctor.lab.services.registry import registry_service, write_htpasswd
     from pulldoctor.lab.services.tlsca import LabCA
+    from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
 
     sv = sc.services
     if sv.tls not in TLS_MODES:
         raise LabError(f"scenario {sc.name}: tls must be one of {', '.join(TLS_MODES)}")
+    if sv.auth not in ("none", "htpasswd", "token") or sv.client_auth not in ("none", "good", "wrong"):
+        raise LabError(f"scenario {sc.name}: auth must be none|htpasswd|token and client_auth "
+                       "none|good|wrong")
     started: list[tuple[str, int, Any]] = []
     if sv.dns:
         started.append(("dns", 53, lab.start_dns(sc.dns_modes, wait=False)))
@@ -189,15 +200,24 @@ def build(sc: Scenario, lab: Lab) -> None:
                             storage=storage)
     _start(lab, "registry", seed, started)
     seed_proc = started[-1][2]
+    token = None
+    if sv.auth == "token":
+        auth_cert = ca.issue([AUTH, ADDRESSES["auth"]])
+        tspec, token = token_service(
+            lab.workdir / "token", addr=ADDRESSES["auth"], port=443, realm_host=AUTH,
+            policy=TokenPolicy(users={LAB_USER: TokenUser(LAB_PASSWORD, ("pull",))}),
+            cert=auth_cert.cert, key=auth_cert.key, log_header_names=sv.audit,
+            issued_file=lab.workdir / "token-issued" if sv.audit else None)
+        _start(lab, "auth", tspec, started)
     if sv.registry == "up":
         tls = sv.tls != "plain"
         fronted = bool(sv.front)
-        htpasswd = (write_htpasswd(lab.workdir / "htpasswd", {"labuser": "lab-password-1"})
+        htpasswd = (write_htpasswd(lab.workdir / "htpasswd", {LAB_USER: LAB_PASSWORD})
                     if sv.auth == "htpasswd" else None)
         spec = registry_service(
             lab.workdir / "registry", addr=reg_addr, port=_INNER_PORT if fronted else 443,
             storage=storage, tls_cert=reg_cert.cert if tls and not fronted else None,
-            tls_key=reg_cert.key if tls and not fronted else None, htpasswd=htpasswd,
+            tls_key=reg_cert.key if tls and not fronted else None, htpasswd=htpasswd, token=token,
             redirect_baseurl=f"https://{CDN}/" if sv.cdn_redirect else None)
         _start(lab, "registry", spec, started)
         if fronted:
@@ -213,11 +233,12 @@ def build(sc: Scenario, lab: Lab) -> None:
         started.append(("registry", 443, proc))
     if sv.cdn_redirect:
         _start(lab, "cdn", cdn_service(root=storage, addr=cdn_addr, port=443,
-                                       cert=cdn_cert.cert, key=cdn_cert.key), started)
+                                       cert=cdn_cert.cert, key=cdn_cert.key,
+                                       log_header_names=sv.audit), started)
     if sv.proxy == "auth":
         _start(lab, "proxy", proxy_service(lab.workdir / "proxy", addr=ADDRESSES["proxy"],
                                            port=PROXY_PORT, connect_ports=(443,),
-                                           basic_auth=("proxyuser", "proxy-pass-1")), started)
+                                           basic_auth=(PROXY_USER, PROXY_PASSWORD)), started)
     for role, port, proc in started:
         lab.wait_tcp(role, port, timeout=20, proc=proc)
     try:
@@ -227,18 +248,37 @@ def build(sc: Scenario, lab: Lab) -> None:
     if sv.corrupt_layer and isinstance(img, Image):
         corrupt_blob(storage, img.layers[0].digest)
     if sv.proxy != "none":
-        url = f"http://proxy.lab.test:{PROXY_PORT}"
+        userinfo = f"{PROXY_USER}:{PROXY_PASSWORD}@" if sv.proxy_userinfo else ""
+        url = f"http://{userinfo}proxy.lab.test:{PROXY_PORT}"
         lab.client_extra_env.update({"HTTPS_PROXY": url, "https_proxy": url,
                                      "HTTP_PROXY": url, "http_proxy": url})
     _write_client_files(lab, sv, ca.ca_path.read_text())
+    if sv.client_auth != "none":
+        write_client_auth(lab, LAB_USER,
+                          LAB_PASSWORD if sv.client_auth == "good" else "wrong-password-9")
     apply_faults(lab, sc.faults)
+
+
+def write_client_auth(lab: Lab, user: str, password: str, host: str = REGISTRY) -> None:
+    """Give the client a login for ``host``, the way ``docker login`` / ``podman login`` do.
+
+    docker reads ``~/.docker/config.json``, containers/image ``$XDG_RUNTIME_DIR/containers/
+    auth.json``; both hold ``auths.<host>.auth`` = base64(``user:password``), mode 0600.
+    """
+    blob = base64.b64encode(f"{user}:{password}".encode()).decode()
+    doc = json.dumps({"auths": {host: {"auth": blob}}}, indent=2) + "\n"
+    for path in (lab.client_files / "home/.docker/config.json",
+                 lab.client_files / "run/containers/auth.json"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(doc)
+        path.chmod(0o600)
 
 
 def _write_client_files(lab: Lab, sv: Services, ca_pem: str) -> None:
     cf = lab.client_files
     if sv.trust_ca:
         for base in ("etc/docker/certs.d", "etc/containers/certs.d", "etc/containerd/certs.d"):
-            for host in (REGISTRY, CDN):
+            for host in (REGISTRY, CDN, *((AUTH,) if sv.auth == "token" else ())):
                 d = cf / base / host
                 d.mkdir(parents=True, exist_ok=True)
                 (d / "ca.crt").write_text(ca_pem)
@@ -263,6 +303,12 @@ _BIG = f"{REGISTRY}/lab/big:latest"
 
 _ALL: tuple[Scenario, ...] = (
     Scenario("healthy", None, "Everything works: TLS registry, CDN redirect, lab DNS."),
+    Scenario("healthy-token-auth", None,
+             "The registry sends clients to a token server on auth.lab.test (as Docker Hub "
+             "sends them to auth.docker.io) and the client is logged in (config.json, auth.json): "
+             "everything works. ctr reads no credential file (it needs --user), so containerd is "
+             "not a client here.",
+             clients=("docker", "skopeo"), services=Services(auth="token", client_auth="good")),
     Scenario("dns-udp-timeout-cdn", "dns.udp_timeout",
              "The registry resolves, but UDP queries for the CDN host get no answer: the config "
              "blob GET fails after the manifest worked (docker: 'error pulling image "

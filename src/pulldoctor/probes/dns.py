@@ -149,13 +149,70 @@ def _make_query(name: str, qtype: str) -> tuple[bytes, int]:
     return q.to_wire(), q.id
 
 
+UDP_AFTER_TCP_MIN_S = 0.5
+UDP_AFTER_TCP_FACTOR = 4.0
+
+
+@dataclass(slots=True)
+class _UdpCutoff:
+    """When the UDP queries to one server stop waiting, once that server has answered over TCP.
+
+    Why: a TCP answer costs two round trips (handshake, query) where UDP needs one, and both ask
+    the same server the same question at the same moment; a UDP reply still missing long after
+    the TCP one arrived is lost, not slow. So once TCP answers in ``t`` seconds, the UDP queries
+    to that server get ``max(UDP_AFTER_TCP_MIN_S, UDP_AFTER_TCP_FACTOR * t)`` from the start of
+    the round (never more than their own timeout) instead of the full per-query timeout (Go's
+    2 s default). Replies that do arrive in time are unaffected, so a healthy or merely lossy
+    path reads exactly as before; only the firewall-drops-UDP case ends sooner. Nothing is cut
+    when TCP does not answer either (then nothing proves the server is up).
+    """
+
+    started: float
+    at: float | None = None
+    event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def tcp_answered(self, latency_s: float) -> None:
+        at = self.started + max(UDP_AFTER_TCP_MIN_S, UDP_AFTER_TCP_FACTOR * latency_s)
+        self.at = at if self.at is None else min(self.at, at)
+        self.event.set()
+
+
+async def _recv_until(sock: socket.socket, end: float, cut: _UdpCutoff | None) -> bytes:
+    """One datagram from ``sock`` before ``end`` (or the cutoff, once set); TimeoutError if none."""
+    loop = asyncio.get_running_loop()
+    recv = asyncio.ensure_future(loop.sock_recv(sock, 65535))
+    try:
+        while True:
+            stop = end if cut is None or cut.at is None else min(end, cut.at)
+            left = stop - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            waits: set[asyncio.Future[Any]] = {recv}
+            ev: asyncio.Future[Any] | None = None
+            if cut is not None and cut.at is None:
+                ev = asyncio.ensure_future(cut.event.wait())
+                waits.add(ev)
+            try:
+                done, _ = await asyncio.wait(waits, timeout=left,
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                if ev is not None:
+                    ev.cancel()
+            if recv in done:
+                return recv.result()
+    finally:
+        if not recv.done():
+            recv.cancel()
+
+
 def _sockaddr(server: str, port: int) -> tuple[int, tuple[str, int]]:
     fam = socket.AF_INET6 if ipaddress.ip_address(server).version == 6 else socket.AF_INET
     return fam, (server, port)
 
 
 async def _exchange_udp(
-    name: str, qtype: str, server: str, port: int, timeout: float
+    name: str, qtype: str, server: str, port: int, timeout: float,
+    cut: _UdpCutoff | None = None,
 ) -> DnsQuery:
     loop = asyncio.get_running_loop()
     wire, qid = _make_query(name, qtype)
@@ -177,7 +234,7 @@ async def _exchange_udp(
             left = end - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            data = await asyncio.wait_for(loop.sock_recv(sock, 65535), left)
+            data = await _recv_until(sock, end, cut)
             try:
                 out.status, out.rcode, out.addresses, _ = _parse_reply(data, qid, qtype)
                 break
@@ -185,7 +242,11 @@ async def _exchange_udp(
                 continue
         out.latency_s = time.monotonic() - start
     except TimeoutError:
+        waited = time.monotonic() - start
         out.status, out.detail = TIMEOUT, f"no reply within {timeout:.1f}s"
+        if waited < timeout - 0.05:
+            out.detail = (f"no reply within {waited:.1f}s, while the same server had answered "
+                          "over TCP")
     except OSError as exc:
         out.status, out.detail = _errno_status(exc)
         out.latency_s = time.monotonic() - start
@@ -195,7 +256,8 @@ async def _exchange_udp(
 
 
 async def _exchange_tcp(
-    name: str, qtype: str, server: str, port: int, timeout: float
+    name: str, qtype: str, server: str, port: int, timeout: float,
+    cut: _UdpCutoff | None = None,
 ) -> DnsQuery:
     wire, qid = _make_query(name, qtype)
     out = DnsQuery(name, server, "tcp", qtype, ERROR)
@@ -210,6 +272,8 @@ async def _exchange_tcp(
             data = await reader.readexactly(length)
         out.status, out.rcode, out.addresses, _ = _parse_reply(data, qid, qtype)
         out.latency_s = time.monotonic() - start
+        if cut is not None:
+            cut.tcp_answered(out.latency_s)
     except TimeoutError:
         out.status, out.detail = TIMEOUT, f"no reply within {timeout:.1f}s"
     except asyncio.IncompleteReadError:
@@ -264,9 +328,11 @@ async def probe_dns(
         res.names_tried.append(name)
         jobs: list[Coroutine[Any, Any, DnsQuery]] = []
         for server in servers:
+            cut = _UdpCutoff(time.monotonic())
             for qtype in ("A", "AAAA"):
-                jobs.extend(_exchange_udp(name, qtype, server, port, timeout) for _ in range(tries))
-                jobs.append(_exchange_tcp(name, qtype, server, port, timeout))
+                jobs.extend(_exchange_udp(name, qtype, server, port, timeout, cut)
+                            for _ in range(tries))
+                jobs.append(_exchange_tcp(name, qtype, server, port, timeout, cut))
         answers = await asyncio.gather(*jobs)
         res.queries.extend(answers)
         addrs: list[str] = []

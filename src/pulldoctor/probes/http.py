@@ -10,6 +10,7 @@ delivers the first bytes and then nothing; only a bound on each read turns that 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import socket
 import ssl
@@ -17,11 +18,12 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpcore
 import httpx
 
-from pulldoctor.redact import redact_url
+from pulldoctor.redact import redact_url, register_secret
 
 CHUNK = 64 * 1024
 
@@ -80,6 +82,28 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+def proxy_credentials(proxy: str) -> tuple[str, tuple[str, str] | None]:
+    """Split a proxy URL's userinfo off: (URL without it, (user, password) or None).
+
+    Why: Go's transport (docker, containerd) and containers/image send a proxy URL's userinfo as
+    ``Proxy-Authorization: Basic`` on CONNECT, so a proxy that needs credentials works for them;
+    the walk must do the same, or it blames a proxy the runtime passes. The password is registered
+    with :mod:`pulldoctor.redact` at once, and goes only to the proxy.
+    """
+    parts = urlsplit(proxy)
+    if parts.username is None:
+        return proxy, None
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    register_secret(password, username=user)
+    bare = urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
+    return bare, (user, password)
+
+
+def basic_authorization(user: str, password: str) -> str:
+    """The ``Basic`` header value Go builds for userinfo (``user:password``, base64)."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
 def make_client(
     pins: Mapping[str, list[str]],
     *,
@@ -94,8 +118,10 @@ def make_client(
     # httpx builds its pool without a network backend parameter; build the same pool with ours.
     pool: httpcore.AsyncConnectionPool
     if proxy:
+        proxy_url, proxy_auth = proxy_credentials(proxy)
         pool = httpcore.AsyncHTTPProxy(
-            proxy_url=proxy, ssl_context=ssl_context, network_backend=backend,
+            proxy_url=proxy_url, proxy_auth=proxy_auth, ssl_context=ssl_context,
+            network_backend=backend,
             socket_options=opts, max_connections=8)
     else:
         pool = httpcore.AsyncConnectionPool(

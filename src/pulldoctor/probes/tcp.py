@@ -102,6 +102,46 @@ async def probe_tcp(address: str, port: int, timeout: float) -> TcpResult:
     return res
 
 
+RACE_STAGGER_S = (0.0, 0.2, 0.4)
+"""When extra connects to one address start, if none of the earlier ones has an answer yet."""
+
+
+async def probe_raced(address: str, port: int, timeout: float,
+                      stagger: tuple[float, ...] = RACE_STAGGER_S) -> TcpResult:
+    """Connect to ``address:port`` with up to ``len(stagger)`` staggered sockets; first answer wins.
+
+    Why race: one lost SYN costs a lone socket the kernel's 1 s initial retransmission timeout, so a
+    short bound on a single connect would call a lossy link a blackhole. Independent SYNs sent
+    0.2 s apart each get their own chance; silence from *all* of them (plus the first socket's
+    retransmission at 1 s) is much stronger evidence per second waited. On a healthy path the
+    first connect answers long before the second would start, so nothing extra is sent. Any
+    definite answer (OK, refused, unreachable, reset) ends the race; extra sockets are closed.
+    """
+    start = time.monotonic()
+
+    async def attempt(delay: float) -> TcpResult:
+        if delay:
+            await asyncio.sleep(delay)
+        return await probe_tcp(address, port, max(0.05, timeout - delay))
+
+    tasks = [asyncio.ensure_future(attempt(d)) for d in stagger if d == 0 or d < timeout]
+    res: TcpResult | None = None
+    try:
+        for fut in asyncio.as_completed(tasks):
+            res = await fut
+            if res.status != TIMEOUT:
+                break
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert res is not None
+    res.latency_s = time.monotonic() - start
+    if res.status == TIMEOUT:
+        res.detail = f"no SYN-ACK within {timeout:.1f}s ({len(tasks)} connects raced)"
+    return res
+
+
 async def probe_all(addresses: list[str], port: int, timeout: float) -> list[TcpResult]:
-    """Connect to every address at once (bounded by ``timeout`` each)."""
-    return list(await asyncio.gather(*(probe_tcp(a, port, timeout) for a in addresses)))
+    """Connect to every address at once (bounded by ``timeout`` each, connects raced)."""
+    return list(await asyncio.gather(*(probe_raced(a, port, timeout) for a in addresses)))

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -59,8 +61,7 @@ class TlsResult:
         }
 
 
-def client_context(ca_files: list[str], *, verify: bool = True) -> ssl.SSLContext:
-    """System trust plus the endpoint's own CA files, as certs.d / hosts.toml ``ca`` add them."""
+def _new_context(ca_files: list[str], verify: bool) -> ssl.SSLContext:
     ctx = ssl.create_default_context()
     for ca in ca_files:
         ctx.load_verify_locations(cafile=ca)
@@ -68,6 +69,58 @@ def client_context(ca_files: list[str], *, verify: bool = True) -> ssl.SSLContex
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext] = {}
+_BUILDING: dict[tuple[object, ...], threading.Lock] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _files_key(ca_files: list[str]) -> tuple[tuple[str, int, int, int], ...] | None:
+    """Each CA file's identity and version; None when one cannot be stat'ed (then no caching, so
+    the load itself raises the error the caller reports)."""
+    out = []
+    for ca in ca_files:
+        try:
+            st = os.stat(ca)
+        except OSError:
+            return None
+        out.append((ca, st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def client_context(ca_files: list[str], *, verify: bool = True, purpose: str = "http"
+                   ) -> ssl.SSLContext:
+    """System trust plus the endpoint's own CA files, as certs.d / hosts.toml ``ca`` add them.
+
+    Why cached: loading the system trust store (``set_default_verify_paths``) costs ~50 ms each
+    time, and a healthy walk needs a context for every TLS step and HTTP client: rebuilding it was
+    the largest single cost of a healthy diagnose. A context is reused only for the same CA files
+    (same inode, mtime and size) and the same ``verify``; ``purpose`` keeps the handshake probe's
+    contexts apart from the HTTP clients' (httpcore sets ALPN on the context it is given, and the
+    probe must keep sending the same ClientHello as before). Failed loads are never cached.
+    """
+    files = _files_key(ca_files)
+    if files is None:
+        return _new_context(ca_files, verify)
+    key = (purpose, verify, files)
+    with _CONTEXTS_LOCK:
+        building = _BUILDING.setdefault(key, threading.Lock())
+    with building:  # a prewarm already under way is waited for, not repeated
+        ctx = _CONTEXTS.get(key)
+        if ctx is None:
+            ctx = _CONTEXTS[key] = _new_context(ca_files, verify)
+    return ctx
+
+
+def prewarm_contexts(ca_files: list[str], *, verify: bool = True) -> None:
+    """Build the contexts a walk will need (call from a worker thread: the load releases the GIL,
+    so it runs truly beside the first DNS and TCP steps)."""
+    try:
+        client_context(ca_files, purpose="probe")
+        client_context(ca_files, purpose="http", verify=verify)
+    except (OSError, ssl.SSLError):  # the TLS step itself loads it again and reports why
+        pass
 
 
 def describe_certificate(der: bytes) -> dict[str, Any]:
@@ -167,7 +220,7 @@ async def probe_tls(
     res = TlsResult(host, ERROR, verified_with=["system CAs", *ca_files])
     start = time.monotonic()
     try:
-        ctx = client_context(ca_files)
+        ctx = client_context(ca_files, purpose="probe")
     except (OSError, ssl.SSLError) as exc:
         res.status, res.detail = CA_ERROR, f"cannot load CA file: {exc}"
         return res
@@ -208,7 +261,8 @@ async def _fetch_unverified_cert(connector: Connector, host: str, timeout: float
     writer: asyncio.StreamWriter | None = None
     try:
         sslobj, writer = await asyncio.wait_for(
-            _handshake(connector, host, client_context([], verify=False), timeout), timeout)
+            _handshake(connector, host, client_context([], verify=False, purpose="probe"), timeout),
+            timeout)
         der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
         return describe_certificate(der) if der else {}
     except (OSError, TimeoutError, ssl.SSLError, ValueError):

@@ -101,10 +101,12 @@ class CDNHandler(QuietHandler):
 
 
 def cdn_service(*, root: Path, addr: str, port: int = 8080, cert: Path | None = None,
-                key: Path | None = None) -> ServiceSpec:
+                key: Path | None = None, log_header_names: bool = False) -> ServiceSpec:
     """How to start the CDN over ``root`` (the registry's storage ``rootdirectory``)."""
     argv = [sys.executable, "-m", "pulldoctor.lab.services.cdn", "--root", str(root),
             "--addr", addr, "--port", str(port)]
+    if log_header_names:
+        argv.append("--log-header-names")
     if cert is not None and key is not None:
         argv += ["--cert", str(cert), "--key", str(key)]
     return ServiceSpec(name="cdn", argv=argv, env=module_env(), port=port,
@@ -119,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.root.is_dir():
         raise SystemExit(f"error: --root {args.root} is not a directory")
-    handler = type("BoundCDNHandler", (CDNHandler,), {"root": args.root})
+    handler = type("BoundCDNHandler", (CDNHandler,), {"root": args.root,
+                                                   "log_header_names": args.log_header_names})
     serve(open_server(args.addr, args.port, handler), args.cert, args.key)
     return 0
 

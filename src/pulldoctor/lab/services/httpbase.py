@@ -31,16 +31,27 @@ class LabHTTPServer(ThreadingHTTPServer):
 
 
 class QuietHandler(BaseHTTPRequestHandler):
-    """Logs one line per request to stderr: method, path without query, status. No headers."""
+    """Logs one line per request to stderr: method, path without query, status. No header values.
+
+    With ``log_header_names`` (``--log-header-names``) the line also lists the *names* of the
+    request headers and the ``Authorization`` scheme (``Basic``/``Bearer``, never the credential):
+    what the lab's secrets tests read to prove where credentials were, and were not, sent.
+    """
 
     protocol_version = "HTTP/1.1"
     server_version = "pulldoctor-lab"
     sys_version = ""
     timeout = 60  # a stalled client cannot hold a thread forever
+    log_header_names: bool = False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         path = self.path.split("?", 1)[0]
-        sys.stderr.write(f"{self.address_string()} {self.command} {path} {code}\n")
+        extra = ""
+        if self.log_header_names:
+            names = ",".join(sorted({k.lower() for k in self.headers}))
+            scheme = (self.headers.get("Authorization") or "").split(" ", 1)[0] or "-"
+            extra = f" headers={names} authz={scheme}"
+        sys.stderr.write(f"{self.address_string()} {self.command} {path} {code}{extra}\n")
 
     def log_message(self, format: str, *args: object) -> None:
         sys.stderr.write((format % args) + "\n")
@@ -52,6 +63,8 @@ def add_listen_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", required=True, type=int, help="TCP port")
     parser.add_argument("--cert", type=Path, help="PEM certificate chain (enables TLS)")
     parser.add_argument("--key", type=Path, help="PEM private key for --cert")
+    parser.add_argument("--log-header-names", action="store_true",
+                        help="log request header names and the Authorization scheme (no values)")
 
 
 def serve(server: LabHTTPServer, cert: Path | None, key: Path | None) -> None:

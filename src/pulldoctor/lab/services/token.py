@@ -27,6 +27,7 @@ import fnmatch
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sys
 import time
@@ -155,12 +156,15 @@ def token_service(workdir: Path, *, addr: str, port: int = 5001, policy: TokenPo
                   service: str = "registry.lab.test", issuer: str = "auth.lab.test",
                   realm_host: str | None = None, expires_in: int = 300,
                   cert: Path | None = None, key: Path | None = None,
+                  log_header_names: bool = False, issued_file: Path | None = None,
                   ) -> tuple[ServiceSpec, TokenAuth]:
     """Write the token server's key, certificate and config; return its spec and the
     :class:`TokenAuth` to hand to :func:`.registry.registry_service`.
 
     ``realm_host`` is how clients reach this server (a lab name such as ``auth.lab.test``);
-    it defaults to ``addr``.
+    it defaults to ``addr``. ``log_header_names`` and ``issued_file`` are for the secrets tests:
+    the access log lists header names and the Authorization scheme, and every token issued is
+    appended to ``issued_file`` (mode 0600), so a test can search pulldoctor's output for them.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     key_path, cert_path = write_signing_material(workdir, issuer)
@@ -177,6 +181,10 @@ def token_service(workdir: Path, *, addr: str, port: int = 5001, policy: TokenPo
             "--addr", addr, "--port", str(port)]
     if cert is not None and key is not None:
         argv += ["--cert", str(cert), "--key", str(key)]
+    if log_header_names:
+        argv.append("--log-header-names")
+    if issued_file is not None:
+        argv += ["--issued-file", str(issued_file)]
     scheme = "https" if cert is not None else "http"
     host = realm_host or addr
     host = f"[{host}]" if ":" in host else host
@@ -191,6 +199,7 @@ class TokenHandler(QuietHandler):
     config: ClassVar[dict[str, Any]] = {}
     key: ec.EllipticCurvePrivateKey | None = None
     cert_der: bytes = b""
+    issued_file: str = ""  # append every issued token here (tests only); "" = nowhere
 
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
@@ -255,6 +264,10 @@ class TokenHandler(QuietHandler):
                   "jti": secrets.token_hex(12), "access": grant(self.config, user, scopes)}
         assert self.key is not None
         token = make_jwt(self.key, self.cert_der, claims)
+        if self.issued_file:
+            fd = os.open(self.issued_file, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a") as fh:
+                fh.write(token + "\n")
         issued = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body: dict[str, Any] = {"access_token": token, "expires_in": expires_in,
                                 "issued_at": issued}
@@ -280,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pulldoctor.lab.services.token",
                                      description="bearer-token server for docker-registry")
     parser.add_argument("--config", required=True, type=Path)
+    parser.add_argument("--issued-file", type=Path, help="append every issued token here (tests)")
     add_listen_args(parser)
     args = parser.parse_args(argv)
     try:
@@ -292,7 +306,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("error: the signing key must be an EC P-256 key")
     handler = type("BoundTokenHandler", (TokenHandler,),
                    {"config": config, "key": key,
-                    "cert_der": cert.public_bytes(serialization.Encoding.DER)})
+                    "cert_der": cert.public_bytes(serialization.Encoding.DER),
+                    "issued_file": str(args.issued_file or ""),
+                    "log_header_names": args.log_header_names})
     serve(open_server(args.addr, args.port, handler), args.cert, args.key)
     return 0
 
