@@ -19,6 +19,7 @@ import httpx
 from pulldoctor.config.model import Endpoint
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.reach import proxy_for, reach
+from pulldoctor.diagnose.timing import cut_by_deadline, first_try, measured_rtt, step_cap
 from pulldoctor.diagnose.walk import Walk, broken
 from pulldoctor.probes import http as hp
 from pulldoctor.probes import mtu
@@ -104,9 +105,12 @@ async def _fetch_clamped_retry(sess: Session, url: str, headers: dict[str, str],
 
 async def ping(sess: Session) -> Step:
     url = sess.base + "/"
+    rtt = measured_rtt(sess.walk.steps)
 
     async def body(step: Step, timeout: float) -> infer.Verdict:
-        first = timeout * 0.5  # the other half is for the clamped retry after a stall
+        if cut := cut_by_deadline(timeout, rtt):
+            return cut
+        first = first_try(timeout, rtt)  # the rest is for the clamped retry after a stall
         f = await hp.fetch(sess.client(url), "GET", url, timeout=first,
                            read_timeout=min(2.5, first), keep_body=64 * 1024)
         step.data.update(_http_data(f, "ping"))
@@ -115,7 +119,7 @@ async def ping(sess: Session) -> Step:
         step.data["challenges"] = [{"scheme": c.scheme, **c.params} for c in sess.challenges]
         return infer.classify_http(step.data, what="ping")
 
-    return await sess.walk.run(f"registry ping {sess.origin}", 5.0, body)
+    return await sess.walk.run(f"registry ping {sess.origin}", step_cap(5.0, rtt), body)
 
 
 def _credential(sess: Session) -> tuple[str, str] | None:
@@ -160,14 +164,18 @@ async def authenticate(sess: Session) -> Step | None:
             return sess.walk.record(infer.blocked(f"token {rhost}", r.failed or "reach"))
     url = rp.token_url(realm, bearer.params.get("service"), sess.ref.repository)
     send_creds = cred is not None and (realm.startswith("https://") or sess.endpoint.insecure)
+    rtt = measured_rtt(sess.walk.steps)
 
     async def body(step: Step, timeout: float) -> infer.Verdict:
+        if cut := cut_by_deadline(timeout, rtt):
+            return cut
         t0 = time.monotonic()
         step.data.update({"kind": "token", "realm": redact_url(realm),
                           "with_credentials": send_creds, "credentials_found": cred is not None})
         if send_creds:  # anonymous first: shows what the credentials change (evidence only)
-            anon = await hp.fetch(sess.client(url), "GET", url, timeout=timeout / 3,
-                                  read_timeout=min(2.0, timeout / 3), keep_body=256 * 1024)
+            part = first_try(timeout, rtt, share=1 / 3)
+            anon = await hp.fetch(sess.client(url), "GET", url, timeout=part,
+                                  read_timeout=min(2.0, part), keep_body=256 * 1024)
             atok = rp.read_token(anon.body) if anon.status == 200 else None
             register_secret(atok)
             aacc = rp.token_access(atok) if atok else None
@@ -205,16 +213,19 @@ async def authenticate(sess: Session) -> Step | None:
                                                        else "does not grant") + " pull")
         return v
 
-    return await sess.walk.run(f"token {rhost}", 5.0, body)
+    return await sess.walk.run(f"token {rhost}", step_cap(5.0, rtt), body)
 
 
 async def get_manifest(sess: Session, reference: str, what: str,
                        expected_size: int | None = None) -> tuple[Step, rp.ManifestInfo | None]:
     url = rp.manifest_url(sess.base, sess.ref.repository, reference)
     info: list[rp.ManifestInfo] = []
+    rtt = measured_rtt(sess.walk.steps)
 
     async def body(step: Step, timeout: float) -> infer.Verdict:
-        first = timeout * 0.5
+        if cut := cut_by_deadline(timeout, rtt):
+            return cut
+        first = first_try(timeout, rtt)
         f = await hp.fetch(sess.client(url), "GET", url,
                            headers=sess.headers(url, Accept=sess.accept), timeout=first,
                            read_timeout=min(2.5, first))
@@ -238,7 +249,7 @@ async def get_manifest(sess: Session, reference: str, what: str,
         return infer.Verdict(Outcome.OK, evidence=[f"{what}: {m.media_type} {f.sha256}",
                                                    *d.evidence, *limits])
 
-    step = await sess.walk.run(what, 5.0, body)
+    step = await sess.walk.run(what, step_cap(5.0, rtt), body)
     return step, (info[0] if info else None)
 
 
@@ -283,10 +294,13 @@ async def get_blob(sess: Session, desc: dict[str, Any], what: str, *, cap: float
 async def _blob_request(sess: Session, url: str, digest: str, size: Any, what: str, cap: float,
                         method: str) -> tuple[Step, str | None]:
     location: list[str] = []
+    rtt = measured_rtt(sess.walk.steps)
 
     async def body(step: Step, timeout: float) -> infer.Verdict:
+        if cut := cut_by_deadline(timeout, rtt):
+            return cut
         headers = sess.headers(url)  # only the registry's own origin gets Authorization
-        first = timeout * 0.5
+        first = first_try(timeout, rtt)
         f = await hp.fetch(sess.client(url), method, url, headers=headers, timeout=first,
                            read_timeout=min(3.0, first), keep_body=0)
         step.data.update(_http_data(f, what))
@@ -314,7 +328,7 @@ async def _blob_request(sess: Session, url: str, digest: str, size: Any, what: s
                 if f.throughput_mbps else f"{f.size} bytes")
         return infer.Verdict(d.outcome, d.code, [*v.evidence, *d.evidence, rate], d.confidence)
 
-    step = await sess.walk.run(f"{what} {urlsplit(url).hostname}", cap, body)
+    step = await sess.walk.run(f"{what} {urlsplit(url).hostname}", step_cap(cap, rtt), body)
     return step, (location[0] if location else None)
 
 

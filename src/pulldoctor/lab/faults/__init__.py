@@ -98,6 +98,7 @@ def apply_faults(lab: Lab, faults: Iterable[Fault]) -> None:
 def registry() -> dict[str, type[Fault]]:
     """Every fault class by name (imported here so the name -> class map is explicit)."""
     from pulldoctor.lab.faults.datadrop import DataDrop
+    from pulldoctor.lab.faults.delay import Delay
     from pulldoctor.lab.faults.disk import TinyDisk
     from pulldoctor.lab.faults.drop import Drop
     from pulldoctor.lab.faults.loss import Loss
@@ -109,7 +110,7 @@ def registry() -> dict[str, type[Fault]]:
     from pulldoctor.lab.faults.stall import StallAfter
 
     classes: list[type[Fault]] = [Drop, Reject, Loss, MtuBlackhole, StallAfter, ResetAfter,
-                                  DataDrop, NoRoute, PortRange, TinyDisk]
+                                  DataDrop, NoRoute, PortRange, TinyDisk, Delay]
     return {c.name: c for c in classes}
 
 
