@@ -63,6 +63,20 @@ class Fault:
         return f"{self.name}({attrs})"
 
 
+
+@dataclass(frozen=True)
+class AfterBytesFault(Fault):
+    """Base of the faults that strike once a connection to ``to``:``port`` carried ``after_bytes``
+    from the server (``reset_after``, ``stall_after``): nft can only count a connection's bytes
+    with conntrack accounting on in the router, which ``setup`` switches on."""
+
+    to: str = "registry"
+    port: int | None = None
+    after_bytes: int = 20_000
+
+    def setup(self, lab: Lab) -> None:
+        lab.sysctl("router", "net.netfilter.nf_conntrack_acct", "1")
+
 def render_ruleset(rules: Iterable[Rule]) -> dict[str, str]:
     """One ``nft -f`` text per role holding all its rules (pure: testable without a lab)."""
     by_role: dict[str, dict[str, list[str]]] = {}

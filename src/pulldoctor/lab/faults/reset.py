@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pulldoctor.lab.faults import Fault, Rule
+from pulldoctor.lab.faults import AfterBytesFault, Rule
 from pulldoctor.lab.faults._match import to_server
 
 if TYPE_CHECKING:
@@ -21,16 +21,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class ResetAfter(Fault):
+class ResetAfter(AfterBytesFault):
     """Reset TCP connections to ``to``:``port`` once the server sent ``after_bytes``."""
 
     name = "reset_after"
-    to: str = "registry"
-    port: int | None = None
-    after_bytes: int = 20_000
-
-    def setup(self, lab: Lab) -> None:
-        lab.sysctl("router", "net.netfilter.nf_conntrack_acct", "1")
 
     def rules(self, lab: Lab) -> list[Rule]:
         fwd = to_server(self.to, "tcp", self.port)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pulldoctor.lab.faults import Fault, Rule
+from pulldoctor.lab.faults import AfterBytesFault, Rule
 from pulldoctor.lab.faults._match import from_server, to_server
 
 if TYPE_CHECKING:
@@ -17,16 +17,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class StallAfter(Fault):
+class StallAfter(AfterBytesFault):
     """Drop everything of a TCP connection to ``to``:``port`` once it carried ``after_bytes``."""
 
     name = "stall_after"
-    to: str = "registry"
-    port: int | None = None
-    after_bytes: int = 20_000
-
-    def setup(self, lab: Lab) -> None:
-        lab.sysctl("router", "net.netfilter.nf_conntrack_acct", "1")
 
     def rules(self, lab: Lab) -> list[Rule]:
         back = from_server(self.to, "tcp", self.port)
