@@ -207,70 +207,32 @@ def registry(netpair: NetPair) -> Callable[..., int]:
     return start
 
 
-def _blob(data: bytes) -> tuple[str, bytes]:
-    import hashlib
-
-    return "sha256:" + hashlib.sha256(data).hexdigest(), data
-
-
 def make_image(layer_size: int = 4096, arch: str = "amd64") -> dict[str, Any]:
-    """A small real image: random layer (gzip tar), config, OCI manifest."""
-    import gzip
-    import io
-    import tarfile
+    """A small real image (one random layer, OCI types) built by the lab's image builder."""
+    from pulldoctor.lab import images
 
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        payload = os.urandom(layer_size)
-        info = tarfile.TarInfo("data.bin")
-        info.size = len(payload)
-        tar.addfile(info, io.BytesIO(payload))
-    layer = gzip.compress(buf.getvalue(), mtime=0)
-    ldig, _ = _blob(layer)
-    config = json.dumps({"architecture": arch, "os": "linux",
-                         "rootfs": {"type": "layers", "diff_ids": [ldig]}}).encode()
-    cdig, _ = _blob(config)
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdig,
-                   "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ldig,
-                    "size": len(layer)}]}).encode()
-    return {"blobs": {cdig: config, ldig: layer}, "manifest": manifest, "config": cdig,
-            "layer": ldig}
+    img = images.build_image({"data.bin": os.urandom(layer_size)}, architecture=arch, oci=True)
+    return {"image": img, "blobs": {b.digest: b.data for b in img.blobs},
+            "manifest": img.manifest.data, "config": img.config.digest,
+            "layer": img.layers[0].digest}
 
 
 async def push_image(base: str, repo: str, tag: str, image: dict[str, Any],
                      verify: Any = False, index_arch: str | None = None,
                      auth: tuple[str, str] | None = None) -> str:
-    """Push blobs and the manifest with the registry API (monolithic uploads); returns digest."""
+    """Push ``image`` with the lab's pusher (monolithic uploads); with ``index_arch``, under a
+    one-entry index for that architecture. Returns the digest the tag points to."""
     import httpx
 
-    async with httpx.AsyncClient(verify=verify, trust_env=False, timeout=10,
-                                 auth=httpx.BasicAuth(*auth) if auth else None) as c:
-        for dig, data in image["blobs"].items():
-            r = await c.post(f"{base}/v2/{repo}/blobs/uploads/")
-            assert r.status_code == 202, r.text
-            loc = httpx.URL(base).join(r.headers["location"])
-            r = await c.put(loc.copy_merge_params({"digest": dig}), content=data,
-                            headers={"Content-Type": "application/octet-stream"})
-            assert r.status_code == 201, r.text
-        mt = "application/vnd.oci.image.manifest.v1+json"
-        mdig, _ = _blob(image["manifest"])
-        ref = tag if index_arch is None else mdig
-        r = await c.put(f"{base}/v2/{repo}/manifests/{ref}", content=image["manifest"],
-                        headers={"Content-Type": mt})
-        assert r.status_code == 201, r.text
-        if index_arch is not None:
-            index = json.dumps({
-                "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                "manifests": [{"mediaType": mt, "digest": mdig, "size": len(image["manifest"]),
-                               "platform": {"os": "linux", "architecture": index_arch}}]}).encode()
-            r = await c.put(f"{base}/v2/{repo}/manifests/{tag}", content=index,
-                            headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
-            assert r.status_code == 201, r.text
-            mdig, _ = _blob(index)
-        return mdig
+    from pulldoctor.lab import images
+
+    img: images.Image = image["image"]
+    if index_arch is not None and index_arch != img.architecture:
+        raise ValueError(f"index_arch {index_arch} differs from the image's {img.architecture}")
+    target = images.build_index((img,)) if index_arch is not None else img
+    with httpx.Client(verify=verify, trust_env=False, timeout=10,
+                      auth=httpx.BasicAuth(*auth) if auth else None) as c:
+        return images.push_image(c, base, repo, tag, target)
 
 
 @pytest.fixture
