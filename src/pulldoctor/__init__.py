@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CATALOGUE",
     "Cause",
+    "Code",
     "Finding",
     "ImageReference",
     "Outcome",
@@ -34,11 +35,12 @@ __all__ = [
 
 _LAZY = {
     "CATALOGUE": ("pulldoctor.causes", "CATALOGUE"),
-    "Cause": ("pulldoctor.report.model", "Cause"),
-    "Finding": ("pulldoctor.report.model", "Finding"),
-    "Outcome": ("pulldoctor.report.model", "Outcome"),
-    "Report": ("pulldoctor.report.model", "Report"),
-    "Step": ("pulldoctor.report.model", "Step"),
+    "Code": ("pulldoctor.causes", "Code"),
+    "Cause": ("pulldoctor.model", "Cause"),
+    "Finding": ("pulldoctor.model", "Finding"),
+    "Outcome": ("pulldoctor.model", "Outcome"),
+    "Report": ("pulldoctor.model", "Report"),
+    "Step": ("pulldoctor.model", "Step"),
     "ImageReference": ("pulldoctor.reference", "ImageReference"),
     "parse_reference": ("pulldoctor.reference", "parse_reference"),
     "PulldoctorError": ("pulldoctor.errors", "PulldoctorError"),
@@ -49,14 +51,14 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from pulldoctor.causes import CATALOGUE
+    from pulldoctor.causes import CATALOGUE, Code
     from pulldoctor.diagnose import diagnose
     from pulldoctor.errors import PulldoctorError
     from pulldoctor.explain import explain
     from pulldoctor.explain.scan import scan
     from pulldoctor.host import inspect_host
+    from pulldoctor.model import Cause, Finding, Outcome, Report, Step
     from pulldoctor.reference import ImageReference, parse_reference
-    from pulldoctor.report.model import Cause, Finding, Outcome, Report, Step
 
 
 def __getattr__(name: str) -> Any:

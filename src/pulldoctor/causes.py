@@ -13,7 +13,7 @@ upper-case word (``IMAGE``) the reader replaces, as man pages do.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -32,27 +32,72 @@ class Area(StrEnum):
     REFERENCE = "reference"
 
 
+class Code(StrEnum):
+    """Every cause code, the public contract of every JSON output (``code`` in ``causes``).
+
+    A ``StrEnum``: a member *is* its string (``Code.DNS_NXDOMAIN == "dns.nxdomain"``), so JSON and
+    comparisons with plain strings are unchanged, while code inside pulldoctor names causes by
+    member and a typo is an AttributeError at import instead of a silent miss.
+    """
+
+    DNS_UDP_TIMEOUT = "dns.udp_timeout"
+    DNS_RESOLVER_UNREACHABLE = "dns.resolver_unreachable"
+    DNS_NXDOMAIN = "dns.nxdomain"
+    DNS_SERVFAIL = "dns.servfail"
+    NET_UNREACHABLE = "net.unreachable"
+    NET_TCP_TIMEOUT = "net.tcp_timeout"
+    NET_REFUSED = "net.refused"
+    NET_RESET = "net.reset"
+    NET_TLS_HANDSHAKE_TIMEOUT = "net.tls_handshake_timeout"
+    NET_REQUEST_TIMEOUT = "net.request_timeout"
+    NET_MTU = "net.mtu"
+    PROXY_ERROR = "proxy.error"
+    TLS_UNKNOWN_AUTHORITY = "tls.unknown_authority"
+    TLS_HOSTNAME_MISMATCH = "tls.hostname_mismatch"
+    TLS_EXPIRED = "tls.expired"
+    TLS_HTTP_RESPONSE_TO_HTTPS = "tls.http_response_to_https"
+    REGISTRY_UNAUTHORIZED = "registry.unauthorized"
+    REGISTRY_DENIED = "registry.denied"
+    REGISTRY_NOT_FOUND = "registry.not_found"
+    REGISTRY_RATE_LIMITED = "registry.rate_limited"
+    REGISTRY_SERVER_ERROR = "registry.server_error"
+    IMAGE_PLATFORM_MISMATCH = "image.platform_mismatch"
+    IMAGE_CORRUPT = "image.corrupt"
+    IMAGE_UNSUPPORTED = "image.unsupported"
+    HOST_DISK_FULL = "host.disk_full"
+    HOST_MEMORY = "host.memory"
+    HOST_KERNEL_UDP = "host.kernel_udp"
+    DAEMON_CONFIG = "daemon.config"
+    REF_INVALID = "ref.invalid"
+
+
 @dataclass(frozen=True, slots=True)
 class CauseInfo:
     """What pulldoctor knows about one root cause, independent of any report."""
 
-    code: str
+    code: Code
     area: Area
     title: str
     meaning: str
     confirm: tuple[str, ...]
     fix: tuple[str, ...]
+    registry_codes: tuple[str, ...] = ()
+    """Registry error codes (distribution's errcode table) that signal this cause."""
+    http_statuses: tuple[int, ...] = ()
+    """HTTP statuses that signal this cause when no registry code says otherwise."""
 
 
 def _c(
-    code: str, area: Area, title: str, meaning: str, confirm: tuple[str, ...], fix: tuple[str, ...]
+    code: Code, area: Area, title: str, meaning: str, confirm: tuple[str, ...],
+    fix: tuple[str, ...], *, registry_codes: tuple[str, ...] = (),
+    http_statuses: tuple[int, ...] = (),
 ) -> CauseInfo:
-    return CauseInfo(code, area, title, meaning, confirm, fix)
+    return CauseInfo(code, area, title, meaning, confirm, fix, registry_codes, http_statuses)
 
 
 _ALL: tuple[CauseInfo, ...] = (
     _c(
-        "dns.udp_timeout", Area.DNS, "DNS queries over UDP get no answer",
+        Code.DNS_UDP_TIMEOUT, Area.DNS, "DNS queries over UDP get no answer",
         "The resolver never answered the UDP query: it is down, a firewall drops UDP port 53, "
         "or packets are lost. The 'udp' in the message is the name lookup, not the image transfer.",
         ("dig +notcp +tries=1 +time=2 @{resolver} {host}",
@@ -63,7 +108,7 @@ _ALL: tuple[CauseInfo, ...] = (
          "set a reachable nameserver in /etc/resolv.conf (or the stub's upstreams)"),
     ),
     _c(
-        "dns.resolver_unreachable", Area.DNS, "The DNS resolver cannot be reached",
+        Code.DNS_RESOLVER_UNREACHABLE, Area.DNS, "The DNS resolver cannot be reached",
         "Queries to the configured resolver fail at once: no route to it, nothing listening on "
         "port 53 (connection refused), or the local stub resolver is not running.",
         ("cat /etc/resolv.conf", "ip route get {resolver}", "ss -lunp 'sport = :53'"),
@@ -71,7 +116,7 @@ _ALL: tuple[CauseInfo, ...] = (
          "point /etc/resolv.conf at a resolver this host can reach"),
     ),
     _c(
-        "dns.nxdomain", Area.DNS, "The registry host name does not exist",
+        Code.DNS_NXDOMAIN, Area.DNS, "The registry host name does not exist",
         "The resolver says the name does not exist (NXDOMAIN or no address records): a typo in "
         "the registry address, a split-horizon zone, or a missing search domain.",
         ("dig @{resolver} {host}", "getent hosts {host}"),
@@ -79,42 +124,42 @@ _ALL: tuple[CauseInfo, ...] = (
          "add the internal zone's resolver or search domain to /etc/resolv.conf"),
     ),
     _c(
-        "dns.servfail", Area.DNS, "The resolver answers with a failure",
+        Code.DNS_SERVFAIL, Area.DNS, "The resolver answers with a failure",
         "The resolver replied SERVFAIL or REFUSED (Go prints 'server misbehaving'): its upstream "
         "or the zone's DNSSEC is broken, or it refuses to recurse for this host.",
         ("dig @{resolver} {host}", "dig +trace {host}"),
         ("fix or replace the resolver {resolver}; check its upstream forwarders",),
     ),
     _c(
-        "net.unreachable", Area.NETWORK, "No route to the registry",
+        Code.NET_UNREACHABLE, Area.NETWORK, "No route to the registry",
         "The kernel has no route to the registry's address (network or host unreachable), "
         "typically a missing default route or IPv6 address without IPv6 connectivity.",
         ("ip route get {address}", "ip -6 route"),
         ("add the missing route, or disable IPv6 for the daemon if it has no IPv6 route",),
     ),
     _c(
-        "net.tcp_timeout", Area.FIREWALL, "TCP connections to the registry time out",
+        Code.NET_TCP_TIMEOUT, Area.FIREWALL, "TCP connections to the registry time out",
         "SYNs to the registry get no answer: a firewall drops them, or the route blackholes them.",
         ("nc -vz -w 3 {host} {port}", "nft list ruleset", "ip route get {address}"),
         ("allow outbound TCP to {host}:{port} in the firewall",
          "set HTTPS_PROXY for the daemon if this network only allows a proxy out"),
     ),
     _c(
-        "net.refused", Area.REGISTRY, "TCP connection refused",
+        Code.NET_REFUSED, Area.REGISTRY, "TCP connection refused",
         "The registry host answered with a reset: nothing listens on that port, usually a wrong "
         "port in the reference or a registry that is not running.",
         ("nc -vz -w 3 {host} {port}",),
         ("check the port in the image reference {image}; start the registry",),
     ),
     _c(
-        "net.reset", Area.NETWORK, "Connection reset or closed mid-transfer",
+        Code.NET_RESET, Area.NETWORK, "Connection reset or closed mid-transfer",
         "The connection was reset or ended early (EOF) while talking to the registry: a flaky "
         "path, a middlebox, or a registry front that drops connections.",
         ("curl -v -o /dev/null https://{host}/v2/", "pulldoctor diagnose --layers {image}"),
         ("retry; if it persists, find the middlebox or proxy resetting connections",),
     ),
     _c(
-        "net.tls_handshake_timeout", Area.NETWORK, "TLS handshake never completes",
+        Code.NET_TLS_HANDSHAKE_TIMEOUT, Area.NETWORK, "TLS handshake never completes",
         "TCP connects but the TLS handshake stalls: often a path-MTU problem (the certificate "
         "flight is large), packet loss, or a proxy that swallows the handshake.",
         ("openssl s_client -connect {host}:{port} -servername {host} </dev/null",
@@ -122,14 +167,14 @@ _ALL: tuple[CauseInfo, ...] = (
         ("lower the MTU of the interface or tunnel on the path, or fix ICMP filtering",),
     ),
     _c(
-        "net.request_timeout", Area.NETWORK, "Request or download exceeded its deadline",
+        Code.NET_REQUEST_TIMEOUT, Area.NETWORK, "Request or download exceeded its deadline",
         "The connection works but the registry (or the path to it) is too slow: a stalled "
         "response, a congested link, or a bandwidth limit.",
         ("curl -o /dev/null -w '%{{speed_download}}\\n' https://{host}/v2/",),
         ("retry later, or use a mirror closer to this host",),
     ),
     _c(
-        "net.mtu", Area.NETWORK, "Path-MTU blackhole",
+        Code.NET_MTU, Area.NETWORK, "Path-MTU blackhole",
         "Small exchanges work but large packets are silently dropped and the ICMP 'fragmentation "
         "needed' messages that would fix it never arrive: transfers stall.",
         ("ip link show", "tracepath -n {host}", "ping -M do -s 1472 -c 2 {host}"),
@@ -138,16 +183,17 @@ _ALL: tuple[CauseInfo, ...] = (
          "allow ICMP type 3 code 4 (fragmentation needed) through the firewall"),
     ),
     _c(
-        "proxy.error", Area.DAEMON, "The HTTP proxy fails or is wrongly applied",
+        Code.PROXY_ERROR, Area.DAEMON, "The HTTP proxy fails or is wrongly applied",
         "The proxy the runtime uses is unreachable, rejects the request, needs credentials, or "
         "is applied to a host that NO_PROXY should exclude (or not applied where it must be).",
         ("systemctl show --property=Environment docker",
          "curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/"),
         ("fix the proxy address in /etc/systemd/system/docker.service.d/http-proxy.conf "
          "or daemon.json \"proxies\", then: systemctl daemon-reload && systemctl restart docker",),
+        http_statuses=(407,),
     ),
     _c(
-        "tls.unknown_authority", Area.REGISTRY, "Registry certificate is not trusted",
+        Code.TLS_UNKNOWN_AUTHORITY, Area.REGISTRY, "Registry certificate is not trusted",
         "The certificate chain ends at a CA this host does not trust: a private CA, or a "
         "TLS-intercepting proxy re-signing traffic.",
         ("openssl s_client -connect {host}:{port} -servername {host} -showcerts </dev/null",),
@@ -155,7 +201,7 @@ _ALL: tuple[CauseInfo, ...] = (
          "for containerd: set ca in /etc/containerd/certs.d/{registry}/hosts.toml"),
     ),
     _c(
-        "tls.hostname_mismatch", Area.REGISTRY, "Certificate is for another host name",
+        Code.TLS_HOSTNAME_MISMATCH, Area.REGISTRY, "Certificate is for another host name",
         "The registry presented a certificate whose names (SANs) do not include the host the "
         "client asked for: a wrong address in the reference, or a misconfigured front.",
         ("openssl s_client -connect {host}:{port} -servername {host} </dev/null "
@@ -163,7 +209,7 @@ _ALL: tuple[CauseInfo, ...] = (
         ("use the host name the certificate is issued for, or reissue it with {host} in its SANs",),
     ),
     _c(
-        "tls.expired", Area.REGISTRY, "Certificate expired or not yet valid",
+        Code.TLS_EXPIRED, Area.REGISTRY, "Certificate expired or not yet valid",
         "The certificate's validity window does not include now: it expired, or this host's clock "
         "is wrong (then every certificate looks invalid).",
         ("openssl s_client -connect {host}:{port} </dev/null | openssl x509 -noout -dates",
@@ -171,7 +217,7 @@ _ALL: tuple[CauseInfo, ...] = (
         ("renew the registry certificate; or fix the clock: timedatectl set-ntp true",),
     ),
     _c(
-        "tls.http_response_to_https", Area.REGISTRY, "Plain-HTTP registry spoken to over HTTPS",
+        Code.TLS_HTTP_RESPONSE_TO_HTTPS, Area.REGISTRY, "Plain-HTTP registry spoken to over HTTPS",
         "The registry speaks plain HTTP but the client used HTTPS, because the registry is not "
         "listed as insecure.",
         ("curl -v http://{registry}/v2/",),
@@ -179,71 +225,78 @@ _ALL: tuple[CauseInfo, ...] = (
          "dockerd (containerd: hosts.toml with server = \"http://{registry}\")",),
     ),
     _c(
-        "registry.unauthorized", Area.REGISTRY, "Missing or wrong registry credentials",
+        Code.REGISTRY_UNAUTHORIZED, Area.REGISTRY, "Missing or wrong registry credentials",
         "The registry answered 401: no credentials were sent, or they were rejected.",
         ("docker login {registry}", "pulldoctor diagnose {image}"),
         ("docker login {registry}   # or fix the imagePullSecret / auth.json",),
+        registry_codes=("UNAUTHORIZED",), http_statuses=(401,),
     ),
     _c(
-        "registry.denied", Area.REGISTRY, "Access denied, or the repository does not exist",
+        Code.REGISTRY_DENIED, Area.REGISTRY, "Access denied, or the repository does not exist",
         "The registry refused this repository (403 / DENIED). Registries answer the same way for a "
         "repository that does not exist, so check the name before the permissions.",
         ("pulldoctor diagnose {image}",),
         ("check the repository name in {image}; grant this account pull access",),
+        registry_codes=("DENIED",), http_statuses=(403,),
     ),
     _c(
-        "registry.not_found", Area.REGISTRY, "Tag, digest or repository not found",
+        Code.REGISTRY_NOT_FOUND, Area.REGISTRY, "Tag, digest or repository not found",
         "The registry has no manifest for this tag or digest (or no such repository).",
         ("skopeo list-tags docker://{registry_repo}",),
         ("check the tag in {image} against the tags the repository has",),
+        registry_codes=("MANIFEST_UNKNOWN", "NAME_UNKNOWN"), http_statuses=(404,),
     ),
     _c(
-        "registry.rate_limited", Area.REGISTRY, "Registry rate limit reached",
+        Code.REGISTRY_RATE_LIMITED, Area.REGISTRY, "Registry rate limit reached",
         "The registry answered 429 TOOMANYREQUESTS: the pull quota of this address or account "
         "is used up.",
         ("pulldoctor diagnose {image}   # reads the ratelimit-* headers",),
         ("docker login (authenticated pulls have a larger quota), or configure a pull-through "
          "mirror",),
+        registry_codes=("TOOMANYREQUESTS",), http_statuses=(429,),
     ),
     _c(
-        "registry.server_error", Area.REGISTRY, "The registry failed (5xx)",
+        Code.REGISTRY_SERVER_ERROR, Area.REGISTRY, "The registry failed (5xx)",
         "The registry (or a gateway in front of it) returned a 5xx server error.",
         ("curl -sv https://{host}/v2/ -o /dev/null",),
         ("retry later; check the registry's status page or logs",),
+        registry_codes=("UNKNOWN", "UNAVAILABLE"), http_statuses=(500, 501, 502, 503, 504),
     ),
     _c(
-        "image.platform_mismatch", Area.IMAGE, "No image for this platform",
+        Code.IMAGE_PLATFORM_MISMATCH, Area.IMAGE, "No image for this platform",
         "The image index has no manifest for this host's OS/architecture.",
         ("docker manifest inspect {image}", "skopeo inspect --raw docker://{image}"),
         ("pull with --platform matching an available one, or publish a build for this platform",),
     ),
     _c(
-        "image.corrupt", Area.IMAGE, "Content does not match its digest",
+        Code.IMAGE_CORRUPT, Area.IMAGE, "Content does not match its digest",
         "A manifest, config or layer did not hash to its digest or had the wrong size: corrupt "
         "storage in the registry, a broken cache or proxy, or a bad local content store.",
         ("pulldoctor diagnose --layers {image}",),
         ("re-push the image; clear a caching proxy; remove the partial content and pull again",),
+        registry_codes=("BLOB_UNKNOWN", "MANIFEST_BLOB_UNKNOWN", "DIGEST_INVALID", "SIZE_INVALID"),
     ),
     _c(
-        "image.unsupported", Area.IMAGE, "Unsupported manifest format",
+        Code.IMAGE_UNSUPPORTED, Area.IMAGE, "Unsupported manifest format",
         "The manifest is Docker schema 1 or an unknown media type, which current runtimes refuse.",
         ("skopeo inspect --raw docker://{image} | head",),
         ("re-push the image with a current client (schema 2 / OCI)",),
+        registry_codes=("MANIFEST_INVALID", "MANIFEST_UNVERIFIED", "UNSUPPORTED"),
     ),
     _c(
-        "host.disk_full", Area.RESOURCES, "No space left where images are stored",
+        Code.HOST_DISK_FULL, Area.RESOURCES, "No space left where images are stored",
         "The runtime's data root (or its temp dir) has no free space or no free inodes.",
         ("df -h /var/lib/docker /var/lib/containerd", "df -i /var/lib/docker"),
         ("docker system prune   # or free space / grow the file system",),
     ),
     _c(
-        "host.memory", Area.RESOURCES, "Out of memory during pull or unpack",
+        Code.HOST_MEMORY, Area.RESOURCES, "Out of memory during pull or unpack",
         "The pulling process (or the unpacker) was killed or failed to allocate memory.",
         ("dmesg | grep -i oom", "free -h"),
         ("free memory or raise the runtime's memory limit",),
     ),
     _c(
-        "host.kernel_udp", Area.KERNEL, "Kernel UDP limits reached",
+        Code.HOST_KERNEL_UDP, Area.KERNEL, "Kernel UDP limits reached",
         "The kernel dropped or refused UDP: ephemeral ports exhausted, socket buffers overflowing "
         "(RcvbufErrors), or the conntrack table full.",
         ("nstat -az UdpRcvbufErrors UdpSndbufErrors UdpInErrors",
@@ -253,30 +306,52 @@ _ALL: tuple[CauseInfo, ...] = (
          "sysctl -w net.netfilter.nf_conntrack_max=262144"),
     ),
     _c(
-        "daemon.config", Area.DAEMON, "Runtime configuration is wrong or ignored",
+        Code.DAEMON_CONFIG, Area.DAEMON, "Runtime configuration is wrong or ignored",
         "The runtime's configuration (daemon.json, containerd config.toml / hosts.toml, "
         "registries.conf) is invalid, or a setting does not do what it is expected to.",
         ("dockerd --validate --config-file /etc/docker/daemon.json", "pulldoctor host {image}"),
         ("fix the setting pulldoctor names, then restart the runtime",),
     ),
     _c(
-        "ref.invalid", Area.REFERENCE, "The image reference is malformed",
+        Code.REF_INVALID, Area.REFERENCE, "The image reference is malformed",
         "The reference does not parse: upper-case repository, bad characters, a scheme, or a "
         "malformed tag or digest.",
         ("pulldoctor explain 'invalid reference format'",),
         ("write the reference as [HOST[:PORT]/]NAME[:TAG|@sha256:DIGEST], lower-case",),
+        registry_codes=("NAME_INVALID", "TAG_INVALID"),
     ),
 )
 
-CATALOGUE: Mapping[str, CauseInfo] = {c.code: c for c in _ALL}
+CATALOGUE: Mapping[Code, CauseInfo] = {c.code: c for c in _ALL}
 """Every cause by code, in the order the table above defines them."""
 
-CODES: tuple[str, ...] = tuple(CATALOGUE)
+CODES: tuple[Code, ...] = tuple(CATALOGUE)
+
+if set(CODES) != set(Code) or len(CODES) != len(_ALL):  # pragma: no cover - caught at import
+    raise RuntimeError("causes.py: every Code needs exactly one catalogue entry")
 
 
 def info(code: str) -> CauseInfo:
     """The catalogue entry for ``code``; raises KeyError for an unknown code (a programming bug)."""
-    return CATALOGUE[code]
+    return CATALOGUE[Code(code)]
+
+
+def cause_for_registry_error(status: int, registry_codes: Iterable[str] = ()) -> Code | None:
+    """The cause a registry's error response signals, by table lookup (as go-containerregistry's
+    transport classifies errors): a registry error code first (it is the more specific), then
+    the HTTP status. None when neither is in the catalogue's tables.
+
+    Context the table cannot know (a 404 for a blob the manifest named is corruption, a 401 after
+    accepted credentials is a denial) is the caller's, in ``diagnose.infer``.
+    """
+    for rc in registry_codes:
+        for ci in _ALL:
+            if rc.upper() in ci.registry_codes:
+                return ci.code
+    for ci in _ALL:
+        if status in ci.http_statuses:
+            return ci.code
+    return None
 
 
 class _Partial(dict[str, str]):

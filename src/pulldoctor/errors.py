@@ -8,8 +8,6 @@ edge of each probe and mapped to an observation or to one of these; none escapes
     PulldoctorError            base of everything pulldoctor raises on purpose
     ├── UsageError             bad input from the user (exit code 2)
     │   └── ReferenceError_    an image reference that does not parse
-    ├── ConfigReadError        a configuration file exists but cannot be read or parsed
-    ├── DeadlineExceeded       the absolute deadline passed before a step could finish
     └── LabError               the lab could not be built or torn down (needs root, a tool missing)
         └── LabToolMissing     a program the lab needs is not installed
 """
@@ -27,19 +25,6 @@ class UsageError(PulldoctorError):
 
 class ReferenceError_(UsageError):
     """An image reference that does not parse."""
-
-
-class ConfigReadError(PulldoctorError):
-    """A configuration file exists but cannot be read or parsed."""
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: {reason}")
-        self.path = path
-        self.reason = reason
-
-
-class DeadlineExceeded(PulldoctorError):
-    """The absolute deadline passed before a step could finish."""
 
 
 class LabError(PulldoctorError):

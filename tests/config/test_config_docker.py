@@ -13,7 +13,7 @@ import pytest
 from pulldoctor.config.credentials import run_helper
 from pulldoctor.config.effective import answer_table, discover
 from pulldoctor.errors import UsageError
-from pulldoctor.report.model import Report
+from pulldoctor.model import Report
 from pulldoctor.report.render import render_json
 
 

@@ -39,7 +39,7 @@ def test_help_lists_the_options() -> None:
 
 def test_exit_code_mapping() -> None:
     from pulldoctor.cli.diagnose_cmd import exit_code
-    from pulldoctor.report.model import Cause, Outcome, Report, Step
+    from pulldoctor.model import Cause, Outcome, Report, Step
 
     ok = Report("diagnose", steps=[Step("dns x", Outcome.OK)])
     assert exit_code(ok) == 0

@@ -15,9 +15,9 @@ from pulldoctor.config.model import ProxyConfig, PullConfig
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.reach import proxy_for
 from pulldoctor.diagnose.walk import Walk
+from pulldoctor.model import Cause, Outcome, Step
 from pulldoctor.probes import http as hp
-from pulldoctor.probes import registry as rp
-from pulldoctor.report.model import Cause, Outcome, Step
+from pulldoctor.probes import registry_api as rp
 
 
 def q(transport: str, status: str, qtype: str = "A", server: str = "198.18.4.2",

@@ -76,7 +76,7 @@ def test_diagnose_on_a_slow_link_keeps_the_verdict(name: str, ms: int) -> None:
 
 def test_http_budgets_follow_the_measured_rtt() -> None:
     from pulldoctor.diagnose.timing import first_try, measured_rtt, step_cap
-    from pulldoctor.report.model import Outcome, Step
+    from pulldoctor.model import Outcome, Step
 
     tcp = Step("tcp", Outcome.OK, data={"kind": "tcp", "results": [
         {"status": "ok", "latency_ms": 1210.0}, {"status": "timeout", "latency_ms": None}]})
@@ -96,7 +96,7 @@ def test_http_budgets_follow_the_measured_rtt() -> None:
 
 def test_a_step_cut_by_the_deadline_proves_nothing() -> None:
     from pulldoctor.diagnose.timing import cut_by_deadline
-    from pulldoctor.report.model import Outcome
+    from pulldoctor.model import Outcome
 
     v = cut_by_deadline(1.05, 1.2)  # what the config blob got near a 12 s deadline at 1.2 s RTT
     assert v is not None and v.outcome == Outcome.TIMEOUT and v.code is None

@@ -19,11 +19,11 @@ from pulldoctor.host import (
     resolver,
     run_checks,
 )
+from pulldoctor.host.checks import CHECKS, Check
 from pulldoctor.host.context import HostContext
 from pulldoctor.host.kernel_udp import count_sockets, parse_conntrack_stat, parse_snmp, parse_snmp6
-from pulldoctor.host.registry import CHECKS, Check
+from pulldoctor.model import Outcome, Step
 from pulldoctor.reference import parse_reference
-from pulldoctor.report.model import Outcome, Step
 
 
 def write(root: Path, path: str, text: str) -> None:
@@ -139,7 +139,7 @@ def test_proc_parsers() -> None:
 
 
 def test_causes_from_steps_ranks_errors_first() -> None:
-    from pulldoctor.report.model import Finding
+    from pulldoctor.model import Finding
 
     steps = [Step("a", Outcome.WARNING, findings=[Finding("w", "warning", "daemon.config")]),
              Step("b", Outcome.PROBLEM, findings=[Finding("e", "error", "host.disk_full", ["x"])])]

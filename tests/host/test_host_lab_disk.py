@@ -14,8 +14,8 @@ import pytest
 
 from pulldoctor.host import disk, inspect_host
 from pulldoctor.host.context import HostContext
+from pulldoctor.model import Outcome
 from pulldoctor.reference import parse_reference
-from pulldoctor.report.model import Outcome
 
 pytestmark = pytest.mark.lab
 Mount = Callable[[str], Path]

@@ -9,8 +9,8 @@ import pytest
 from pulldoctor.host import firewall, routes_mtu
 from pulldoctor.host.context import HostContext
 from pulldoctor.lab.services.netns import ScratchNetns
+from pulldoctor.model import Outcome, Step
 from pulldoctor.reference import parse_reference
-from pulldoctor.report.model import Outcome, Step
 
 pytestmark = pytest.mark.lab
 

@@ -11,7 +11,7 @@ import pytest
 from pulldoctor.host import kernel_udp
 from pulldoctor.host.context import HostContext, run_check
 from pulldoctor.lab.services.netns import ScratchNetns
-from pulldoctor.report.model import Outcome, Step
+from pulldoctor.model import Outcome, Step
 
 pytestmark = pytest.mark.lab
 

@@ -13,7 +13,7 @@ import pytest
 from pulldoctor.host import cpu, disk, runtime_procs
 from pulldoctor.host.context import HostContext
 from pulldoctor.lab.services.netns import ScratchNetns
-from pulldoctor.report.model import Outcome, Step
+from pulldoctor.model import Outcome, Step
 
 pytestmark = pytest.mark.lab
 

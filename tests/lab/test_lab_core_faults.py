@@ -11,7 +11,7 @@ from subprocess import CompletedProcess
 import pytest
 
 from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import apply_faults, fault_from_dict, registry, render_ruleset
+from pulldoctor.lab.faults import apply_faults, fault_classes, fault_from_dict, render_ruleset
 from pulldoctor.lab.faults.datadrop import DataDrop
 from pulldoctor.lab.faults.disk import TinyDisk
 from pulldoctor.lab.faults.drop import Drop
@@ -64,7 +64,7 @@ def web(lab: Lab, tmp_path: Path) -> Lab:
 
 
 def test_every_fault_is_named_and_round_trips_as_data() -> None:
-    for name, cls in registry().items():
+    for name, cls in fault_classes().items():
         f = cls()
         assert f.name == name
         assert fault_from_dict(f.to_dict()) == f

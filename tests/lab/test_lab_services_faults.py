@@ -16,10 +16,10 @@ import httpx
 import pytest
 
 from pulldoctor.lab import images
+from pulldoctor.lab.services.docker_registry import registry_service
 from pulldoctor.lab.services.faultfront import FaultRule, faultfront_service
 from pulldoctor.lab.services.netns import ScratchNetns
 from pulldoctor.lab.services.proxy import ALLOWED_DESTINATIONS, proxy_service
-from pulldoctor.lab.services.registry import registry_service
 from pulldoctor.lab.services.tlsca import LabCA
 
 pytestmark = pytest.mark.lab

@@ -14,8 +14,8 @@ import pytest
 from pulldoctor.lab import images
 from pulldoctor.lab.clients import ContainerdClient, DockerClient
 from pulldoctor.lab.services.cdn import cdn_service
+from pulldoctor.lab.services.docker_registry import registry_service
 from pulldoctor.lab.services.netns import run_in_netns
-from pulldoctor.lab.services.registry import registry_service
 from pulldoctor.lab.services.tlsca import CertKind, LabCA
 from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
 from pulldoctor.lab.topology import Lab

@@ -16,8 +16,8 @@ import pytest
 
 from pulldoctor.lab import images
 from pulldoctor.lab.services.cdn import cdn_service
+from pulldoctor.lab.services.docker_registry import registry_service, write_htpasswd
 from pulldoctor.lab.services.netns import ScratchNetns
-from pulldoctor.lab.services.registry import registry_service, write_htpasswd
 from pulldoctor.lab.services.tlsca import CertKind, LabCA
 from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
 

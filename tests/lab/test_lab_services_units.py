@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from pulldoctor.lab import images
 from pulldoctor.lab.services.cdn import parse_range, resolve_under
+from pulldoctor.lab.services.docker_registry import TokenAuth, registry_config
 from pulldoctor.lab.services.faultfront import (
     FaultRule,
     close_response_head,
@@ -28,7 +29,6 @@ from pulldoctor.lab.services.faultfront import (
 )
 from pulldoctor.lab.services.faults import FAULTS, FaultConfigError, RateLimit, make_fault
 from pulldoctor.lab.services.proxy import tinyproxy_config
-from pulldoctor.lab.services.registry import TokenAuth, registry_config
 from pulldoctor.lab.services.tlsca import WRONG_NAME, CertKind, LabCA
 from pulldoctor.lab.services.token import (
     check_password,

@@ -26,7 +26,7 @@ GOOD = "T0ken-User-Pass"
 @pytest.fixture
 def token_registry(netpair: NetPair, dns_server: Any, registry: Any,
                    tls_material: dict[str, Path]) -> dict[str, Any]:
-    from pulldoctor.lab.services.registry import registry_service
+    from pulldoctor.lab.services.docker_registry import registry_service
     from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
 
     dns_server({"*": {"mode": "answer"}})

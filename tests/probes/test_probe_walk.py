@@ -16,7 +16,7 @@ import pytest
 from pdt_netns import SERVER_ADDR, NetPair, make_image, push_image
 
 from pulldoctor.diagnose import diagnose_async
-from pulldoctor.report.model import Outcome, Report
+from pulldoctor.model import Outcome, Report
 
 REPO = "team/app"
 

@@ -7,7 +7,7 @@ They are built the way the commands build them (``Cause.from_catalogue``, ``Step
 from __future__ import annotations
 
 from pulldoctor.config.model import Credential, Endpoint, ProxyConfig, PullConfig, ResolverConfig
-from pulldoctor.report.model import Cause, Finding, Outcome, Report, Step
+from pulldoctor.model import Cause, Finding, Outcome, Report, Step
 
 ERROR = ("error pulling image configuration: download failed after attempts=6: dial tcp: lookup "
          "production.cloudflare.docker.com on 127.0.0.53:53: read udp 127.0.0.1:41234->"

@@ -16,8 +16,8 @@ import pytest
 import report_samples as samples
 
 from pulldoctor import __version__
+from pulldoctor.model import Report
 from pulldoctor.report.html_page import render_html
-from pulldoctor.report.model import Report
 from pulldoctor.report.render import render
 from pulldoctor.report.terminal import render_rich
 from pulldoctor.report.view import report_data

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import report_samples as samples
 
+from pulldoctor.model import Cause, Finding, Outcome, Report, Step
 from pulldoctor.report.html_page import render_html
 from pulldoctor.report.markdown import render_markdown
-from pulldoctor.report.model import Cause, Finding, Outcome, Report, Step
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -10,7 +10,7 @@ import pytest
 import report_samples as samples
 from rich.console import Console
 
-from pulldoctor.report.model import Outcome, Step
+from pulldoctor.model import Outcome, Step
 from pulldoctor.report.terminal import LiveProgress
 
 SPINNER = re.compile("[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]")

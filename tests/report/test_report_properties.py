@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from pulldoctor import redact as R
 from pulldoctor.causes import CODES
+from pulldoctor.model import Cause, Finding, Outcome, Report, Step
 from pulldoctor.report.html_page import render_html
-from pulldoctor.report.model import Cause, Finding, Outcome, Report, Step
 from pulldoctor.report.render import render
 from pulldoctor.report.schema import load_schema
 from pulldoctor.report.terminal import render_rich

@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from pulldoctor import redact as R
 from pulldoctor.config.model import ProxyConfig
+from pulldoctor.model import Cause, Finding, Outcome, Report, Step
 from pulldoctor.report.html_page import render_html
-from pulldoctor.report.model import Cause, Finding, Outcome, Report, Step
 from pulldoctor.report.render import render
 from pulldoctor.report.terminal import LiveProgress, render_rich
 from pulldoctor.report.view import report_data

@@ -14,10 +14,10 @@ import jsonschema
 import pytest
 import report_samples as samples
 
-from pulldoctor.causes import CODES, Area
-from pulldoctor.report.model import SCHEMA_VERSION, Outcome
+from pulldoctor.causes import CODES, Area, Code
+from pulldoctor.model import SCHEMA_VERSION, Outcome
 from pulldoctor.report.render import render_json
-from pulldoctor.report.schema import load_schema, schema_text
+from pulldoctor.report.schema import generate, generated_text, load_schema, schema_text
 
 DEV_ERRORS = Path("/work/shared/real-errors/dev.jsonl")
 
@@ -40,12 +40,22 @@ def test_schema_is_draft_2020_12_and_versioned() -> None:
     assert schema["properties"]["schema_version"] == {"const": SCHEMA_VERSION}
 
 
-def test_schema_codes_are_exactly_the_catalogue() -> None:
-    """Fails when a cause is added to causes.py without the schema (or the other way round)."""
+def test_shipped_schema_is_generated_from_its_sources() -> None:
+    """Fails when a cause, outcome, severity or command is added without regenerating the
+    schema (``python -m pulldoctor.report.schema --write``), or when the file is edited by hand."""
+    assert schema_text() == generated_text()
     schema = load_schema()
-    assert schema["$defs"]["code"]["enum"] == list(CODES)
+    assert schema["$defs"]["code"]["enum"] == [str(c) for c in Code]
     assert set(schema["$defs"]["cause"]["properties"]["area"]["enum"]) == {str(a) for a in Area}
     assert set(schema["$defs"]["step"]["properties"]["outcome"]["enum"]) == {str(o) for o in Outcome}
+
+
+def test_stale_schema_is_detected(tmp_path: Path) -> None:
+    """The check itself can fail: a schema missing a code is not what generate() gives."""
+    doc = load_schema()
+    doc["$defs"]["code"]["enum"] = doc["$defs"]["code"]["enum"][:-1]
+    assert generate(doc) != doc
+    assert generate(doc)["$defs"]["code"]["enum"] == [str(c) for c in Code]
 
 
 @pytest.mark.parametrize("name", sorted(samples.ALL))

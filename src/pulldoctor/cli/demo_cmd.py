@@ -51,7 +51,7 @@ def say(msg: str) -> None:
 
 
 def _cause_from_dict(d: dict[str, Any]) -> Any:
-    from pulldoctor.report.model import Cause
+    from pulldoctor.model import Cause
 
     return Cause(code=d["code"], confidence=float(d.get("confidence", 0.0)),
                  evidence=list(d.get("evidence", [])), fix=list(d.get("fix", [])),
@@ -90,7 +90,7 @@ def command(timeout: float, as_json: bool) -> int:
     from pulldoctor.lab.capture import explained_code
     from pulldoctor.lab.clients import DockerClient
     from pulldoctor.lab.topology import Lab
-    from pulldoctor.report.model import Outcome, Report, Step
+    from pulldoctor.model import Outcome, Report, Step
     from pulldoctor.report.render import emit
 
     if os.geteuid() != 0:
@@ -133,7 +133,7 @@ def command(timeout: float, as_json: bool) -> int:
         right = ([f"{causes[0].code}: {causes[0].info.title}", *causes[0].evidence[:2]]
                  if causes else ["no cause found"])
     else:
-        from pulldoctor.report.model import Cause
+        from pulldoctor.model import Cause
 
         causes = [Cause.from_catalogue(explained, 0.5, [docker_text])] if explained else []
         steps.append(Step(name="pulldoctor diagnose", outcome=Outcome.SKIPPED, summary=problem))
@@ -166,7 +166,7 @@ def command(timeout: float, as_json: bool) -> int:
 
 def _steps_from(diag: dict[str, Any]) -> list[Any]:
     """diagnose's own steps, indented under the demo's, so the proof is visible."""
-    from pulldoctor.report.model import Outcome, Step
+    from pulldoctor.model import Outcome, Step
 
     out = []
     for s in diag.get("steps", []):

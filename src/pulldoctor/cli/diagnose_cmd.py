@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from pulldoctor.report.model import Outcome, Report
+from pulldoctor.model import Outcome, Report
 from pulldoctor.report.options import OutputOptions, output_options
 
 MAX_ERROR_TEXT = 1024 * 1024

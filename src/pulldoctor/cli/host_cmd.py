@@ -13,7 +13,7 @@ RUNTIMES = ("auto", "docker", "containerd", "cri", "kubelet", "podman", "skopeo"
 
 
 def _check_names() -> list[str]:
-    from pulldoctor.host.registry import CHECKS
+    from pulldoctor.host.checks import CHECKS
 
     return [c.name for c in CHECKS]
 
@@ -46,7 +46,7 @@ def command(image: str | None, runtime: str, root: Path, only: tuple[str, ...],
     """
     from pulldoctor.errors import UsageError
     from pulldoctor.host import inspect_host
-    from pulldoctor.report.model import Outcome
+    from pulldoctor.model import Outcome
 
     names = _check_names()
     unknown = [n for n in only if n not in names]

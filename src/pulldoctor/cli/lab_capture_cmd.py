@@ -48,7 +48,7 @@ def command(scenario_names: tuple[str, ...], client_list: str, out: Path, corpus
     from pulldoctor.cli import ExitCode
     from pulldoctor.lab import capture as cap
     from pulldoctor.lab.clients import CLIENTS
-    from pulldoctor.report.model import Report
+    from pulldoctor.model import Report
     from pulldoctor.report.render import emit
 
     if os.geteuid() != 0:
@@ -111,7 +111,7 @@ def command(scenario_names: tuple[str, ...], client_list: str, out: Path, corpus
 
 def _step(run: Any, got: str | None) -> Any:
     """One capture run as a report step: ok when the client did what the scenario predicts."""
-    from pulldoctor.report.model import Outcome, Step
+    from pulldoctor.model import Outcome, Step
 
     r = run.result
     name = f"{run.scenario} x {run.client}"

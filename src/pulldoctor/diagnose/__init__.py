@@ -14,7 +14,7 @@ from typing import Any
 
 from pulldoctor.diagnose.walk import OnStep
 from pulldoctor.errors import UsageError
-from pulldoctor.report.model import Cause, Report
+from pulldoctor.model import Cause, Report
 
 __all__ = ["diagnose", "diagnose_async"]
 
@@ -49,7 +49,7 @@ async def diagnose_async(
     from pulldoctor.config.effective import discover
     from pulldoctor.diagnose import engine
     from pulldoctor.diagnose.walk import Walk
-    from pulldoctor.probes.registry import host_platform
+    from pulldoctor.probes.registry_api import host_platform
     from pulldoctor.reference import parse_reference
 
     started = time.monotonic()

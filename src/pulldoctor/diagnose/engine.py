@@ -16,14 +16,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from pulldoctor.causes import Code
 from pulldoctor.config.model import Endpoint, PullConfig
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.reach import reach
 from pulldoctor.diagnose.walk import Walk, broken
-from pulldoctor.probes import registry as rp
+from pulldoctor.model import Cause, Outcome, Report, Step
+from pulldoctor.probes import registry_api as rp
 from pulldoctor.redact import redact_url
 from pulldoctor.reference import ImageReference
-from pulldoctor.report.model import Cause, Outcome, Report, Step
 
 if TYPE_CHECKING:
     from pulldoctor.diagnose.registry_steps import Session
@@ -236,7 +237,7 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
             break
     if not walk.config.endpoints:
         walk.record(Step("endpoints", Outcome.PROBLEM, summary="no endpoint to pull from",
-                         data={"cause": "daemon.config", "confidence": 0.6},
+                         data={"cause": Code.DAEMON_CONFIG, "confidence": 0.6},
                          evidence=["the configuration leaves no endpoint for this image"]))
     # Steps of endpoints the runtime fell back past are warnings (a mirror always; any endpoint
     # when a later one worked); the error the runtime reports comes from the last endpoint it
@@ -257,7 +258,7 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
                                   walk_found=infer.first_problem(ordered) is not None)
     if walk.config.problems:
         host_causes = [*host_causes, Cause.from_catalogue(
-            "daemon.config", 0.6, [f"configuration problem: {p}" for p in walk.config.problems])]
+            Code.DAEMON_CONFIG, 0.6, [f"configuration problem: {p}" for p in walk.config.problems])]
     values: dict[str, str | None] = {
         "image": ref.familiar, "registry": ref.registry, "host": ref.host,
         "port": str(ref.port or 443),

@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulldoctor.report.model import Cause, Outcome, Step
+from pulldoctor.causes import Code
+from pulldoctor.model import Cause, Outcome, Step
 
 
 @dataclass(slots=True)
@@ -25,7 +26,7 @@ class Verdict:
     """How one step ended and which cause (if any) it proves."""
 
     outcome: Outcome
-    code: str | None = None
+    code: Code | None = None
     evidence: list[str] = field(default_factory=list)
     confidence: float = 0.9
 
@@ -63,7 +64,7 @@ def classify_dns(data: Mapping[str, Any], *, proxy_host: bool = False) -> Verdic
     where = ", ".join(servers) or "no resolver"
     lost = udp_st.count("timeout") + udp_st.count("filtered")
     loss = f"{lost}/{len(udp_st)} UDP queries got no reply" if udp_st else "no UDP query sent"
-    code_for = (lambda c: "proxy.error") if proxy_host else (lambda c: c)
+    code_for = (lambda c: Code.PROXY_ERROR) if proxy_host else (lambda c: c)
     if go_ok:
         addrs = ", ".join(data.get("addresses") or [])
         ev = [f"{host} resolves to {addrs} via {where}"]
@@ -79,34 +80,34 @@ def classify_dns(data: Mapping[str, Any], *, proxy_host: bool = False) -> Verdic
             if len(ev) > 12:
                 break
     if not queries:
-        return Verdict(Outcome.PROBLEM, code_for("dns.resolver_unreachable"),
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_RESOLVER_UNREACHABLE),
                        [f"{host}: no resolver configured"], 0.7)
     if udp_st and all(s in ("timeout", "filtered") for s in udp_st) and "answer" in tcp_st:
         how = ("this host's firewall rejects them (EPERM)" if "filtered" in udp_st
                else "UDP port 53 is dropped on the path (firewall)")
-        return Verdict(Outcome.PROBLEM, code_for("dns.udp_timeout"), [
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_UDP_TIMEOUT), [
             f"{host}: no UDP query to {where} got a reply, but the same server answers over "
             f"TCP: {how}", *ev], 0.97)
     nodata_types = {q.get("qtype") for q in queries if q.get("status") == "nodata"}
     if "nxdomain" in udp_st + tcp_st or ("answer" not in tcp_st and {"A", "AAAA"} <= nodata_types):
-        return Verdict(Outcome.PROBLEM, code_for("dns.nxdomain"),
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_NXDOMAIN),
                        [f"{host}: the name does not exist (NXDOMAIN / no A or AAAA records)", *ev])
     if any(s in ("servfail", "refused") for s in udp_st + tcp_st):
-        return Verdict(Outcome.PROBLEM, code_for("dns.servfail"),
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_SERVFAIL),
                        [f"{host}: the resolver answered SERVFAIL/REFUSED", *ev])
     if "local_error" in udp_st:
-        return Verdict(Outcome.PROBLEM, code_for("host.kernel_udp"),
+        return Verdict(Outcome.PROBLEM, code_for(Code.HOST_KERNEL_UDP),
                        [f"{host}: this host's kernel refused a UDP socket for the query", *ev], 0.85)
     if udp_st and all(s in ("timeout", "filtered") for s in udp_st):
-        return Verdict(Outcome.PROBLEM, code_for("dns.udp_timeout"), [
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_UDP_TIMEOUT), [
             f"{host}: every query to {where} timed out over UDP and TCP: the resolver does not "
             "answer (down, or all DNS traffic dropped)", *ev], 0.85)
     if any(s in ("conn_refused", "unreachable") for s in udp_st):
-        return Verdict(Outcome.PROBLEM, code_for("dns.resolver_unreachable"), [
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_RESOLVER_UNREACHABLE), [
             f"{host}: the resolver {where} cannot be reached (port unreachable / no route)", *ev])
     if "timeout" in udp_st:
-        return Verdict(Outcome.PROBLEM, code_for("dns.udp_timeout"), ev, 0.7)
-    return Verdict(Outcome.PROBLEM, code_for("dns.servfail"), ev, 0.4)
+        return Verdict(Outcome.PROBLEM, code_for(Code.DNS_UDP_TIMEOUT), ev, 0.7)
+    return Verdict(Outcome.PROBLEM, code_for(Code.DNS_SERVFAIL), ev, 0.4)
 
 
 def classify_tcp(data: Mapping[str, Any], *, proxy_host: bool = False) -> Verdict:
@@ -116,38 +117,38 @@ def classify_tcp(data: Mapping[str, Any], *, proxy_host: bool = False) -> Verdic
     ev = [f"{r.get('address')}:{r.get('port')} ({r.get('family')}): {r.get('status')}"
           f"{' ' + str(r.get('errno')) if r.get('errno') else ''}" for r in results]
     if not results:
-        return Verdict(Outcome.PROBLEM, "net.unreachable", [f"{host}: no address to connect to"], 0.5)
+        return Verdict(Outcome.PROBLEM, Code.NET_UNREACHABLE, [f"{host}: no address to connect to"], 0.5)
     st = [str(r.get("status")) for r in results]
     if "ok" in st:
         if all(s == "ok" for s in st):
             return Verdict(Outcome.OK, evidence=ev)
         return Verdict(Outcome.WARNING, None, [f"{host}: some addresses fail (the runtime falls "
                                                 "back to the working one)", *ev])
-    wrap = (lambda c: "proxy.error") if proxy_host else (lambda c: c)
+    wrap = (lambda c: Code.PROXY_ERROR) if proxy_host else (lambda c: c)
     if all(s == "refused" for s in st):
-        return Verdict(Outcome.PROBLEM, wrap("net.refused"),
+        return Verdict(Outcome.PROBLEM, wrap(Code.NET_REFUSED),
                        [f"{host}: connection refused (nothing listens on that port)", *ev])
     if "timeout" in st:
-        return Verdict(Outcome.PROBLEM, wrap("net.tcp_timeout"),
+        return Verdict(Outcome.PROBLEM, wrap(Code.NET_TCP_TIMEOUT),
                        [f"{host}: SYN got no answer: dropped by a firewall or blackholed", *ev])
     if all(s == "unreachable" for s in st):
-        return Verdict(Outcome.PROBLEM, wrap("net.unreachable"),
+        return Verdict(Outcome.PROBLEM, wrap(Code.NET_UNREACHABLE),
                        [f"{host}: no route to any address", *ev])
     if "refused" in st:
-        return Verdict(Outcome.PROBLEM, wrap("net.refused"), ev, 0.7)
+        return Verdict(Outcome.PROBLEM, wrap(Code.NET_REFUSED), ev, 0.7)
     if "reset" in st:
-        return Verdict(Outcome.PROBLEM, wrap("net.reset"), ev, 0.7)
-    return Verdict(Outcome.PROBLEM, wrap("net.unreachable"), ev, 0.5)
+        return Verdict(Outcome.PROBLEM, wrap(Code.NET_RESET), ev, 0.7)
+    return Verdict(Outcome.PROBLEM, wrap(Code.NET_UNREACHABLE), ev, 0.5)
 
 
 _TLS_CODES = {
-    "unknown_authority": "tls.unknown_authority",
-    "hostname_mismatch": "tls.hostname_mismatch",
-    "expired": "tls.expired",
-    "not_yet_valid": "tls.expired",
-    "http_response": "tls.http_response_to_https",
-    "reset": "net.reset",
-    "ca_error": "daemon.config",
+    "unknown_authority": Code.TLS_UNKNOWN_AUTHORITY,
+    "hostname_mismatch": Code.TLS_HOSTNAME_MISMATCH,
+    "expired": Code.TLS_EXPIRED,
+    "not_yet_valid": Code.TLS_EXPIRED,
+    "http_response": Code.TLS_HTTP_RESPONSE_TO_HTTPS,
+    "reset": Code.NET_RESET,
+    "ca_error": Code.DAEMON_CONFIG,
 }
 
 
@@ -165,13 +166,13 @@ def classify_tls(data: Mapping[str, Any], *, insecure: bool = False) -> Verdict:
     if st == "handshake_timeout":
         clamped = data.get("clamped_ok")
         if clamped:
-            return Verdict(Outcome.PROBLEM, "net.mtu", [
+            return Verdict(Outcome.PROBLEM, Code.NET_MTU, [
                 *ev, "the same handshake completes when TCP segments are clamped to "
                 f"{data.get('clamped_mss')} bytes: large packets are dropped on the path "
                 "(path-MTU blackhole)"], 0.95)
         extra = ["the handshake also stalls with small TCP segments: not a packet-size problem"
                  ] if clamped is False else []
-        return Verdict(Outcome.PROBLEM, "net.tls_handshake_timeout", [*ev, *extra], 0.9)
+        return Verdict(Outcome.PROBLEM, Code.NET_TLS_HANDSHAKE_TIMEOUT, [*ev, *extra], 0.9)
     if insecure and st in ("unknown_authority", "hostname_mismatch", "expired", "not_yet_valid"):
         return Verdict(Outcome.WARNING, None, [*ev, "the endpoint is insecure: not verified"])
     if insecure and st == "http_response":
@@ -198,14 +199,14 @@ def classify_http(data: Mapping[str, Any], *, what: str, authenticated: bool = F
         ev.append(f"{what}: {failure.get('detail')}")
         if kind == "stall" or (kind == "read_timeout" and data.get("clamped_ok") is not None):
             if data.get("clamped_ok"):
-                return Verdict(Outcome.PROBLEM, "net.mtu", [*ev, (
+                return Verdict(Outcome.PROBLEM, Code.NET_MTU, [*ev, (
                     "the same transfer completes with TCP segments clamped to "
                     f"{data.get('clamped_mss')} bytes: large packets are dropped (path-MTU "
                     "blackhole)")], 0.95)
-            return Verdict(Outcome.PROBLEM, "net.request_timeout", ev, 0.85)
-        mapping = {"read_timeout": "net.request_timeout", "reset": "net.reset",
-                   "connect_timeout": "net.tcp_timeout", "proxy": "proxy.error",
-                   "connect_error": "net.unreachable", "tls": "tls.unknown_authority"}
+            return Verdict(Outcome.PROBLEM, Code.NET_REQUEST_TIMEOUT, ev, 0.85)
+        mapping = {"read_timeout": Code.NET_REQUEST_TIMEOUT, "reset": Code.NET_RESET,
+                   "connect_timeout": Code.NET_TCP_TIMEOUT, "proxy": Code.PROXY_ERROR,
+                   "connect_error": Code.NET_UNREACHABLE, "tls": Code.TLS_UNKNOWN_AUTHORITY}
         return Verdict(Outcome.PROBLEM, mapping.get(kind), ev, 0.8 if kind in mapping else 0.3)
     if 200 <= status < 300 or (what == "ping" and status == 401):
         return Verdict(Outcome.OK, evidence=ev)
@@ -213,35 +214,35 @@ def classify_http(data: Mapping[str, Any], *, what: str, authenticated: bool = F
         return Verdict(Outcome.OK, evidence=ev)
     if status == 429 or "TOOMANYREQUESTS" in codes:
         limit = data.get("rate_limit") or {}
-        return Verdict(Outcome.PROBLEM, "registry.rate_limited",
+        return Verdict(Outcome.PROBLEM, Code.REGISTRY_RATE_LIMITED,
                        [*ev, *(f"{k}: {v}" for k, v in limit.items())], 0.97)
     if status == 407:
-        return Verdict(Outcome.PROBLEM, "proxy.error", [*ev, "the proxy wants credentials"], 0.9)
+        return Verdict(Outcome.PROBLEM, Code.PROXY_ERROR, [*ev, "the proxy wants credentials"], 0.9)
     if status >= 500:
-        return Verdict(Outcome.PROBLEM, "registry.server_error", ev, 0.9)
+        return Verdict(Outcome.PROBLEM, Code.REGISTRY_SERVER_ERROR, ev, 0.9)
     if "DENIED" in codes or status == 403 or (authenticated and status == 401):
         if authenticated and status == 401:
             ev.append("the credentials were accepted, but the token grants no pull on this "
                       "repository")
-        return Verdict(Outcome.PROBLEM, "registry.denied", ev, 0.9)
+        return Verdict(Outcome.PROBLEM, Code.REGISTRY_DENIED, ev, 0.9)
     if status == 401 or "UNAUTHORIZED" in codes:
-        return Verdict(Outcome.PROBLEM, "registry.unauthorized", ev, 0.9)
+        return Verdict(Outcome.PROBLEM, Code.REGISTRY_UNAUTHORIZED, ev, 0.9)
     if status == 404 and what in ("config blob", "layer"):
-        return Verdict(Outcome.PROBLEM, "image.corrupt",
+        return Verdict(Outcome.PROBLEM, Code.IMAGE_CORRUPT,
                        [*ev, "the manifest names a blob the registry does not have"], 0.8)
     if status == 404:
-        return Verdict(Outcome.PROBLEM, "registry.not_found", ev, 0.9)
-    return Verdict(Outcome.PROBLEM, "registry.server_error", ev, 0.4)
+        return Verdict(Outcome.PROBLEM, Code.REGISTRY_NOT_FOUND, ev, 0.9)
+    return Verdict(Outcome.PROBLEM, Code.REGISTRY_SERVER_ERROR, ev, 0.4)
 
 
 def classify_digest(what: str, expected: str | None, got: str, exp_size: int | None,
                     got_size: int) -> Verdict:
     """Content must hash to its digest and have its declared size."""
     if expected and expected.startswith("sha256:") and expected != got:
-        return Verdict(Outcome.PROBLEM, "image.corrupt",
+        return Verdict(Outcome.PROBLEM, Code.IMAGE_CORRUPT,
                        [f"{what}: expected {expected}, content hashes to {got}"], 0.97)
     if exp_size is not None and exp_size != got_size:
-        return Verdict(Outcome.PROBLEM, "image.corrupt",
+        return Verdict(Outcome.PROBLEM, Code.IMAGE_CORRUPT,
                        [f"{what}: expected {exp_size} bytes, got {got_size}"], 0.95)
     return Verdict(Outcome.OK, evidence=[f"{what}: {got_size} bytes, digest verified"])
 

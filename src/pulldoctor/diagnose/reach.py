@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pulldoctor.causes import Code
 from pulldoctor.config.model import ProxyConfig
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.walk import Walk, broken
+from pulldoctor.model import Outcome, Step
 from pulldoctor.probes import dns as dnsprobe
 from pulldoctor.probes import mtu
 from pulldoctor.probes import tcp as tcpprobe
 from pulldoctor.probes import tls as tlsprobe
 from pulldoctor.redact import redact_url
-from pulldoctor.report.model import Outcome, Step
 
 
 @dataclass(slots=True)
@@ -177,7 +178,7 @@ async def _proxy_connect_step(walk: Walk, host: str, port: int, proxy: str) -> S
             sock = await _connect_via(walk, host, port, proxy, None, timeout)
             sock.close()
         except (OSError, TimeoutError) as exc:
-            return infer.Verdict(Outcome.PROBLEM, "proxy.error", [
+            return infer.Verdict(Outcome.PROBLEM, Code.PROXY_ERROR, [
                 f"proxy {redact_url(proxy)} could not open a tunnel to {host}:{port}: {exc}"], 0.95)
         return infer.Verdict(Outcome.OK, evidence=[f"proxy tunnel to {host}:{port} is open"])
 

@@ -16,18 +16,19 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pulldoctor.causes import Code
 from pulldoctor.config.model import Endpoint
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.reach import proxy_for, reach
 from pulldoctor.diagnose.timing import cut_by_deadline, first_try, measured_rtt, step_cap
 from pulldoctor.diagnose.walk import Walk, broken
+from pulldoctor.model import Outcome, Step
 from pulldoctor.probes import http as hp
 from pulldoctor.probes import mtu
-from pulldoctor.probes import registry as rp
+from pulldoctor.probes import registry_api as rp
 from pulldoctor.probes.tls import client_context
 from pulldoctor.redact import redact_url, register_secret
 from pulldoctor.reference import ImageReference
-from pulldoctor.report.model import Outcome, Step
 
 VERIFY_BUDGET = 16 * 1024 * 1024
 """Layers are streamed and verified without ``--layers`` when all of them together are this small."""
@@ -154,7 +155,7 @@ async def authenticate(sess: Session) -> Step | None:
     realm = bearer.params.get("realm", "")
     if not realm.startswith(("https://", "http://")):
         s = Step("token", Outcome.PROBLEM, evidence=[f"challenge has no usable realm: {realm!r}"],
-                 data={"kind": "token", "cause": "registry.server_error", "confidence": 0.5})
+                 data={"kind": "token", "cause": Code.REGISTRY_SERVER_ERROR, "confidence": 0.5})
         return sess.walk.record(s)
     rhost = urlsplit(realm).hostname or ""
     if not sess.walk.pins.get(rhost):
@@ -190,13 +191,13 @@ async def authenticate(sess: Session) -> Step | None:
         v = infer.classify_http(step.data, what="token")
         if v.outcome != Outcome.OK:
             if f.status == 401:
-                v.code = "registry.unauthorized"
+                v.code = Code.REGISTRY_UNAUTHORIZED
                 v.evidence.append("the token server rejected the credentials" if send_creds
                                   else "the token server wants credentials and none are configured")
             return v
         token = rp.read_token(f.body)
         if not token:
-            return infer.Verdict(Outcome.PROBLEM, "registry.server_error",
+            return infer.Verdict(Outcome.PROBLEM, Code.REGISTRY_SERVER_ERROR,
                                  ["token response has no token/access_token"], 0.6)
         register_secret(token)
         sess.auth, sess.creds_accepted = "Bearer " + token, send_creds
@@ -243,7 +244,7 @@ async def get_manifest(sess: Session, reference: str, what: str,
         m = rp.read_manifest(f.body, f.headers.get("content-type", ""))
         step.data.update({"media_type": m.media_type, "digest": f.sha256})
         if m.unsupported:
-            return infer.Verdict(Outcome.PROBLEM, "image.unsupported", [f"{what}: {m.unsupported}"])
+            return infer.Verdict(Outcome.PROBLEM, Code.IMAGE_UNSUPPORTED, [f"{what}: {m.unsupported}"])
         info.append(m)
         limits = [f"{k}: {v}" for k, v in rp.rate_limit(f.headers).items()]
         return infer.Verdict(Outcome.OK, evidence=[f"{what}: {m.media_type} {f.sha256}",
@@ -259,7 +260,7 @@ async def choose_platform(sess: Session, index: rp.ManifestInfo) -> tuple[Step, 
                                            "offered": offered})
     if chosen is None:
         s.outcome = Outcome.PROBLEM
-        s.data.update({"cause": "image.platform_mismatch", "confidence": 0.97})
+        s.data.update({"cause": Code.IMAGE_PLATFORM_MISMATCH, "confidence": 0.97})
         s.evidence = [f"the index offers {', '.join(offered) or 'no platform'}; "
                       f"this pull wants {sess.platform}"]
     else:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pulldoctor.diagnose.infer import Verdict
-from pulldoctor.report.model import Outcome, Step
+from pulldoctor.model import Outcome, Step
 
 FRESH_REQUEST_RTTS = 4.0
 """Round trips the first request on a new connection may take: TCP, TLS, request, plus one spare."""

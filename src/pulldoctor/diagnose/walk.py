@@ -17,8 +17,8 @@ from typing import Any
 
 from pulldoctor.config.model import PullConfig
 from pulldoctor.diagnose.infer import Verdict, blocked
+from pulldoctor.model import Outcome, Step
 from pulldoctor.redact import redact
-from pulldoctor.report.model import Outcome, Step
 
 OnStep = Callable[[Step], None]
 

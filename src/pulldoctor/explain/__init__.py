@@ -16,7 +16,7 @@ from pulldoctor.explain import rules
 from pulldoctor.explain.facts import extract
 from pulldoctor.explain.normalize import normalize
 from pulldoctor.explain.runtimes import detect
-from pulldoctor.report.model import Report
+from pulldoctor.model import Report
 
 __all__ = ["NOTHING_RECOGNISED", "explain"]
 

@@ -23,13 +23,14 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from typing import Any
 
+from pulldoctor.causes import Code
 from pulldoctor.errors import ReferenceError_, UsageError
 from pulldoctor.explain import rules
 from pulldoctor.explain.facts import extract, image_of
 from pulldoctor.explain.normalize import normalize, strip_prefixes
 from pulldoctor.explain.triggers import MAX_LINE, candidate_spans, engine
+from pulldoctor.model import Cause, Report
 from pulldoctor.reference import parse_reference
-from pulldoctor.report.model import Cause, Report
 
 CHUNK = 4 * 1024 * 1024
 SEGMENT = 32 * 1024 * 1024
@@ -54,7 +55,7 @@ _INNER_TS = re.compile(r"time=\"(?P<t>[^\"]{1,40})\"|\"(?:lastTimestamp|time)\":
 class Group:
     """All sightings of one cause for one image."""
 
-    code: str
+    code: Code
     image: str
     count: int = 0
     first_ts: str | None = None
@@ -255,7 +256,7 @@ class Scanner:
             code, conf, image, evidence, values = exact
         when = _timestamp(before) if before else _timestamp(text)
         g = self._group(code, image, lambda: Group(
-            code, image, first_ts=when, source=self._source, first_line=lineno,
+            Code(code), image, first_ts=when, source=self._source, first_line=lineno,
             first_offset=offset, example=norm[:500], confidence=conf, evidence=list(evidence),
             values=dict(values)))
         if g is not None:

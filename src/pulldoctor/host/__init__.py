@@ -1,5 +1,5 @@
 """Host inspection: the runtime's effective configuration, resolver, kernel UDP, firewall, MTU and
-resources, each as one check returning a :class:`~pulldoctor.report.model.Step`.
+resources, each as one check returning a :class:`~pulldoctor.model.Step`.
 
 ``inspect_host`` runs the checks (all, or a chosen subset) and builds the ``host`` report: the
 checks as steps, their findings turned into ranked causes, and the answer table (image -> endpoints
@@ -17,10 +17,10 @@ from typing import Any
 
 from pulldoctor.config.model import PullConfig
 from pulldoctor.host import kernel_udp
+from pulldoctor.host.checks import BY_NAME, CHECKS, Check, checks_for_cause, relevant_checks
 from pulldoctor.host.context import HostContext, run_check
-from pulldoctor.host.registry import BY_NAME, CHECKS, Check, checks_for_cause, relevant_checks
+from pulldoctor.model import Cause, Report, Step
 from pulldoctor.reference import ImageReference, parse_reference
-from pulldoctor.report.model import Cause, Report, Step
 
 __all__ = ["CHECKS", "Check", "HostContext", "checks_for_cause", "inspect_host", "relevant_checks",
            "run_checks"]

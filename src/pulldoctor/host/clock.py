@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from email.utils import parsedate_to_datetime
 
+from pulldoctor.causes import Code
 from pulldoctor.host.context import HostContext, outcome_of
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "clock"
 WARN_S = 60.0
@@ -36,7 +37,7 @@ def check(ctx: HostContext) -> Step:
     findings: list[Finding] = []
     if abs(off) >= ERROR_S:
         findings.append(Finding("this host's clock is wrong: certificates and tokens look invalid",
-                                "error", "tls.expired", [ev],
+                                "error", Code.TLS_EXPIRED, [ev],
                                 ["timedatectl set-ntp true", "chronyc makestep   # if chrony is used"]))
     elif abs(off) >= WARN_S:
         findings.append(Finding("this host's clock drifts", "warning", None, [ev], ["timedatectl"]))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pulldoctor.causes import Code
 from pulldoctor.config.lint_docker import Issue
 from pulldoctor.host.context import outcome_of
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 RESTART = {"docker": "systemctl restart docker", "containerd": "systemctl restart containerd",
            "podman": ""}
@@ -16,7 +17,7 @@ def to_findings(issues: list[Issue], runtime: str) -> list[Finding]:
         fix = list(i.fix)
         if i.severity == "error" and RESTART.get(runtime):
             fix.append(RESTART[runtime])
-        out.append(Finding(i.message, i.severity, "daemon.config", [i.message], fix))
+        out.append(Finding(i.message, i.severity, Code.DAEMON_CONFIG, [i.message], fix))
     return out
 
 

@@ -12,7 +12,7 @@ from pulldoctor.config.lint_containerd import (
 from pulldoctor.config.lint_docker import Issue
 from pulldoctor.host.config_findings import step, to_findings
 from pulldoctor.host.context import HostContext
-from pulldoctor.report.model import Step
+from pulldoctor.model import Step
 
 NAME = "containerd_config"
 

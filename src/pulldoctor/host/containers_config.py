@@ -7,7 +7,7 @@ from pulldoctor.config.lint_containers import lint_registries
 from pulldoctor.config.lint_docker import Issue
 from pulldoctor.host.config_findings import step, to_findings
 from pulldoctor.host.context import HostContext
-from pulldoctor.report.model import Step
+from pulldoctor.model import Step
 
 NAME = "containers_config"
 

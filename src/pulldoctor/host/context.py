@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from pulldoctor.config.model import PullConfig
+from pulldoctor.model import Outcome, Step
 from pulldoctor.reference import ImageReference
-from pulldoctor.report.model import Outcome, Step
 
 COMMAND_TIMEOUT_S = 5.0
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pulldoctor.host import runtime_procs
 from pulldoctor.host.context import HostContext, outcome_of, read
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "cpu"
 

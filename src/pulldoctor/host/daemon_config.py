@@ -11,7 +11,7 @@ from pulldoctor.config import docker as dkr
 from pulldoctor.config.lint_docker import Issue, lint_daemon
 from pulldoctor.host.config_findings import step, to_findings
 from pulldoctor.host.context import HostContext
-from pulldoctor.report.model import Step
+from pulldoctor.model import Step
 
 NAME = "daemon_config"
 

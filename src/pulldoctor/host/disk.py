@@ -11,10 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pulldoctor.causes import Code
 from pulldoctor.config.files import under
 from pulldoctor.host import runtime_procs
 from pulldoctor.host.context import HostContext, outcome_of
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "disk"
 DATA_ROOTS = {"docker": "/var/lib/docker", "containerd": "/var/lib/containerd",
@@ -61,16 +62,16 @@ def judge(m: dict[str, int | str], min_free_bytes: int, why: str,
     ev = f"{_human(free)} free of {_human(total)} at {at}"
     if needed_bytes is not None and free < needed_bytes:
         out.append(Finding(f"{why} {path} has less free space than the image needs", "error",
-                           "host.disk_full", [ev, f"the image's layers need about {_human(needed_bytes)}"],
+                           Code.HOST_DISK_FULL, [ev, f"the image's layers need about {_human(needed_bytes)}"],
                            fix))
     elif total and (free < TOO_LITTLE or free <= total * MIN_FREE_FRACTION
                     or (free < min_free_bytes and free < total * 0.5)):
-        out.append(Finding(f"{why} {path} is almost out of space", "error", "host.disk_full", [ev], fix))
+        out.append(Finding(f"{why} {path} is almost out of space", "error", Code.HOST_DISK_FULL, [ev], fix))
     elif total and total < min_free_bytes:
         out.append(Finding(f"{why} {path} is a small file system ({_human(total)} in all)", "warning",
-                           "host.disk_full", [ev], fix))
+                           Code.HOST_DISK_FULL, [ev], fix))
     if ti and fi <= ti * MIN_FREE_INODE_FRACTION:
-        out.append(Finding(f"{why} {path} is out of inodes", "error", "host.disk_full",
+        out.append(Finding(f"{why} {path} is out of inodes", "error", Code.HOST_DISK_FULL,
                            [f"{fi} inodes free of {ti} at {at}"], fix))
     return out
 

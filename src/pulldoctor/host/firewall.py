@@ -15,8 +15,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from pulldoctor.causes import Code
 from pulldoctor.host.context import HostContext, outcome_of
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "firewall"
 
@@ -29,8 +30,8 @@ class Target:
     port: int
     addrs: tuple[str, ...]
     what: str  # "DNS to the resolver", "HTTPS to the registry"
-    code_drop: str
-    code_reject: str
+    code_drop: Code
+    code_reject: Code
 
 
 def _ports(right: Any) -> set[int] | None:
@@ -181,10 +182,10 @@ def targets_for(ctx: HostContext) -> list[Target]:
     cfg = ctx.pull_config()
     targets: list[Target] = []
     resolvers = tuple(cfg.resolver.nameservers + cfg.resolver.stub_upstreams) if cfg else ()
-    targets.append(Target("udp", 53, resolvers, "DNS over UDP to the resolver", "dns.udp_timeout",
-                          "dns.resolver_unreachable"))
-    targets.append(Target("tcp", 53, resolvers, "DNS over TCP to the resolver", "dns.udp_timeout",
-                          "dns.resolver_unreachable"))
+    targets.append(Target("udp", 53, resolvers, "DNS over UDP to the resolver", Code.DNS_UDP_TIMEOUT,
+                          Code.DNS_RESOLVER_UNREACHABLE))
+    targets.append(Target("tcp", 53, resolvers, "DNS over TCP to the resolver", Code.DNS_UDP_TIMEOUT,
+                          Code.DNS_RESOLVER_UNREACHABLE))
     ports = {443}
     for ep in cfg.endpoints if cfg else []:
         hp = ep.host.rsplit(":", 1)
@@ -192,7 +193,7 @@ def targets_for(ctx: HostContext) -> list[Target]:
             ports.add(int(hp[1]))
     for p in sorted(ports):
         targets.append(Target("tcp", p, tuple(ctx.registry_addresses), f"TCP {p} to the registry",
-                              "net.tcp_timeout", "net.refused"))
+                              Code.NET_TCP_TIMEOUT, Code.NET_REFUSED))
     return targets
 
 

@@ -13,8 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pulldoctor.causes import Code
 from pulldoctor.host.context import HostContext, outcome_of, read
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "kernel_udp"
 DROP_COUNTERS = ("InErrors", "RcvbufErrors", "SndbufErrors", "MemErrors", "InCsumErrors")
@@ -135,7 +136,7 @@ def _drops(ctx: HostContext, findings: list[Finding], evidence: list[str], data:
         drops = {k: v for k, v in d.items() if any(k.endswith(c) for c in DROP_COUNTERS) and v > 0}
         if drops:
             findings.append(Finding(
-                "the kernel dropped UDP datagrams during the probe", "error", "host.kernel_udp",
+                "the kernel dropped UDP datagrams during the probe", "error", Code.HOST_KERNEL_UDP,
                 [f"{k} rose by {v} ({before.counters[k]} -> {after.counters[k]}) in {after.source}"
                  for k, v in sorted(drops.items())],
                 ["nstat -az UdpRcvbufErrors UdpInErrors UdpSndbufErrors", _FIX_RMEM]))
@@ -174,10 +175,10 @@ def _ports(ctx: HostContext, findings: list[Finding], evidence: list[str], data:
     evidence.append(f"ip_local_port_range {lo}-{hi} ({size} ports); {eph} UDP sockets bound in it "
                     f"({total} UDP sockets in all)")
     if eph >= 0.9 * size:
-        findings.append(Finding("UDP ephemeral ports are (almost) exhausted", "error", "host.kernel_udp",
+        findings.append(Finding("UDP ephemeral ports are (almost) exhausted", "error", Code.HOST_KERNEL_UDP,
                                 [f"{eph} of {size} ephemeral ports in use by UDP sockets"], [_FIX_PORTS]))
     elif size < 1024:
-        findings.append(Finding("the ephemeral port range is very small", "warning", "host.kernel_udp",
+        findings.append(Finding("the ephemeral port range is very small", "warning", Code.HOST_KERNEL_UDP,
                                 [f"net.ipv4.ip_local_port_range = {lo} {hi}"], [_FIX_PORTS]))
 
 
@@ -191,7 +192,7 @@ def _conntrack(ctx: HostContext, findings: list[Finding], evidence: list[str], d
     evidence.append(f"conntrack {n}/{m} entries")
     if m and n >= 0.9 * m:
         findings.append(Finding("the conntrack table is (almost) full: new flows, DNS included, are "
-                                "dropped", "error", "host.kernel_udp", [f"nf_conntrack_count {n} of max {m}"],
+                                "dropped", "error", Code.HOST_KERNEL_UDP, [f"nf_conntrack_count {n} of max {m}"],
                                 ["conntrack -S", _FIX_CT]))
     stat, _ = read(ctx.net_dir / "stat" / "nf_conntrack")
     if stat:
@@ -200,7 +201,7 @@ def _conntrack(ctx: HostContext, findings: list[Finding], evidence: list[str], d
         data["conntrack"] = {"count": n, "max": m, **{k: s.get(k, 0) for k in ("drop", "early_drop", "insert_failed")}}
         if bad:
             findings.append(Finding("conntrack has dropped or failed to insert flows since boot",
-                                    "warning", "host.kernel_udp",
+                                    "warning", Code.HOST_KERNEL_UDP,
                                     [f"{k}={v} (/proc/net/stat/nf_conntrack)" for k, v in bad.items()],
                                     ["conntrack -S", _FIX_CT]))
 

@@ -7,8 +7,9 @@ without swapping, and PSI ``full`` says tasks actually stalled waiting for memor
 
 from __future__ import annotations
 
+from pulldoctor.causes import Code
 from pulldoctor.host.context import HostContext, outcome_of, read
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "memory"
 MIN_AVAILABLE = 256 << 20
@@ -47,7 +48,7 @@ def check(ctx: HostContext) -> Step:
     data: dict[str, object] = {"mem_total": total, "mem_available": avail}
     if total and (avail < MIN_AVAILABLE or avail < total * 0.03):
         findings.append(Finding("very little memory is available for unpacking layers", "error",
-                                "host.memory", [evidence[0]], ["free -h", "dmesg | grep -i oom"]))
+                                Code.HOST_MEMORY, [evidence[0]], ["free -h", "dmesg | grep -i oom"]))
     psi_text, _ = read(ctx.proc / "pressure" / "memory")
     if psi_text:
         psi = parse_psi(psi_text)
@@ -56,7 +57,7 @@ def check(ctx: HostContext) -> Step:
         some10 = psi.get("some", {}).get("avg10", 0.0)
         evidence.append(f"memory pressure: some avg10={some10}%, full avg10={full10}%")
         if full10 >= 10:
-            findings.append(Finding("tasks are stalling on memory (PSI full)", "warning", "host.memory",
+            findings.append(Finding("tasks are stalling on memory (PSI full)", "warning", Code.HOST_MEMORY,
                                     [f"full avg10={full10}%"], ["cat /proc/pressure/memory"]))
     summary = findings[0].title if findings else f"{avail >> 20} MiB available"
     return Step(NAME, outcome_of(findings), summary=summary, evidence=evidence, findings=findings,

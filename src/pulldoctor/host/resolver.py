@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 
+from pulldoctor.causes import Code
 from pulldoctor.config.files import read_text
 from pulldoctor.config.resolv import RESOLV_CONF, RESOLVED_STUB
 from pulldoctor.host.context import HostContext, outcome_of
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "resolver"
 DIAL_TIMEOUT_S = 30.0
@@ -47,7 +48,7 @@ def check(ctx: HostContext) -> Step:
     for ns in raw:
         if not _is_ip(ns):
             findings.append(Finding(f"nameserver {ns!r} is not an IP address: Go ignores it", "warning",
-                                    "dns.resolver_unreachable", [f"{RESOLV_CONF}: nameserver {ns}"],
+                                    Code.DNS_RESOLVER_UNREACHABLE, [f"{RESOLV_CONF}: nameserver {ns}"],
                                     [f"replace {ns!r} with the resolver's IP address in {RESOLV_CONF}"]))
     valid = [n for n in raw if _is_ip(n)]
     if len(valid) > 3:
@@ -56,13 +57,13 @@ def check(ctx: HostContext) -> Step:
     if r.default_nameservers:
         why = r.read_error or f"{RESOLV_CONF} has no usable nameserver line"
         findings.append(Finding("no usable nameserver: Go falls back to 127.0.0.1:53 and [::1]:53",
-                                "error", "dns.resolver_unreachable", [why],
+                                "error", Code.DNS_RESOLVER_UNREACHABLE, [why],
                                 [f"add 'nameserver <resolver IP>' to {RESOLV_CONF}"]))
     if RESOLVED_STUB in r.nameservers:
         ev.append("systemd-resolved stub upstreams: " + (", ".join(r.stub_upstreams) or "none found"))
         if not r.stub_upstreams:
             findings.append(Finding("systemd-resolved stub 127.0.0.53 has no upstream DNS server",
-                                    "warning", "dns.resolver_unreachable",
+                                    "warning", Code.DNS_RESOLVER_UNREACHABLE,
                                     ["/run/systemd/resolve/resolv.conf lists no nameserver"],
                                     ["resolvectl status", "resolvectl dns IFACE <server>"]))
     if "127.0.0.11" in r.nameservers:

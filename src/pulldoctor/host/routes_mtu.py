@@ -11,8 +11,9 @@ import ipaddress
 import json
 from typing import Any
 
+from pulldoctor.causes import Code
 from pulldoctor.host.context import HostContext, outcome_of
-from pulldoctor.report.model import Finding, Outcome, Step
+from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "routes_mtu"
 
@@ -51,7 +52,7 @@ def check(ctx: HostContext) -> Step:
             routes[addr] = {"error": msg}
             ev.append(f"route to {role} {addr}: {msg}")
             findings.append(Finding(f"no route to the {role} {addr}", "error",
-                                    "dns.resolver_unreachable" if role == "resolver" else "net.unreachable",
+                                    Code.DNS_RESOLVER_UNREACHABLE if role == "resolver" else Code.NET_UNREACHABLE,
                                     [f"ip route get {addr}: {msg}"],
                                     [f"ip route get {addr}", "ip route   # add the missing (default) route"]))
             continue
@@ -64,7 +65,7 @@ def check(ctx: HostContext) -> Step:
         if isinstance(docker_mtu, int) and isinstance(mtu, int) and docker_mtu > mtu and dev != "lo":
             findings.append(Finding(
                 f"daemon.json mtu {docker_mtu} is larger than the MTU {mtu} of {dev} towards {addr}",
-                "warning", "net.mtu",
+                "warning", Code.NET_MTU,
                 [f"daemon.json mtu={docker_mtu}; {dev} mtu={mtu}",
                  "daemon.json mtu sets containers' interfaces; the daemon's own pulls use the host's"],
                 [f"set \"mtu\": {mtu} in /etc/docker/daemon.json and restart dockerd"]))

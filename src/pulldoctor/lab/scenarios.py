@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from pulldoctor.causes import CATALOGUE
+from pulldoctor.causes import CATALOGUE, Code
 from pulldoctor.errors import LabError
 from pulldoctor.lab.faults import Fault, apply_faults
 from pulldoctor.lab.faults.datadrop import DataDrop
@@ -94,7 +94,7 @@ class Scenario:
     """One reproducible pull failure (``code``) or ``healthy`` (``code`` None)."""
 
     name: str
-    code: str | None
+    code: Code | None
     summary: str
     image: str = f"{REGISTRY}/lab/hello:latest"
     clients: tuple[Client, ...] = ALL_CLIENTS
@@ -169,9 +169,9 @@ def build(sc: Scenario, lab: Lab) -> None:
     """
     from pulldoctor.lab.images import Image, corrupt_blob
     from pulldoctor.lab.services.cdn import cdn_service
+    from pulldoctor.lab.services.docker_registry import registry_service, write_htpasswd
     from pulldoctor.lab.services.faultfront import FaultRule, faultfront_service
     from pulldoctor.lab.services.proxy import proxy_service
-    from pulldoctor.lab.services.registry import registry_service, write_htpasswd
     from pulldoctor.lab.services.tlsca import LabCA
     from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
 
@@ -309,92 +309,92 @@ _ALL: tuple[Scenario, ...] = (
              "everything works. ctr reads no credential file (it needs --user), so containerd is "
              "not a client here.",
              clients=("docker", "skopeo"), services=Services(auth="token", client_auth="good")),
-    Scenario("dns-udp-timeout-cdn", "dns.udp_timeout",
+    Scenario("dns-udp-timeout-cdn", Code.DNS_UDP_TIMEOUT,
              "The registry resolves, but UDP queries for the CDN host get no answer: the config "
              "blob GET fails after the manifest worked (docker: 'error pulling image "
              "configuration: download failed after attempts=6: dial tcp: lookup cdn.lab.test "
              "on 198.18.4.2:53: read udp ...: i/o timeout').",
              dns_modes={CDN: {"mode": "drop_udp"}}),
-    Scenario("dns-udp-blocked", "dns.udp_timeout",
+    Scenario("dns-udp-blocked", Code.DNS_UDP_TIMEOUT,
              "A firewall drops all UDP to the resolver's port 53 (TCP 53 still works).",
              faults=(Drop(to="dns", proto="udp", port=53),)),
-    Scenario("dns-resolver-down", "dns.resolver_unreachable",
+    Scenario("dns-resolver-down", Code.DNS_RESOLVER_UNREACHABLE,
              "Nothing listens on the resolver's port 53: queries are refused at once (ICMP).",
              services=Services(dns=False)),
-    Scenario("dns-nxdomain", "dns.nxdomain",
+    Scenario("dns-nxdomain", Code.DNS_NXDOMAIN,
              "The image names a registry host that does not exist (a typo).",
              image="regsitry.lab.test/lab/hello:latest"),
-    Scenario("dns-servfail", "dns.servfail", "The resolver answers SERVFAIL for the registry.",
+    Scenario("dns-servfail", Code.DNS_SERVFAIL, "The resolver answers SERVFAIL for the registry.",
              dns_modes={REGISTRY: {"mode": "servfail"}}),
-    Scenario("net-no-route", "net.unreachable",
+    Scenario("net-no-route", Code.NET_UNREACHABLE,
              "The client has no route to the registry's address.",
              faults=(NoRoute(to="registry"),)),
-    Scenario("net-tcp-drop", "net.tcp_timeout",
+    Scenario("net-tcp-drop", Code.NET_TCP_TIMEOUT,
              "A firewall silently drops TCP to the registry's port 443.",
              faults=(Drop(to="registry", proto="tcp", port=443),)),
-    Scenario("net-refused", "net.refused",
+    Scenario("net-refused", Code.NET_REFUSED,
              "The registry host is up but nothing listens on port 443.",
              services=Services(registry="off")),
-    Scenario("net-reset", "net.reset",
+    Scenario("net-reset", Code.NET_RESET,
              "The path resets blob downloads from the CDN after 200 kB.", image=_BIG,
              faults=(ResetAfter(to="cdn", port=443, after_bytes=200_000),)),
-    Scenario("net-tls-handshake-timeout", "net.tls_handshake_timeout",
+    Scenario("net-tls-handshake-timeout", Code.NET_TLS_HANDSHAKE_TIMEOUT,
              "TCP connects but nothing the registry sends arrives: TLS never completes.",
              faults=(DataDrop(to="registry", port=443),)),
-    Scenario("net-request-timeout", "net.request_timeout",
+    Scenario("net-request-timeout", Code.NET_REQUEST_TIMEOUT,
              "TLS completes, then the registry never answers the HTTP request.",
              services=Services(registry="silent", cdn_redirect=False)),
-    Scenario("net-mtu-blackhole", "net.mtu",
+    Scenario("net-mtu-blackhole", Code.NET_MTU,
              "The router's link to the client has MTU 1200 and ICMP frag-needed is dropped: "
              "small packets pass, full-size ones vanish.", image=_BIG,
              faults=(MtuBlackhole(mtu=1200, link="client"),)),
-    Scenario("proxy-dead", "proxy.error",
+    Scenario("proxy-dead", Code.PROXY_ERROR,
              "HTTPS_PROXY points at proxy.lab.test:3128, where nothing listens.",
              services=Services(proxy="dead")),
-    Scenario("proxy-auth-required", "proxy.error",
+    Scenario("proxy-auth-required", Code.PROXY_ERROR,
              "The proxy needs credentials the client does not send (407).",
              services=Services(proxy="auth")),
-    Scenario("tls-unknown-authority", "tls.unknown_authority",
+    Scenario("tls-unknown-authority", Code.TLS_UNKNOWN_AUTHORITY,
              "The registry's certificate is signed by a CA the client does not trust.",
              services=Services(trust_ca=False)),
-    Scenario("tls-hostname-mismatch", "tls.hostname_mismatch",
+    Scenario("tls-hostname-mismatch", Code.TLS_HOSTNAME_MISMATCH,
              "The registry shows a certificate for another host name.",
              services=Services(tls="wrong_name")),
-    Scenario("tls-expired", "tls.expired", "The registry's certificate expired yesterday.",
+    Scenario("tls-expired", Code.TLS_EXPIRED, "The registry's certificate expired yesterday.",
              services=Services(tls="expired")),
-    Scenario("tls-plain-http", "tls.http_response_to_https",
+    Scenario("tls-plain-http", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
              "The registry speaks plain HTTP on port 443; the client speaks TLS.",
              services=Services(tls="plain")),
-    Scenario("registry-unauthorized", "registry.unauthorized",
+    Scenario("registry-unauthorized", Code.REGISTRY_UNAUTHORIZED,
              "The registry requires a login (htpasswd) and the client has no credentials.",
              services=Services(auth="htpasswd")),
-    Scenario("registry-denied", "registry.denied",
+    Scenario("registry-denied", Code.REGISTRY_DENIED,
              "The registry answers 403 DENIED for the manifest.",
              services=Services(front=({"fault": "denied", "path": "/manifests/"},))),
-    Scenario("registry-not-found", "registry.not_found",
+    Scenario("registry-not-found", Code.REGISTRY_NOT_FOUND,
              "The repository was never pushed: manifest unknown.",
              image=f"{REGISTRY}/lab/missing:latest"),
-    Scenario("registry-rate-limited", "registry.rate_limited",
+    Scenario("registry-rate-limited", Code.REGISTRY_RATE_LIMITED,
              "The registry answers 429 TOOMANYREQUESTS with Docker Hub's rate-limit headers.",
              services=Services(front=({"fault": "ratelimit", "path": "/manifests/"},))),
-    Scenario("registry-server-error", "registry.server_error",
+    Scenario("registry-server-error", Code.REGISTRY_SERVER_ERROR,
              "The registry answers 500 for manifests.",
              services=Services(front=({"fault": "server_error", "path": "/manifests/",
                                        "params": {"status": 500}},))),
-    Scenario("image-platform-mismatch", "image.platform_mismatch",
+    Scenario("image-platform-mismatch", Code.IMAGE_PLATFORM_MISMATCH,
              "The image exists only for linux/arm64; the client is linux/amd64.",
              image=f"{REGISTRY}/lab/arm64only:latest"),
-    Scenario("image-corrupt-layer", "image.corrupt",
+    Scenario("image-corrupt-layer", Code.IMAGE_CORRUPT,
              "One byte of the layer blob changed in storage: its digest no longer matches.",
              services=Services(corrupt_layer=True)),
-    Scenario("host-disk-full", "host.disk_full",
+    Scenario("host-disk-full", Code.HOST_DISK_FULL,
              "The client's data root is a 256 KiB file system; the image has a 4 MiB layer.",
              image=_BIG, clients=("docker", "containerd"), faults=(TinyDisk(size_kb=256),)),
-    Scenario("host-udp-ports-exhausted", "host.kernel_udp",
+    Scenario("host-udp-ports-exhausted", Code.HOST_KERNEL_UDP,
              "The client's ephemeral port range is 4 ports, all held: new UDP sockets "
              "(DNS queries) cannot get a port.",
              faults=(PortRange(low=40000, high=40003, hog=True),)),
-    Scenario("daemon-config-broken", "daemon.config",
+    Scenario("daemon-config-broken", Code.DAEMON_CONFIG,
              "daemon.json, hosts.toml and registries.conf do not parse (containerd only logs "
              "a broken hosts.toml and pulls anyway, so it is not a client here).",
              clients=("docker", "skopeo"), services=Services(broken_config=True)),

@@ -64,12 +64,3 @@ async def route_get(address: str, timeout: float = 2.0) -> dict[str, Any]:
             if isinstance(m, dict) and "mtu" in m:
                 info["path_mtu"] = m["mtu"]
     return info
-
-
-def blackhole_verdict(normal_stalled: bool, clamped_ok: bool | None) -> str:
-    """Name what the clamped retry proved (pure, for inference)."""
-    if not normal_stalled:
-        return "no-stall"
-    if clamped_ok is None:
-        return "not-tested"
-    return "mtu-blackhole" if clamped_ok else "stall-not-size-related"

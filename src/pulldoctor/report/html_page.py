@@ -11,9 +11,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from pulldoctor.model import Report
 from pulldoctor.redact import redact
 from pulldoctor.report import view
-from pulldoctor.report.model import Report
 from pulldoctor.report.view import Data
 
 _CSS = """

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from pulldoctor.model import Report
 from pulldoctor.redact import redact
 from pulldoctor.report import view
-from pulldoctor.report.model import Report
 from pulldoctor.report.view import Data
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")

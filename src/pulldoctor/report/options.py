@@ -16,7 +16,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from pulldoctor.report.model import Report
+from pulldoctor.model import Report
 
 R = TypeVar("R")
 

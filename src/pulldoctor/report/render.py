@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TextIO
 
 from pulldoctor.errors import UsageError
+from pulldoctor.model import Report
 from pulldoctor.redact import redact
-from pulldoctor.report.model import Report
 
 FORMATS = ("text", "json", "markdown")
 """Values of ``--format``; ``md`` is accepted as an alias of ``markdown``."""

@@ -17,9 +17,9 @@ import threading
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pulldoctor.model import Step
 from pulldoctor.redact import redact
 from pulldoctor.report import view
-from pulldoctor.report.model import Step
 from pulldoctor.report.view import Data
 
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ table, facts and configuration follow as the supporting record.
 
 from __future__ import annotations
 
+from pulldoctor.model import Report
 from pulldoctor.redact import redact
 from pulldoctor.report import view
-from pulldoctor.report.model import Report
 from pulldoctor.report.view import Data
 
 

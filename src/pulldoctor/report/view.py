@@ -12,8 +12,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pulldoctor.model import Report, Step
 from pulldoctor.redact import redact_obj
-from pulldoctor.report.model import Report, Step
 
 Data = dict[str, Any]
 

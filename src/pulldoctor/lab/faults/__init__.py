@@ -109,7 +109,7 @@ def apply_faults(lab: Lab, faults: Iterable[Fault]) -> None:
         lab.nft(role, text)
 
 
-def registry() -> dict[str, type[Fault]]:
+def fault_classes() -> dict[str, type[Fault]]:
     """Every fault class by name (imported here so the name -> class map is explicit)."""
     from pulldoctor.lab.faults.datadrop import DataDrop
     from pulldoctor.lab.faults.delay import Delay
@@ -130,7 +130,7 @@ def registry() -> dict[str, type[Fault]]:
 
 def fault_from_dict(data: Mapping[str, Any]) -> Fault:
     """Build a fault from ``{"name": ..., **attributes}``; a clear error for bad input."""
-    classes = registry()
+    classes = fault_classes()
     name = data.get("name")
     if name not in classes:
         raise LabError(f"unknown fault '{name}' (known: {', '.join(sorted(classes))})")

@@ -43,8 +43,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 from pulldoctor.lab.services import ServiceSpec, module_env
+from pulldoctor.lab.services.docker_registry import TokenAuth
 from pulldoctor.lab.services.httpbase import QuietHandler, add_listen_args, open_server, serve
-from pulldoctor.lab.services.registry import TokenAuth
 
 _PBKDF2_ROUNDS = 20_000
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pulldoctor.causes import Code
 from pulldoctor.host import (
     clock,
     containerd_config,
@@ -31,28 +32,28 @@ class Check:
 
     name: str
     run: CheckFn
-    causes: tuple[str, ...]
+    causes: tuple[Code, ...]
     steps: tuple[str, ...]  # keywords of diagnose step names this check can explain
 
 
 CHECKS: tuple[Check, ...] = (
-    Check(daemon_config.NAME, daemon_config.check, ("daemon.config", "proxy.error"),
+    Check(daemon_config.NAME, daemon_config.check, (Code.DAEMON_CONFIG, Code.PROXY_ERROR),
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
-    Check(containerd_config.NAME, containerd_config.check, ("daemon.config",),
+    Check(containerd_config.NAME, containerd_config.check, (Code.DAEMON_CONFIG,),
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
-    Check(containers_config.NAME, containers_config.check, ("daemon.config",),
+    Check(containers_config.NAME, containers_config.check, (Code.DAEMON_CONFIG,),
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
-    Check(resolver.NAME, resolver.check, ("dns.resolver_unreachable", "dns.udp_timeout"), ("dns",)),
-    Check(kernel_udp.NAME, kernel_udp.check, ("host.kernel_udp", "dns.udp_timeout"), ("dns", "udp")),
+    Check(resolver.NAME, resolver.check, (Code.DNS_RESOLVER_UNREACHABLE, Code.DNS_UDP_TIMEOUT), ("dns",)),
+    Check(kernel_udp.NAME, kernel_udp.check, (Code.HOST_KERNEL_UDP, Code.DNS_UDP_TIMEOUT), ("dns", "udp")),
     Check(firewall.NAME, firewall.check,
-          ("dns.udp_timeout", "dns.resolver_unreachable", "net.tcp_timeout", "net.refused"),
+          (Code.DNS_UDP_TIMEOUT, Code.DNS_RESOLVER_UNREACHABLE, Code.NET_TCP_TIMEOUT, Code.NET_REFUSED),
           ("dns", "tcp", "connect", "tls", "ping")),
-    Check(routes_mtu.NAME, routes_mtu.check, ("net.unreachable", "net.mtu", "dns.resolver_unreachable"),
+    Check(routes_mtu.NAME, routes_mtu.check, (Code.NET_UNREACHABLE, Code.NET_MTU, Code.DNS_RESOLVER_UNREACHABLE),
           ("dns", "tcp", "connect", "tls", "mtu", "blob", "layer")),
-    Check(disk.NAME, disk.check, ("host.disk_full",), ("blob", "layer", "download", "unpack", "pull")),
-    Check(memory.NAME, memory.check, ("host.memory",), ("blob", "layer", "unpack", "pull")),
+    Check(disk.NAME, disk.check, (Code.HOST_DISK_FULL,), ("blob", "layer", "download", "unpack", "pull")),
+    Check(memory.NAME, memory.check, (Code.HOST_MEMORY,), ("blob", "layer", "unpack", "pull")),
     Check(cpu.NAME, cpu.check, (), ("blob", "layer", "unpack", "pull")),
-    Check(clock.NAME, clock.check, ("tls.expired",), ("tls", "token", "auth")),
+    Check(clock.NAME, clock.check, (Code.TLS_EXPIRED,), ("tls", "token", "auth")),
 )
 
 BY_NAME = {c.name: c for c in CHECKS}
@@ -64,6 +65,6 @@ def relevant_checks(step_name: str) -> list[Check]:
     return [c for c in CHECKS if any(k in s for k in c.steps)]
 
 
-def checks_for_cause(code: str) -> list[Check]:
-    """Checks whose findings can confirm cause ``code`` (e.g. "host.disk_full" -> [disk])."""
+def checks_for_cause(code: Code | str) -> list[Check]:
+    """Checks whose findings can confirm cause ``code`` (e.g. Code.HOST_DISK_FULL -> [disk])."""
     return [c for c in CHECKS if code in c.causes]

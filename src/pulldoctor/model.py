@@ -14,8 +14,16 @@ from enum import StrEnum
 from typing import Any
 
 from pulldoctor import causes as _causes
+from pulldoctor.causes import Code
 
 SCHEMA_VERSION = "1.0"
+
+REPORT_COMMANDS: tuple[str, ...] = ("explain", "scan", "diagnose", "host")
+"""Every value of :attr:`Report.command` (the schema's ``command`` enum is generated from it)."""
+STEP_COMMANDS: tuple[str, ...] = ("diagnose", "host")
+"""Commands whose reports always carry ``steps``."""
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+"""Every value of :attr:`Finding.severity`, worst first."""
 
 JSONValue = Any
 """A value that ``json.dumps`` accepts (kept loose on purpose: facts carry ints, lists, dicts)."""
@@ -37,13 +45,16 @@ class Outcome(StrEnum):
 class Cause:
     """One ranked root-cause candidate with the evidence that supports it."""
 
-    code: str
+    code: Code
     confidence: float
     evidence: list[str] = field(default_factory=list)
     fix: list[str] = field(default_factory=list)
     confirm: list[str] = field(default_factory=list)
     distinguish: list[str] = field(default_factory=list)
     """For ambiguous input: what would tell this candidate from the others."""
+
+    def __post_init__(self) -> None:
+        self.code = Code(self.code)  # a plain string from a caller becomes (and must be) a Code
 
     @property
     def info(self) -> _causes.CauseInfo:
@@ -52,7 +63,7 @@ class Cause:
     @classmethod
     def from_catalogue(
         cls,
-        code: str,
+        code: Code | str,
         confidence: float,
         evidence: list[str],
         values: Mapping[str, str | None] | None = None,
@@ -62,7 +73,7 @@ class Cause:
         ci = _causes.info(code)
         vals = values or {}
         return cls(
-            code=code,
+            code=ci.code,
             confidence=round(max(0.0, min(1.0, confidence)), 2),
             evidence=evidence,
             fix=_causes.render_commands(ci.fix, vals),
@@ -90,10 +101,16 @@ class Finding:
     """Something a host check or probe noticed, with the evidence and the fix."""
 
     title: str
-    severity: str = "error"  # "error" | "warning" | "info"
-    code: str | None = None  # a cause code when the finding supports one
+    severity: str = "error"  # one of SEVERITIES
+    code: Code | None = None  # a cause code when the finding supports one
     evidence: list[str] = field(default_factory=list)
     fix: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"Finding severity must be one of {SEVERITIES}, not {self.severity!r}")
+        if self.code is not None:
+            self.code = Code(self.code)
 
     def to_dict(self) -> dict[str, JSONValue]:
         return {
@@ -165,7 +182,7 @@ class Report:
             "facts": self.facts,
             "notes": list(self.notes),
         }
-        if self.steps or self.command in ("diagnose", "host"):
+        if self.steps or self.command in STEP_COMMANDS:
             out["steps"] = [s.to_dict() for s in self.steps]
         if self.duration_s:
             out["duration_s"] = round(self.duration_s, 3)
