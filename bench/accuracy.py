@@ -40,7 +40,7 @@ OUT_DIR = ROOT / "bench" / "out"
 RUNTIMES = ("docker", "containerd", "kubelet", "cri-o", "podman", "skopeo", "buildkit", "other")
 CONFIDENCES = ("thread", "text-only", "format-string", "lab")
 REQUIRED = ("text", "runtime", "label", "source", "confidence")
-OPTIONAL = ("why", "label_original")
+OPTIONAL = ("why", "label_original", "family")
 NONE = "(none)"
 """What a prediction is called when explain recognised nothing (an empty ``causes`` list)."""
 

@@ -61,9 +61,11 @@ class Code(StrEnum):
     REGISTRY_NOT_FOUND = "registry.not_found"
     REGISTRY_RATE_LIMITED = "registry.rate_limited"
     REGISTRY_SERVER_ERROR = "registry.server_error"
+    REGISTRY_CREDENTIAL_HELPER = "registry.credential_helper"
     IMAGE_PLATFORM_MISMATCH = "image.platform_mismatch"
     IMAGE_CORRUPT = "image.corrupt"
     IMAGE_UNSUPPORTED = "image.unsupported"
+    IMAGE_POLICY_REJECTED = "image.policy_rejected"
     HOST_DISK_FULL = "host.disk_full"
     HOST_MEMORY = "host.memory"
     HOST_KERNEL_UDP = "host.kernel_udp"
@@ -263,6 +265,18 @@ _ALL: tuple[CauseInfo, ...] = (
         registry_codes=("UNKNOWN", "UNAVAILABLE"), http_statuses=(500, 501, 502, 503, 504),
     ),
     _c(
+        Code.REGISTRY_CREDENTIAL_HELPER, Area.REGISTRY, "The credential helper is missing or fails",
+        "The client configuration names a credential helper for this registry (config.json "
+        "'credsStore'/'credHelpers', registries.conf 'credential-helpers') that is not on PATH or "
+        "fails when asked: typically after uninstalling Docker Desktop or copying a config.json "
+        "from another machine. The pull fails before any credentials are sent.",
+        ("grep -E 'credsStore|credHelpers' ~/.docker/config.json",
+         "command -v docker-credential-HELPER",
+         "pulldoctor host {image}"),
+        ("remove \"credsStore\" (or the registry's \"credHelpers\" entry) from ~/.docker/config.json, "
+         "or install the helper it names",),
+    ),
+    _c(
         Code.IMAGE_PLATFORM_MISMATCH, Area.IMAGE, "No image for this platform",
         "The image index has no manifest for this host's OS/architecture.",
         ("docker manifest inspect {image}", "skopeo inspect --raw docker://{image}"),
@@ -282,6 +296,16 @@ _ALL: tuple[CauseInfo, ...] = (
         ("skopeo inspect --raw docker://{image} | head",),
         ("re-push the image with a current client (schema 2 / OCI)",),
         registry_codes=("MANIFEST_INVALID", "MANIFEST_UNVERIFIED", "UNSUPPORTED"),
+    ),
+    _c(
+        Code.IMAGE_POLICY_REJECTED, Area.IMAGE, "The signature policy rejects the image",
+        "containers/image's trust policy (/etc/containers/policy.json, with registries.d for "
+        "signature locations) rejects this image: a 'reject' rule for its scope, or a required "
+        "signature that is missing or does not verify. podman, skopeo, buildah and CRI-O enforce it.",
+        ("cat /etc/containers/policy.json", "ls /etc/containers/registries.d/",
+         "pulldoctor host {image}"),
+        ("add a policy.json scope for {registry} that accepts it (insecureAcceptAnything, or "
+         "signedBy with the right key), or sign the image",),
     ),
     _c(
         Code.HOST_DISK_FULL, Area.RESOURCES, "No space left where images are stored",
