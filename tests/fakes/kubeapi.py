@@ -353,7 +353,8 @@ class FakeKubeAPI:
         self.set_log(ns, name, out.log)
         term = {"exitCode": out.exit_code, "reason": "Completed" if out.exit_code == 0 else "Error"}
         pod["status"] = {"phase": out.phase, "containerStatuses": [{
-            "name": cname, "image": image, "ready": False, "restartCount": 0, "started": False,
+            "name": cname, "image": image, "imageID": f"{image}@sha256:{'0' * 64}",
+            "ready": False, "restartCount": 0, "started": False,
             "state": {"terminated": term}, "lastState": {}}]}
         self.add(pod)
         job = copy.deepcopy(job)

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fleet_samples import node_report
 
+from fakes.node_reports import node_report
 from pulldoctor.causes import Code
 from pulldoctor.fleet import FleetInputError, correlate, read_summaries, summarise
 from pulldoctor.fleet.correlate import compare

@@ -39,12 +39,9 @@ from typing import Any
 from pulldoctor.config.files import read_text
 from pulldoctor.config.model import PullConfig
 from pulldoctor.config.resolv import RESOLVED_STUB, RESOLVED_UPSTREAM, parse_resolv_conf
+from pulldoctor.k8s.objects import POOL_LABELS, ZONE_LABELS
 from pulldoctor.redact import redact_url
 
-ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
-POOL_LABELS = ("eks.amazonaws.com/nodegroup", "cloud.google.com/gke-nodepool",
-               "kubernetes.azure.com/agentpool", "karpenter.sh/nodepool",
-               "node.kubernetes.io/pool", "agentpool")
 KUBELET_FLAG_FILES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet",
                       "/etc/sysconfig/kubelet")
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"

@@ -1,4 +1,4 @@
-"""Node reports for fleet tests, built through the real model (so they match the schema)."""
+"""Node reports (diagnose/host --json of one node) for fleet and k8s tests, built through the real model."""
 
 from __future__ import annotations
 
