@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from pulldoctor.lab.topology import ADDRESSES
+
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = REPO / "contrib/ansible/pulldoctor.yml"
 IMAGE = "registry.lab.test/lab/hello:latest"
@@ -40,7 +42,7 @@ def test_playbook_merges_and_names_the_shared_resolver(tmp_path: Path) -> None:
         pytest.skip("lab tests need root")
     from pulldoctor.lab.nodes import add_node, start_resolver, start_sshd
     from pulldoctor.lab.scenarios import SCENARIOS
-    from pulldoctor.lab.topology import ADDRESSES, Lab
+    from pulldoctor.lab.topology import Lab
 
     playbook = _ansible_playbook()
     with Lab(prefix="an") as lab:
@@ -85,6 +87,15 @@ def test_playbook_merges_and_names_the_shared_resolver(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
         merged = json.loads((reports.parent / "pulldoctor-merged.json").read_text())
         per_node = {p.stem: json.loads(p.read_text()) for p in reports.glob("*.json")}
+        # --root, as a hostNetwork pod runs it: the node's network namespace, the pod's own
+        # resolv.conf (the lab's good resolver), the node's files mounted elsewhere (/host)
+        rooted = {}
+        for n in (nodes[0], nodes[2]):
+            rr = lab.procs.run([sys.executable, "-m", "pulldoctor", "diagnose", IMAGE, "--root",
+                                str(n.root()), "--json", "--timeout", "10", "--runtime", "docker"],
+                               netns=n.host.netns, mounts=lab.server_mounts(),
+                               env={"PATH": "/usr/bin:/bin", "NODE_NAME": n.name}, timeout=40)
+            rooted[n.name] = json.loads(rr.stdout)
     assert sorted(per_node) == ["node-a", "node-b", "node-c"]
     assert per_node["node-c"]["causes"] == [], per_node["node-c"]["causes"]
     assert merged["facts"]["nodes_total"] == 3 and merged["facts"]["nodes_failing"] == 2
@@ -95,3 +106,8 @@ def test_playbook_merges_and_names_the_shared_resolver(tmp_path: Path) -> None:
     assert any(f"share resolver = {BAD_RESOLVER}" in e for e in top["evidence"])
     assert any("do not share" in e and "runtime" in e for e in top["evidence"])
     assert "node-a" in r.stdout and BAD_RESOLVER in r.stdout  # the Markdown verdict was shown
+    a, c = rooted["node-a"], rooted["node-c"]
+    assert a["facts"]["node"] == "node-a" and a["causes"][0]["code"] == "dns.udp_timeout"
+    src = a["facts"]["node_attrs"]["resolver_source"]
+    assert "(the node's)" in src and "not used" in src and ADDRESSES["dns"] in src
+    assert c["causes"] == [] and c["facts"]["node_attrs"]["resolver"] == ADDRESSES["dns"]

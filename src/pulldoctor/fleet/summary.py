@@ -8,6 +8,7 @@ failing step, or the first crashed step when nothing was proven).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +75,9 @@ def summarise(doc: Any, source: str) -> NodeSummary:
     if not isinstance(facts, Mapping) or not isinstance(causes, list) or not isinstance(steps, list):
         raise NotAReport("facts, causes or steps are missing or of the wrong type")
     raw_attrs = facts.get("node_attrs")
-    attrs = {str(k): str(v) for k, v in raw_attrs.items()} if isinstance(raw_attrs, Mapping) else {}
+    # interned: thousands of nodes share the same few keys and values (flat memory)
+    attrs = ({sys.intern(str(k)): sys.intern(str(v)) for k, v in raw_attrs.items()}
+             if isinstance(raw_attrs, Mapping) else {})
     node = str(facts.get("node") or "").strip() or source
     registry = facts.get("registry")
     observed = facts.get("observed_at")
