@@ -96,6 +96,20 @@ def test_playbook_merges_and_names_the_shared_resolver(tmp_path: Path) -> None:
                                netns=n.host.netns, mounts=lab.server_mounts(),
                                env={"PATH": "/usr/bin:/bin", "NODE_NAME": n.name}, timeout=40)
             rooted[n.name] = json.loads(rr.stdout)
+        keep = os.environ.get("PULLDOCTOR_KEEP_OUTPUT")  # for the README's worked example
+        if keep:
+            out = Path(keep)
+            out.mkdir(parents=True, exist_ok=True)
+            (out / "ansible.txt").write_text(r.stdout)
+            shutil.copytree(reports, out / "reports", dirs_exist_ok=True)
+            (out / "inventory.ini").write_text(inv.read_text())
+            for n in (nodes[0],):
+                rt = lab.procs.run([sys.executable, "-m", "pulldoctor", "diagnose", IMAGE,
+                                    "--root", str(n.root()), "--timeout", "10", "--runtime",
+                                    "docker", "-v"], netns=n.host.netns, mounts=lab.server_mounts(),
+                                   env={"PATH": "/usr/bin:/bin", "NODE_NAME": n.name,
+                                        "COLUMNS": "100"}, timeout=40)
+                (out / f"root-{n.name}.txt").write_text(rt.stdout)
     assert sorted(per_node) == ["node-a", "node-b", "node-c"]
     assert per_node["node-c"]["causes"] == [], per_node["node-c"]["causes"]
     assert merged["facts"]["nodes_total"] == 3 and merged["facts"]["nodes_failing"] == 2

@@ -95,9 +95,10 @@ def _kubelet(pod: dict[str, object]) -> PodOutcome:
         return PodOutcome(waiting=("ErrImagePull", ko.MSG_RATE_LIMIT.replace(
             "library/busybox", "pulldoctor/pulldoctor")))
     if node in ("node-3", "node-4"):
-        rep = node_report(node, code=Code.DNS_UDP_TIMEOUT, attrs={"resolver": "10.0.9.9"})
+        rep = node_report(node, code=Code.DNS_UDP_TIMEOUT, attrs={"resolver": "10.0.9.9"},
+                          step="dns registry-1.docker.io", registry="docker.io")
     else:
-        rep = node_report(node)
+        rep = node_report(node, step="dns registry-1.docker.io", registry="docker.io")
     return PodOutcome(phase="Failed" if node in ("node-3", "node-4") else "Succeeded",
                       log="some stderr line\n" + json.dumps(rep, indent=2) + "\n",
                       exit_code=1 if node in ("node-3", "node-4") else 0)

@@ -166,8 +166,10 @@ def correlate(summaries: Iterable[NodeSummary], *, subject: str = "") -> Report:
         ev.append(f"failing step: {step}; e.g. {members[0][0].node}: "
                   + (problems[0].evidence[0] if problems[0].evidence else "(no evidence text)"))
         reg = problems[0].registry
-        cause = Cause.from_catalogue(code, max(p.confidence for p in problems), ev,
-                                     {"registry": reg, "host": reg.split(":")[0] if reg else None})
+        shared = {k: v for k, v, _ in comp.distinguishing} | dict(comp.common) | dict(comp.unknown)
+        values = {"registry": reg, "host": reg.split(":")[0] if reg else None,
+                  "resolver": shared.get("resolver", "").split(",")[0] or None}
+        cause = Cause.from_catalogue(code, max(p.confidence for p in problems), ev, values)
         if problems[0].fix:
             cause.fix = problems[0].fix
         cause.nodes = names
