@@ -168,6 +168,15 @@ class Api:
         except ApiError:  # pragma: no cover - mapped above
             raise
 
+    def job_names(self, namespace: str, labels: dict[str, str]) -> list[str]:
+        """Names of the Jobs in ``namespace`` with ``labels``."""
+        from lightkube.resources.batch_v1 import Job
+
+        sel: dict[str, Any] = dict(labels)
+        with _errors("list jobs"):
+            return [str(j.metadata.name) for j in self._client.list(Job, namespace=namespace,
+                                                                      labels=sel)]
+
     def log(self, pod: str, namespace: str) -> str:
         """The pod's log, at most :data:`MAX_LOG_BYTES`."""
         out: list[str] = []

@@ -47,6 +47,7 @@ class ProbeApi(Protocol):
     def events(self, namespace: str | None = None) -> list[EventView]: ...
     def create(self, manifest: dict[str, Any], namespace: str) -> str: ...
     def delete_job(self, name: str, namespace: str) -> None: ...
+    def job_names(self, namespace: str, labels: dict[str, str]) -> list[str]: ...
     def log(self, pod: str, namespace: str) -> str: ...
 
 
@@ -129,13 +130,23 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _cleanup(api: ProbeApi, run: ProbeRun, namespace: str) -> None:
-    """Delete every Job created (and its pods); a second Ctrl-C cannot interrupt this."""
+    """Delete every Job created (and its pods); a second Ctrl-C cannot interrupt this.
+
+    Jobs are also found by this run's label, so one whose create request was answered just as
+    Ctrl-C arrived (created on the server, never recorded here) is deleted too.
+    """
     try:
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:
         old = None
     try:
-        for job, _node in run.created:
+        try:
+            known = {j for j, _ in run.created}
+            extra = [j for j in api.job_names(namespace, {RUN_LABEL: run.run_id}) if j not in known]
+        except Exception as exc:
+            extra = []
+            run.delete_errors.append(f"(listing this run's jobs): {exc}")
+        for job in [j for j, _ in run.created] + extra:
             try:
                 api.delete_job(job, namespace)
                 run.deleted.append(job)
