@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from fakes.node_reports import node_report
 
+from fakes.node_reports import node_report
 from pulldoctor.causes import Code
 from pulldoctor.errors import UsageError
 from pulldoctor.k8s.jobs import RUN_LABEL
