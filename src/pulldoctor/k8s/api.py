@@ -174,8 +174,8 @@ class Api:
 
         sel: dict[str, Any] = dict(labels)
         with _errors("list jobs"):
-            return [str(j.metadata.name) for j in self._client.list(Job, namespace=namespace,
-                                                                      labels=sel)]
+            jobs: list[Any] = list(self._client.list(Job, namespace=namespace, labels=sel))
+            return [str(j.metadata.name) for j in jobs]
 
     def log(self, pod: str, namespace: str) -> str:
         """The pod's log, at most :data:`MAX_LOG_BYTES`."""
