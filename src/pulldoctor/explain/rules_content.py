@@ -1,0 +1,153 @@
+"""Rules for the image itself: platform and OS, manifest and layer media types, content that does
+not decode or verify, and the signature policy that refuses it.
+
+Where each wording is made (search the repositories for the quoted format string):
+
+* moby ``daemon/internal/distribution/config.go``: ``image operating system %q cannot be used on
+  this platform``; ``pull_v2_windows.go``: ``a Windows version %s-based image is incompatible with
+  a %s host``; ``pull_v2.go``: ``no matching manifest for %s in the manifest list entries`` (older
+  engines on Windows print the OS as ``unknown``); ``errors.go``: ``unsupported media type %s``.
+* moby's layer store: ``failed to register layer: %v`` around the extractor's error, which older
+  engines wrap as ``ApplyLayer %s stdout: %s stderr: %s``, ``Error processing tar file(%v): %s`` or
+  ``re-exec error: %v: output: %s`` (``pkg/chrootarchive``).
+* containerd: ``failed to extract layer %s: %w`` (``pkg/rootfs``), ``failed to extract layer (%s
+  %s) to %s as %q: %w`` (``core/unpack``), ``mount callback failed on %s: %w``, ``failed to get
+  stream processor for %s: %w`` + ``no processor for media-type``, ``mismatched image rootfs and
+  manifest layers`` (``client/image.go``), ``failed to read expected number of bytes: %w``
+  (``core/content/helpers.go``), ``no signatures`` (the schema1 converter).
+* containers/image: ``unsupported docker v2s2 media type: %q`` (``manifest/manifest.go``),
+  ``Download config.json digest %s does not match expected %s``, ``Digest did not match``,
+  ``Source image rejected: %w`` (``copy/single.go``) around the policy's own texts (``signature/
+  policy_eval_*.go``): ``Running image %s is rejected by policy.``, ``A signature was required,
+  but no signature exists``, ``None of the signatures were accepted, reasons: ...``.
+* Windows' HCS (passed through by hcsshim): ``The container operating system does not match the
+  host operating system`` and ``hcsshim::ImportLayer failed in Win32``.
+"""
+
+from __future__ import annotations
+
+from pulldoctor.causes import Code
+from pulldoctor.explain.rulebase import Rule, rule
+
+_EXTRACTING = (r"(?:failed to register layer|ApplyLayer|Error processing tar file|failed to extract "
+               r"layer|re-exec error|failed to unpack|unpacking failed)")
+"""The wrappers of layer extraction: whatever follows them happened while writing the rootfs."""
+_OS_MODE = ("docker version --format '{{{{.Server.Os}}}}'   # the daemon's OS: Docker Desktop switches "
+            "between Linux and Windows containers; a Windows Server host or a Windows node cannot")
+_MEDIA_TYPES = ("skopeo inspect --raw docker://{image} | grep -o '\"mediaType\": *\"[^\"]*\"'   "
+                "# the media types this runtime refused (zstd layers need Docker >= 23 / "
+                "containerd >= 1.5; schema1 is gone from current runtimes)")
+_PULL_AGAIN = ("docker pull {image} (again, after removing the partial content)   # fails the same "
+               "way every time: the stored layer is bad; works now: it was the transfer")
+_DESKTOP = (r"Docker Desktop|Docker\\{1,2}Docker\\{1,2}|Docker for (?:Windows|Mac)|docker-compose|"
+            r"docker compose|ERROR: Service '[^'\n]{1,100}' failed to build|"
+            r"Status: [^\n]{0,300}, Code: \d")
+"""A developer desktop, where the daemon's OS mode is a switch (compose and Docker Desktop)."""
+
+PLATFORM: tuple[Rule, ...] = (
+    rule("platform_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
+         r"(?i:no matching manifest for) [^\n]{0,80}|no match for platform in manifest|"
+         r"does not match the specified platform|image platform[^\n]{0,80}?does not match|"
+         r"no image found in (?:image index|manifest list) for architecture", 0.95,
+         needles=("atching manifest", "ATCHING MANIFEST", "no match for platform",
+                  "does not match the specified platform", "does not match", "no image found in "),
+         unless=r"no matching manifest for unknown"),
+    # the daemon's own OS is not the image's: a host that cannot run it (Windows Server, a
+    # Windows node), or a desktop daemon in the other mode -- the wording is the same
+    rule("image_os_not_this_platform", Code.IMAGE_PLATFORM_MISMATCH,
+         r"image operating system \S{1,20} cannot be used on this platform", 0.8,
+         also=((Code.DAEMON_CONFIG, 0.55),), distinguish=(_OS_MODE,)),
+    rule("image_os_desktop_mode", Code.DAEMON_CONFIG,
+         r"image operating system \S{1,20} cannot be used on this platform", 0.85,
+         requires=_DESKTOP, also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
+         note="on Docker Desktop the daemon runs Linux or Windows containers, one at a time: "
+              "switch the mode to the image's OS"),
+    # engines before 20.10 on Windows asked the index for OS "unknown": the daemon's OS mode, not
+    # the image, is what is missing
+    rule("platform_os_unknown", Code.DAEMON_CONFIG, r"no matching manifest for unknown", 0.75,
+         also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,)),
+    rule("windows_build_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
+         r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
+         r"container operating system does not match the host operating system", 0.9,
+         distinguish=("cmd /c ver   # the host's build; Windows images run only on a host of the "
+                      "same (or, with Hyper-V isolation, a newer) build",)),
+    rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
+         r"hcsshim::ImportLayer failed in Win32[^\n]{0,120}", 0.55,
+         also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
+         distinguish=("cmd /c ver; docker manifest inspect {image}   # a base image for a newer "
+                      "Windows build than this host fails while importing its layers",)),
+)
+
+MEDIA_TYPES: tuple[Rule, ...] = (
+    rule("unsupported_manifest", Code.IMAGE_UNSUPPORTED,
+         r"schema ?1\b|unsupported (?:[\w ]{1,30} )?media ?type|unknown media ?type|"
+         r"[Uu]nrecognized media ?[Tt]ype|manifest\.v1\+(?:prettyjws|json)|"
+         r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
+         r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
+         r"no processor for media-type|failed to get stream processor for \S{1,200}",
+         0.86, distinguish=(_MEDIA_TYPES,)),
+    # Docker Hub's answer to a client whose Accept list lacks the OCI index type: the client is
+    # too old for the image, the tag exists
+    rule("oci_index_not_accepted", Code.IMAGE_UNSUPPORTED,
+         r"OCI index found, but accept header does not support OCI indexes", 0.93,
+         distinguish=(_MEDIA_TYPES,)),
+    rule("schema1_no_signatures", Code.IMAGE_UNSUPPORTED, r"(?:ctr|error|Error): no signatures\b", 0.7,
+         distinguish=(_MEDIA_TYPES,)),
+    # the unpacker skipped layers whose media type it does not know (docker zstd): fewer diffs
+    # than the config's rootfs
+    rule("rootfs_layer_mismatch", Code.IMAGE_UNSUPPORTED, r"mismatched image rootfs and manifest layers",
+         0.62, also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
+)
+
+CONTENT: tuple[Rule, ...] = (
+    rule("empty_content", Code.IMAGE_CORRUPT,
+         r"unexpected commit digest sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         0.6, also=((Code.IMAGE_UNSUPPORTED, 0.45), (Code.NET_RESET, 0.35)),
+         distinguish=("the body received was empty (sha256 of zero bytes): skopeo inspect --raw "
+                      "docker://{image}, then pull once more without a caching proxy",)),
+    rule("digest_mismatch", Code.IMAGE_CORRUPT,
+         r"unexpected commit (?:digest|size)[^\n]{0,200}|verification failed for digest \S{1,80}|"
+         r"Digest did not match[^\n]{0,160}|does not match provided manifest digest|"
+         r"layers from manifest don't match image configuration|digest mismatch|"
+         r"config\.json digest \S{1,80} does not match expected|blob size mismatch",
+         0.85, unless=r"unexpected commit digest sha256:e3b0c442"),
+    # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
+    # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
+    rule("layer_does_not_decode", Code.IMAGE_CORRUPT,
+         r"invalid tar header|gzip: invalid (?:checksum|header)|flate: corrupt input|"
+         r"unpigz: [^\n]{0,80}corrupted|crc32 mismatch|invalid deflate data|zstd: [^\n]{0,60}"
+         r"(?:corrupt|invalid|checksum)", 0.8,
+         also=((Code.IMAGE_UNSUPPORTED, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
+    # the extractor's input ended early: a truncated layer, or the extractor (a re-exec'd child)
+    # died -- disk full and OOM end it the same way
+    rule("extraction_cut_short", Code.IMAGE_CORRUPT, _EXTRACTING + r"[^\n]{0,300}?unexpected EOF",
+         0.55, also=((Code.HOST_DISK_FULL, 0.5), (Code.NET_RESET, 0.35)),
+         distinguish=("df -h /var/lib/docker /var/lib/containerd; dmesg | tail   # no space or an "
+                      "OOM kill ended the extractor", _PULL_AGAIN)),
+    # the body ended before the size the descriptor promised: a short blob (a caching proxy that
+    # kept a partial copy) or a connection closed early
+    rule("short_blob", Code.IMAGE_CORRUPT, r"failed to read expected number of bytes", 0.6,
+         also=((Code.NET_RESET, 0.5),),
+         distinguish=("curl -sIL https://{host}/v2/REPO/blobs/DIGEST | grep -i content-length   "
+                      "# shorter than the manifest says: the registry/cache stores a truncated blob",
+                      _PULL_AGAIN)),
+    # the snapshotter could not mount what it unpacked into (overlay on an unsupported backing
+    # file system, too many layers): the host's storage configuration
+    rule("unpack_mount_failed", Code.DAEMON_CONFIG,
+         r"mount callback failed on \S{1,300}|failed to mount [^\n]{0,200}overlay|"
+         r"error creating overlay mount", 0.5, also=((Code.HOST_DISK_FULL, 0.35),),
+         distinguish=("df -hT /var/lib/containerd /var/lib/docker   # overlay needs ext4/xfs "
+                      "(d_type) with space left",)),
+)
+
+POLICY: tuple[Rule, ...] = (
+    rule("signature_policy", Code.IMAGE_POLICY_REJECTED,
+         r"is rejected by policy|Source image rejected|A signature was required, but no signature exists|"
+         r"None of the signatures were accepted|Signature for identity [^\n]{0,200}? is not accepted|"
+         r"unrecognized signature format|SignatureValidationFailed|signature verification failed|"
+         r"[Ss]ignature [^\n]{0,300}? unexpected for a signature", 0.93,
+         distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
+                      "policy scope that applies to {registry}",)),
+)
+
+RULES: tuple[Rule, ...] = PLATFORM + MEDIA_TYPES + CONTENT + POLICY
