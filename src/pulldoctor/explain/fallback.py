@@ -42,6 +42,16 @@ PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ct
                      r"(?: images?)?|k3s ctr images?|docker-compose|docker compose) (?:image )?"
                      r"(?:pull|run|from|copy|inspect|up|create)\b")
 """A pasted command line that pulls: with an error after it, the error is the pull's."""
+NOT_A_PULL = Gated(
+    r"[Pp]robe failed|MountVolume\.|Health check for container|FailedScheduling|nodes are available|"
+    r"OCI runtime (?:create|exec|start) failed|runc create failed|No such container|"
+    r"(?:configmap|secret|persistentvolumeclaim|serviceaccount) \"[^\"\n]{1,253}\" not found|"
+    r"failed to compute cache key|did not complete successfully: exit code|"
+    r"Back-off restarting failed container|CrashLoopBackOff|exec format error|"
+    r"The connection to the server [^\n]{1,200} was refused"
+)
+"""Other failures that share generic words with pulls (probes time out, volumes are "not found",
+builds fail): with no pull wording beside them, such a text is not a pull failure."""
 FAILED = Gated(r"[Ee]rror|ERRO|FATA|[Ff]ailed|no such image|denied|refused|timed out|not found")
 
 _CHECKS: dict[str, tuple[str, ...]] = {
@@ -82,6 +92,11 @@ TOP = 0.3
 STEP = 0.03
 
 Inferred = tuple[Code, float, list[str], tuple[str, ...]]
+
+
+def is_other_failure(text: str) -> bool:
+    """A failure of something else (a probe, a volume, a build step), with no pull wording."""
+    return NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
 
 
 def is_pull_failure(text: str) -> bool:

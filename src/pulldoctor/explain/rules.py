@@ -99,6 +99,8 @@ def ranked(text: str) -> Ranking:
 
     Nothing is rendered here, so ``scan`` can rank thousands of lines cheaply.
     """
+    if fallback.is_other_failure(text):
+        return Ranking([], (), False)
     best: dict[Code, tuple[float, list[str], tuple[str, ...]]] = {}
     notes: dict[Code, str] = {}
 

@@ -39,6 +39,8 @@ _MEDIA_TYPES = ("skopeo inspect --raw docker://{image} | grep -o '\"mediaType\":
                 "containerd >= 1.5; schema1 is gone from current runtimes)")
 _PULL_AGAIN = ("docker pull {image} (again, after removing the partial content)   # fails the same "
                "way every time: the stored layer is bad; works now: it was the transfer")
+_WINDOWS_BUILD = ("cmd /c ver   # the host's Windows build; Windows images run only on a host of "
+                  "the same (or, with Hyper-V isolation, a newer) build")
 _DESKTOP = (r"Docker Desktop|Docker\\{1,2}Docker\\{1,2}|Docker for (?:Windows|Mac)|docker-compose|"
             r"docker compose|ERROR: Service '[^'\n]{1,100}' failed to build|"
             r"Status: [^\n]{0,300}, Code: \d")
@@ -56,7 +58,7 @@ PLATFORM: tuple[Rule, ...] = (
     # Windows node), or a desktop daemon in the other mode -- the wording is the same
     rule("image_os_not_this_platform", Code.IMAGE_PLATFORM_MISMATCH,
          r"image operating system \S{1,20} cannot be used on this platform", 0.8,
-         also=((Code.DAEMON_CONFIG, 0.55),), distinguish=(_OS_MODE,)),
+         also=((Code.DAEMON_CONFIG, 0.62),), distinguish=(_OS_MODE,)),
     rule("image_os_desktop_mode", Code.DAEMON_CONFIG,
          r"image operating system \S{1,20} cannot be used on this platform", 0.85,
          requires=_DESKTOP, also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
@@ -64,13 +66,17 @@ PLATFORM: tuple[Rule, ...] = (
               "switch the mode to the image's OS"),
     # engines before 20.10 on Windows asked the index for OS "unknown": the daemon's OS mode, not
     # the image, is what is missing
-    rule("platform_os_unknown", Code.DAEMON_CONFIG, r"no matching manifest for unknown", 0.75,
-         also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,)),
+    rule("platform_os_unknown", Code.IMAGE_PLATFORM_MISMATCH, r"no matching manifest for unknown", 0.72,
+         also=((Code.DAEMON_CONFIG, 0.7),), distinguish=(_OS_MODE, _WINDOWS_BUILD)),
+    # a Windows daemon asked the index for a Windows entry of an image that has none: a Linux
+    # image on a Windows host, or Docker Desktop left in Windows-containers mode
+    rule("windows_daemon_linux_image", Code.DAEMON_CONFIG,
+         r"no matching manifest for windows/[^\n]{0,80}", 0.55, distinguish=(_OS_MODE,),
+         unless=r"(?i:servercore|nanoserver|mcr\.microsoft\.com/windows|windows/server|ltsc20)"),
     rule("windows_build_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
          r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
          r"container operating system does not match the host operating system", 0.9,
-         distinguish=("cmd /c ver   # the host's build; Windows images run only on a host of the "
-                      "same (or, with Hyper-V isolation, a newer) build",)),
+         distinguish=(_WINDOWS_BUILD,)),
     rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
          r"hcsshim::ImportLayer failed in Win32[^\n]{0,120}", 0.55,
          also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
@@ -114,10 +120,18 @@ CONTENT: tuple[Rule, ...] = (
     # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
     # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
     rule("layer_does_not_decode", Code.IMAGE_CORRUPT,
-         r"invalid tar header|gzip: invalid (?:checksum|header)|flate: corrupt input|"
+         r"(?:ApplyLayer|re-exec error|ctr|failed to extract layer)[^\n]{0,300}?invalid tar header|"
+         r"gzip: invalid (?:checksum|header)|flate: corrupt input|"
          r"unpigz: [^\n]{0,80}corrupted|crc32 mismatch|invalid deflate data|zstd: [^\n]{0,60}"
          r"(?:corrupt|invalid|checksum)", 0.8,
          also=((Code.IMAGE_UNSUPPORTED, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
+    # moby's chrootarchive untars what its compression sniffing did not recognise as-is: a zstd
+    # layer on an engine before 23.0 reaches tar raw and fails on the first header (a corrupt gzip
+    # layer fails in gzip first). "Error processing tar file" is the Linux untar re-exec's wrapper
+    rule("tar_header_after_undetected_compression", Code.IMAGE_UNSUPPORTED,
+         r"(?:Error processing tar file\(exit status \d{1,3}\)|failed to register layer): "
+         r"(?:archive/tar: )?invalid tar header", 0.8,
+         also=((Code.IMAGE_CORRUPT, 0.72),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
     # the extractor's input ended early: a truncated layer, or the extractor (a re-exec'd child)
     # died -- disk full and OOM end it the same way
     rule("extraction_cut_short", Code.IMAGE_CORRUPT, _EXTRACTING + r"[^\n]{0,300}?unexpected EOF",
@@ -131,6 +145,13 @@ CONTENT: tuple[Rule, ...] = (
          distinguish=("curl -sIL https://{host}/v2/REPO/blobs/DIGEST | grep -i content-length   "
                       "# shorter than the manifest says: the registry/cache stores a truncated blob",
                       _PULL_AGAIN)),
+    # the extractor was refused an operation the layer needs (mknod, xattrs, chown under a user
+    # namespace or a sandboxed runtime): the host/runtime setup, not the image
+    rule("extraction_not_permitted", Code.DAEMON_CONFIG,
+         _EXTRACTING + r"[^\n]{0,400}?operation not permitted", 0.6,
+         also=((Code.IMAGE_CORRUPT, 0.3),),
+         distinguish=("cat /etc/subuid /etc/subgid; ps -o user= -C containerd,dockerd,podman   "
+                      "# rootless or user-namespaced runtimes cannot create every file a layer holds",)),
     # the snapshotter could not mount what it unpacked into (overlay on an unsupported backing
     # file system, too many layers): the host's storage configuration
     rule("unpack_mount_failed", Code.DAEMON_CONFIG,
@@ -141,6 +162,13 @@ CONTENT: tuple[Rule, ...] = (
 )
 
 POLICY: tuple[Rule, ...] = (
+    # the policy file itself does not load (syntax, a missing "default"): every pull fails before
+    # any image is judged -- the configuration, not a verdict on this image
+    rule("policy_file_invalid", Code.DAEMON_CONFIG,
+         r"invalid policy in \S{1,300}|error obtaining default signature policy|"
+         r"Default policy is missing", 0.85, also=((Code.IMAGE_POLICY_REJECTED, 0.55),),
+         distinguish=("python3 -m json.tool /etc/containers/policy.json   # must parse and hold "
+                      "a \"default\" entry",)),
     rule("signature_policy", Code.IMAGE_POLICY_REJECTED,
          r"is rejected by policy|Source image rejected|A signature was required, but no signature exists|"
          r"None of the signatures were accepted|Signature for identity [^\n]{0,200}? is not accepted|"
@@ -148,6 +176,15 @@ POLICY: tuple[Rule, ...] = (
          r"[Ss]ignature [^\n]{0,300}? unexpected for a signature", 0.93,
          distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
                       "policy scope that applies to {registry}",)),
+    # Docker Content Trust (DOCKER_CONTENT_TRUST=1): docker asks a Notary server for signed trust
+    # data before pulling; notary's client says "you are not authorized to perform this operation:
+    # server returned 401." or that no trust data exists -- the client's signature policy refuses
+    rule("content_trust", Code.IMAGE_POLICY_REJECTED,
+         r"you are not authorized to perform this operation: server returned 401|"
+         r"No valid trust data for|does not have trust data for|remote trust data does not exist|"
+         r"trust data unavailable", 0.75, also=((Code.REGISTRY_UNAUTHORIZED, 0.45),),
+         distinguish=("env | grep DOCKER_CONTENT_TRUST   # =1 makes every pull need Notary trust "
+                      "data for the image",)),
 )
 
 RULES: tuple[Rule, ...] = PLATFORM + MEDIA_TYPES + CONTENT + POLICY

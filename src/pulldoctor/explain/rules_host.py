@@ -48,5 +48,19 @@ RULES: tuple[Rule, ...] = (
          r"is blocked in /etc/containers/registries\.conf", 0.9),
     rule("invalid_mirror", Code.DAEMON_CONFIG,
          r"invalid mirror[^\n]{0,160}|invalid registry endpoint|invalid (?:insecure-)?registr[^\n]{0,80}", 0.85),
-    rule("never_pull", Code.DAEMON_CONFIG, r"ErrImageNeverPull", 0.7),
+    rule("never_pull", Code.DAEMON_CONFIG,
+         r"ErrImageNeverPull|is not present with pull policy of Never", 0.8),
+    # kubelet's own pull rate limit (--registry-qps / registryPullQPS), not the registry's
+    rule("kubelet_pull_qps", Code.DAEMON_CONFIG, r"pull QPS exceeded", 0.8,
+         also=((Code.REGISTRY_RATE_LIMITED, 0.45),),
+         distinguish=("grep -i -e registryPullQPS -e registryBurst /var/lib/kubelet/config.yaml   "
+                      "# kubelet limits its own pulls; 0 disables the limit",)),
+    # the client never reached the daemon (moby client: "Cannot connect to the Docker daemon at
+    # %s. Is the docker daemon running?"; Windows named pipe): nothing was pulled at all
+    rule("daemon_unreachable", Code.DAEMON_CONFIG,
+         r"Cannot connect to the Docker daemon|error during connect|"
+         r"dial unix \S{1,200}docker\.sock: connect: (?:permission denied|no such file)|"
+         r"docker daemon is not running", 0.75,
+         distinguish=("systemctl status docker; docker context ls   # the daemon is down, or the "
+                      "client talks to another context/socket",)),
 )

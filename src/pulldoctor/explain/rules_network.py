@@ -126,7 +126,8 @@ TRANSPORT: tuple[Rule, ...] = (
     # (or a front/proxy speaking HTTP/2 for it) reset the stream mid-transfer
     rule("http2_stream_reset", Code.NET_RESET,
          r"stream error: stream ID \S{1,12};? (?:INTERNAL_ERROR|PROTOCOL_ERROR|CANCEL|REFUSED_STREAM|"
-         r"ENHANCE_YOUR_CALM|STREAM_CLOSED|FLOW_CONTROL_ERROR|NO_ERROR)", 0.8,
+         r"ENHANCE_YOUR_CALM|STREAM_CLOSED|FLOW_CONTROL_ERROR|NO_ERROR)|"
+         r"StreamClosed\(streamID: HTTP2StreamID|HTTP2ErrorCode<0x\d{1,2} \w{1,40}>", 0.8,
          also=((Code.PROXY_ERROR, 0.3),),
          distinguish=("curl --http1.1 -sv -o /dev/null https://{host}/v2/   # works over HTTP/1.1: a "
                       "front or proxy breaks HTTP/2 streams",)),
@@ -236,6 +237,21 @@ TLS: tuple[Rule, ...] = (
          distinguish=("grep -rn client /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/"
                       "{registry}/   # the client cert/key the registry requires is not configured "
                       "(or not read)",)),
+    # crypto/tls alertError as the *peer's* alert ("remote error: tls: <alert>"): the registry (or
+    # a middlebox in front of it) refused our certificate, or refused the handshake itself
+    rule("peer_rejected_client_cert", Code.DAEMON_CONFIG,
+         r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate required|"
+         r"certificate expired|unsupported certificate)", 0.7,
+         distinguish=("ls /etc/docker/certs.d/{registry}/ /etc/containerd/certs.d/{registry}/   # the "
+                      "client certificate the registry expects (client.cert/client.key, hosts.toml "
+                      "client=)",)),
+    rule("peer_refused_handshake", Code.PROXY_ERROR,
+         r"remote error: tls: (?:handshake failure|protocol version not supported|insufficient "
+         r"security level|internal error|access denied)", 0.45,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.35), (Code.DAEMON_CONFIG, 0.35)),
+         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null   # the same "
+                      "alert here: the server (or an SNI-filtering middlebox) refuses this name",
+                      "env | grep -i _proxy   # a TLS-intercepting proxy on the path")),
     rule("hostname_mismatch", Code.TLS_HOSTNAME_MISMATCH,
          r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
          r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92),

@@ -33,7 +33,7 @@ _STATUS_CARRIERS = (
     r"(?:unexpected status code |unexpected status from \w{1,8} request to \S{1,2048}: |"
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
     r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
-    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: )"
+    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP )"
 )
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
@@ -51,7 +51,7 @@ def _status_rules() -> tuple[Rule, ...]:
         also = (_NAME_UNKNOWN_BUT_401,) if 401 in ci.http_statuses else ()
         out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
                         0.78, also=also, distinguish=(_CHECK_NAME,) if also else (),
-                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest")))
+                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ")))
     return tuple(out)
 
 
@@ -119,10 +119,21 @@ ANSWERS: tuple[Rule, ...] = (
     rule("not_found", Code.REGISTRY_NOT_FOUND,
          r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
          r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b|"
-         r"invalid status code from registry 404|(?:unknown|error|errors): Not Found\b",
+         r"invalid status code from registry 404|(?:unknown|error|errors): Not Found\b|"
+         r"was deleted or has expired|Tag \S{1,128} not found in repository",
          0.85, unless=r"no match for platform|no matching manifest|not found locally|"
                       r"executable file not found|does not exist or no pull access|"
-                      r"credentials not found in native keychain|OCI index found"),
+                      r"credentials not found in native keychain|OCI index found|"
+                      r"failed to compute cache key|failed to calculate checksum of ref"),
+    # a blob the manifest names is missing: the registry lost content it still references
+    # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
+    # "content at %v not found" for blobs; the Engine: "blob unknown to registry"
+    rule("blob_missing", Code.IMAGE_CORRUPT,
+         r"content at \S{1,2048}/blobs/\S{1,300} not found|/blobs/sha256:[0-9a-f]{6,64}\"?: not found|"
+         r"blob unknown(?: to registry)?", 0.87,
+         also=((Code.REGISTRY_NOT_FOUND, 0.5),),
+         distinguish=("skopeo inspect --raw docker://{image}   # the manifest resolves, one of its "
+                      "blobs 404s: the registry (or a mirror/cache) lost content; re-push the image",)),
     rule("server_error", Code.REGISTRY_SERVER_ERROR,
          r"(?<!HTTP code )\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|"
          r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
