@@ -94,7 +94,7 @@ def test_real_explain_reports_validate(validator: jsonschema.protocols.Validator
 
 
 def test_real_scan_report_validates(validator: jsonschema.protocols.Validator, tmp_path: Path) -> None:
-    from pulldoctor.explain.scan import scan
+    from pulldoctor.explain.scan_files import scan
 
     log = tmp_path / "kubelet.log"
     lines = [json.loads(line)["text"].replace("\n", " ")

@@ -22,7 +22,7 @@ def command(sources: tuple[str, ...], output: OutputOptions) -> int:
       kubectl get events -A -o json | pulldoctor scan - --json
       pulldoctor scan /var/log/syslog /var/log/containerd.log
     """
-    from pulldoctor.explain.scan import scan
+    from pulldoctor.explain.scan_files import scan
 
     report = scan(list(sources))
     output.emit(report)
