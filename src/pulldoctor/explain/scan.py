@@ -16,7 +16,7 @@ Failures are grouped by (cause, image, registry, node) (:mod:`.scan_groups`); fi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from pulldoctor.causes import Code
@@ -58,6 +58,8 @@ _FAILURE = re.compile(
     r"no image found|unknown type|nexpected|GOAWAY|Request Time|no progress|not match|"
     r"Not continuing|DEPRECATION|Too Many|[Dd]isabled"
 )
+_BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
+"""journald writes a message that is not UTF-8 as an array of byte values (no word to find)."""
 _COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr)"
                       rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
 """A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
@@ -216,7 +218,7 @@ class Scanner:
         count = self.count_lines
         pos, line = lo, self.lines
         spans = candidate_spans(view, lo, hi)
-        if self.fmt == Format.JOURNAL_JSON and view.find(b'"MESSAGE":[', lo, hi) != -1:
+        if self.fmt == Format.JOURNAL_JSON and _BYTE_MESSAGE.search(view, lo, hi):
             spans = _with_byte_messages(view, lo, hi, spans)  # no trigger word can be found there
         for s, e in spans:
             if count:
@@ -225,7 +227,8 @@ class Scanner:
             raw = view[s:e]
             if (b" pull " in raw or b" from " in raw or b" copy " in raw) and _COMMAND.search(raw):
                 self._command = (base + e, raw.decode("utf-8", errors="replace").strip())
-            if _FAILURE_B.search(raw) or (self.fmt == Format.JOURNAL_JSON and b'"MESSAGE":[' in raw):
+            if _FAILURE_B.search(raw) or (self.fmt == Format.JOURNAL_JSON
+                                          and _BYTE_MESSAGE.search(raw)):
                 self._record(raw.decode("utf-8", errors="replace"), line + 1 if count else None,
                              base + s)
         if count:
@@ -326,13 +329,11 @@ class Scanner:
 def _with_byte_messages(view: bytes, lo: int, hi: int,
                         spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Add the journal-json lines whose MESSAGE is a byte array (not UTF-8) to ``spans``."""
-    extra, i = [], view.find(b'"MESSAGE":[', lo, hi)
-    while i != -1:
-        s = view.rfind(b"\n", lo, i) + 1 or lo
-        e = view.find(b"\n", i, hi)
-        e = hi if e == -1 else e
-        extra.append((s, e))
-        i = view.find(b'"MESSAGE":[', e, hi)
+    extra = []
+    for m in _BYTE_MESSAGE.finditer(view, lo, hi):
+        s = view.rfind(b"\n", lo, m.start()) + 1 or lo
+        e = view.find(b"\n", m.start(), hi)
+        extra.append((s, hi if e == -1 else e))
     merged = sorted(set(spans) | set(extra))
     out: list[tuple[int, int]] = []
     for s, e in merged:
@@ -348,8 +349,7 @@ def scan_streams(named: Iterable[tuple[str, Iterable[bytes]]]) -> Report:
     names: list[str] = []
     for name, chunks in named:
         names.append(name)
-        it = iter(chunks)
-        first = next(it, b"")
+        first, it = head(chunks)
         fmt = sniff(first)
         scanner.start(name, fmt)
         if fmt in (Format.LINES, Format.JOURNAL_JSON):
@@ -361,6 +361,24 @@ def scan_streams(named: Iterable[tuple[str, Iterable[bytes]]]) -> Report:
     return scanner.report(names)
 
 
-def _prepend(first: bytes, rest: Iterable[bytes]) -> Iterable[bytes]:
+SNIFF = 8192
+"""Bytes a source's format is told from (however small its chunks are)."""
+
+
+def head(chunks: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The first ``SNIFF`` bytes (or all, if fewer) and an iterator over the rest."""
+    it = iter(chunks)
+    parts: list[bytes] = []
+    size = 0
+    while size < SNIFF:
+        chunk = next(it, None)
+        if chunk is None:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts), it
+
+
+def _prepend(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
     yield first
     yield from rest

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable, Iterator
 
 from pulldoctor.errors import UsageError
 from pulldoctor.explain import scan as _scan
-from pulldoctor.explain.scan import Scanner, _prepend
+from pulldoctor.explain.scan import Scanner, _prepend, head
 from pulldoctor.explain.scan_formats import Format, sniff
 from pulldoctor.explain.segments import chunks, scan_file_parallel, workers_wanted
 from pulldoctor.model import Report
@@ -50,12 +51,12 @@ def scan(sources: list[str]) -> Report:
     return scanner.report(list(sources))
 
 
-def _read(scanner: Scanner, name: str, stream: object, fmt: Format | None = None) -> None:
-    it = iter(stream)  # type: ignore[call-overload]
+def _read(scanner: Scanner, name: str, stream: Iterable[bytes], fmt: Format | None = None) -> None:
+    it: Iterator[bytes] = iter(stream)
     if fmt is None:
-        first = next(it, b"")
+        first, rest = head(it)
         fmt = sniff(first)
-        it = _prepend(first, it)
+        it = _prepend(first, rest)
     scanner.start(name, fmt)
     if fmt in (Format.LINES, Format.JOURNAL_JSON):
         for chunk in it:

@@ -6,18 +6,19 @@ the report lists the groups most frequent first. The node is part of the key bec
 step after a scan is comparing nodes; the pods and namespaces a group touched are carried along.
 
 A group whose cause was only *inferred* from the failing step (a "Back-off pulling image" event, an
-Engine API 500 with nothing inside) is dropped when a group with a named cause exists for the same
-image, registry and node: it is the same failure seen through a poorer message.
+"Error: ErrImagePull" event, an Engine API 500 with nothing inside) is dropped when a group with a
+named cause exists for the same image, registry and node (or, with no image in its messages, for the
+same pod): it is the same failure seen through a poorer message.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulldoctor.causes import Code
+from pulldoctor.causes import Code, info, render_commands
 from pulldoctor.errors import ReferenceError_
+from pulldoctor.excerpt import excerpt
 from pulldoctor.model import Cause, Report
 from pulldoctor.reference import parse_reference
 
@@ -25,9 +26,6 @@ MAX_NAMES = 20
 """Pods, namespaces and sources kept per group (the rest are counted)."""
 SAMPLE = 600
 """Characters of the sample line kept in a group; the table shows fewer, cut the same way."""
-TABLE_SAMPLE = 160
-
-_URL = re.compile(r"https?://[^\s\"'<>\\]{1,2048}")
 
 
 @dataclass(slots=True)
@@ -115,6 +113,7 @@ class Group:
             "example": self.sample,
             "candidates": [{"code": c, "confidence": conf} for c, conf in self.candidates],
             "inferred": self.inferred,
+            "fix": render_commands(info(self.code).fix, self.values),
         }
         if self.pods:
             out["pods"] = list(self.pods)
@@ -144,30 +143,18 @@ def canonical_image(image: str | None) -> tuple[str, str]:
 
 
 def sample_line(message: str, evidence: str = "", limit: int = SAMPLE) -> str:
-    """The failure itself: the message, cut to ``limit`` around the evidence, never inside a URL.
-
-    A cut that would fall inside a URL moves to the URL's edge, so a sample always carries whole
-    URLs (a reader pastes them into curl).
-    """
-    text = " ".join(message.split())
-    if len(text) <= limit:
-        return text
-    at = text.find(evidence) if evidence else -1
-    start = 0 if at < 0 else max(0, min(at - limit // 3, len(text) - limit))
-    end = min(len(text), start + limit)
-    for m in _URL.finditer(text):
-        if m.start() < start < m.end():
-            start = m.start()
-        if m.start() < end < m.end():
-            end = m.end() if m.start() < start + limit // 2 else m.start()
-    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+    """The failure itself: the message cut around its evidence, never inside a URL."""
+    return excerpt(message, limit, evidence)
 
 
 def build_report(groups: list[Group], sources: list[str], facts: dict[str, Any],
                  other_failures: int = 0) -> Report:
     """Groups -> the scan report: groups most frequent first, candidates in confidence order."""
     named = {(g.image, g.registry, g.node) for g in groups if not g.inferred}
-    kept = [g for g in groups if not (g.inferred and (g.image, g.registry, g.node) in named)]
+    named_pods = {p for g in groups if not g.inferred for p in g.pods}
+    kept = [g for g in groups if not (g.inferred and (
+        (g.image, g.registry, g.node) in named
+        or (g.image == "-" and named_pods.intersection(g.pods))))]
     order = {id(g): i for i, g in enumerate(groups)}  # first-seen order breaks ties
     kept.sort(key=lambda g: (-g.count, order[id(g)]))
     best: dict[str, tuple[float, list[str], dict[str, str | None]]] = {}
