@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -262,3 +263,15 @@ def test_no_trigger_contains_another() -> None:
     words = triggers.TRIGGERS
     assert len(set(words)) == len(words)
     assert not [(a, b) for a in words for b in words if a != b and a in b]
+
+
+def test_invalid_utf8_in_a_log_and_its_name(tmp_path: Path) -> None:
+    name = os.fsencode(str(tmp_path)) + b"/node\xff.log"
+    with open(name, "wb") as f:
+        f.write(b'Nov 29 09:00:00 n1 kubelet[1]: Failed to pull image "a\xff:1": toomanyrequests: x\n')
+    p = subprocess.run([sys.executable, "-m", "pulldoctor", "scan", "--json", name],
+                       capture_output=True, timeout=60, check=False)
+    assert p.returncode == 1, p.stderr
+    doc = json.loads(p.stdout.decode("utf-8"))
+    assert doc["groups"][0]["code"] == "registry.rate_limited"
+    assert doc["groups"][0]["image"] == "a\ufffd:1" and "\ufffd" in doc["subject"]

@@ -17,6 +17,7 @@ from pulldoctor.explain.scan import Scanner, _prepend, head
 from pulldoctor.explain.scan_formats import Format, sniff
 from pulldoctor.explain.segments import chunks, scan_file_parallel, workers_wanted
 from pulldoctor.model import Report
+from pulldoctor.textclean import valid_utf8
 
 __all__ = ["scan"]
 
@@ -34,21 +35,21 @@ def scan(sources: list[str]) -> Report:
         try:
             f = open(src, "rb")  # noqa: SIM115 - closed below, after streaming
         except OSError as exc:
-            raise UsageError(f"cannot read {src}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot read {valid_utf8(src)}: {exc.strerror or exc}") from None
         with f:
             try:
                 size = os.fstat(f.fileno()).st_size
                 head = f.read(_scan.CHUNK)
             except OSError as exc:
-                raise UsageError(f"cannot read {src}: {exc.strerror or exc}") from None
+                raise UsageError(f"cannot read {valid_utf8(src)}: {exc.strerror or exc}") from None
             fmt = sniff(head)
             if (fmt in (Format.LINES, Format.JOURNAL_JSON) and workers > 1 and size > _scan.SEGMENT
                     and os.path.isfile(src)):
-                scanner.start(src, fmt)
+                scanner.start(valid_utf8(src), fmt)
                 scan_file_parallel(scanner, src, size, workers)
                 continue
-            _read(scanner, src, _prepend(head, chunks(f)), fmt)
-    return scanner.report(list(sources))
+            _read(scanner, valid_utf8(src), _prepend(head, chunks(f)), fmt)
+    return scanner.report([valid_utf8(s) for s in sources])
 
 
 def _read(scanner: Scanner, name: str, stream: Iterable[bytes], fmt: Format | None = None) -> None:
