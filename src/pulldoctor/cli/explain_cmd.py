@@ -7,8 +7,8 @@ import sys
 import click
 
 from pulldoctor.errors import UsageError
-from pulldoctor.textclean import valid_utf8
 from pulldoctor.report.options import OutputOptions, output_options
+from pulldoctor.textclean import valid_utf8
 
 MAX_STDIN = 16 * 1024 * 1024
 """explain reads one error text; whole logs belong to ``pulldoctor scan`` (constant memory)."""
