@@ -59,7 +59,8 @@ RULES: tuple[Rule, ...] = (
     # %s. Is the docker daemon running?"; Windows named pipe): nothing was pulled at all
     rule("daemon_unreachable", Code.DAEMON_CONFIG,
          r"Cannot connect to the Docker daemon|error during connect|"
-         r"dial unix \S{1,200}docker\.sock: connect: (?:permission denied|no such file)|"
+         r"dial unix \S{1,200}(?:docker|containerd|crio|podman)\.sock: connect: (?:permission denied|"
+         r"no such file|connection refused)|"
          r"docker daemon is not running", 0.75,
          distinguish=("systemctl status docker; docker context ls   # the daemon is down, or the "
                       "client talks to another context/socket",)),

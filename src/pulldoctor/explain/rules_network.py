@@ -217,8 +217,11 @@ PROXY: tuple[Rule, ...] = (
 )
 
 TLS: tuple[Rule, ...] = (
+    # behind "proxyconnect" the plain-HTTP peer is the proxy (an http:// proxy written https://):
+    # the proxy rule names it, not the registry's TLS
     rule("http_response_to_https", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
-         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake", 0.95),
+         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake", 0.95,
+         unless=r"proxyconnect"),
     rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
          distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
                       "in hosts.toml / drop it from insecure-registries",),

@@ -127,10 +127,11 @@ ANSWERS: tuple[Rule, ...] = (
                       r"failed to compute cache key|failed to calculate checksum of ref"),
     # a blob the manifest names is missing: the registry lost content it still references
     # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
-    # "content at %v not found" for blobs; the Engine: "blob unknown to registry"
+    # "content at %v not found" for blobs; the Engine: "blob unknown to registry"; distribution's
+    # client ErrBlobUnknown: "unknown blob" (moby's config fetch, also after a redirect)
     rule("blob_missing", Code.IMAGE_CORRUPT,
          r"content at \S{1,2048}/blobs/\S{1,300} not found|/blobs/sha256:[0-9a-f]{6,64}\"?: not found|"
-         r"blob unknown(?: to registry)?", 0.87,
+         r"blob unknown(?: to registry)?|unknown blob", 0.87,
          also=((Code.REGISTRY_NOT_FOUND, 0.5),),
          distinguish=("skopeo inspect --raw docker://{image}   # the manifest resolves, one of its "
                       "blobs 404s: the registry (or a mirror/cache) lost content; re-push the image",)),

@@ -37,7 +37,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"unexpected EOF", b"Could not reach any registry", b"Request Time", b"arsing HTTP",
     # registry answers (distribution's errcodes, go-containerregistry's upper-case ones, statuses)
     b"toomanyrequests", b"TOOMANYREQUESTS", b"manifest unknown", b"MANIFEST_UNKNOWN", b"NAME_UNKNOWN",
-    b"BLOB_UNKNOWN", b"blob unknown", b"name unknown", b"DENIED", b"UNAUTHORIZED", b"unauthorized",
+    b"BLOB_UNKNOWN", b"blob unknown", b"unknown blob", b"name unknown", b"DENIED", b"UNAUTHORIZED", b"unauthorized",
     b"denied:", b": denied", b"authentication required", b"no basic auth", b"matching manifest",
     b"no match for platform", b"manifest for ", b"unexpected status", b"status code", b"HTTP code",
     b"Status 5", b"StatusCode:", b"but got ", b"[HTTP ", b"Not Found", b"not found in repository",
@@ -52,7 +52,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"invalid reference", b"Invalid image name", b"parse image", b"must be lowercase", b"short-name",
     b"failed to load plugin", b"cannot be set when", b"invalid policy", b"invalid mirror",
     b"registries.conf", b"credentials - err", b"docker-credential-", b"Credentials store",
-    b"StoreError", b"pass not initialized", b"Cannot connect to the Docker daemon",
+    b"StoreError", b"pass not initialized", b"Cannot connect to the Docker daemon", b".sock: connect:",
     b"not present with pull policy", b"pull QPS exceeded", b"OCI index", b"no image found",
     b"mismatched image rootfs", b"failed to unpack", b"unknown type", b"schema version",
     b"no registries configured", b"Client Error", b"Too Many Requests", b"Not continuing with",
