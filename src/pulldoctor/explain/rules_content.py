@@ -152,6 +152,13 @@ CONTENT: tuple[Rule, ...] = (
          also=((Code.IMAGE_CORRUPT, 0.3),),
          distinguish=("cat /etc/subuid /etc/subgid; ps -o user= -C containerd,dockerd,podman   "
                       "# rootless or user-namespaced runtimes cannot create every file a layer holds",)),
+    # the unpacker looked for content the pull should have stored and it is not in the local
+    # content store: an interrupted earlier pull or a store cleaned under the runtime
+    rule("local_content_missing", Code.IMAGE_CORRUPT,
+         r"failed to unpack image[^\n]{0,200}?content digest \S{1,80}: not found", 0.6,
+         also=((Code.IMAGE_UNSUPPORTED, 0.4),),
+         distinguish=("ctr -n k8s.io content ls | grep DIGEST; ctr -n k8s.io images rm {image} and "
+                      "pull again   # a local store missing what the manifest names",)),
     # the snapshotter could not mount what it unpacked into (overlay on an unsupported backing
     # file system, too many layers): the host's storage configuration
     rule("unpack_mount_failed", Code.DAEMON_CONFIG,

@@ -30,7 +30,7 @@ from pulldoctor.explain.rulebase import DIAGNOSE, RUNTIME_LOG, Rule, rule
 # --- generated from the catalogue ------------------------------------------------------------
 
 _STATUS_CARRIERS = (
-    r"(?:unexpected status code |unexpected status from \w{1,8} request to \S{1,2048}: |"
+    r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to \S{1,2048}: |"
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
     r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
     r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP )"
@@ -124,7 +124,8 @@ ANSWERS: tuple[Rule, ...] = (
          0.85, unless=r"no match for platform|no matching manifest|not found locally|"
                       r"executable file not found|does not exist or no pull access|"
                       r"credentials not found in native keychain|OCI index found|"
-                      r"failed to compute cache key|failed to calculate checksum of ref"),
+                      r"failed to compute cache key|failed to calculate checksum of ref|"
+                      r"failed to unpack image[^\n]{0,200}?content digest"),
     # a blob the manifest names is missing: the registry lost content it still references
     # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
     # "content at %v not found" for blobs; the Engine: "blob unknown to registry"; distribution's
@@ -156,6 +157,17 @@ ANSWERS: tuple[Rule, ...] = (
          r"API error \(5\d\d\)", 0.45,
          also=((Code.NET_REQUEST_TIMEOUT, 0.3), (Code.NET_TCP_TIMEOUT, 0.28)),
          distinguish=(RUNTIME_LOG,)),
+    # 400 has no registry meaning (distribution never sends it for a pull): the server answering is
+    # not speaking the registry API as this client does -- a mirror or pull-through proxy that
+    # mangles the request (containerd's ?ns= parameter, a rewritten path), or a broken front
+    rule("status_400", Code.DAEMON_CONFIG,
+         r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to "
+         r"\S{1,2048}: |StatusCode: |received unexpected HTTP status: |invalid status code from registry )"
+         r"400\b", 0.5, also=((Code.REGISTRY_SERVER_ERROR, 0.45),),
+         needles=("status", "Status"),
+         distinguish=("grep -rn server /etc/containerd/certs.d/*/hosts.toml; docker info | grep -A3 "
+                      "Mirrors   # the mirror or proxy answering 400; pull once from the registry "
+                      "itself",)),
     rule("proxy_bare_status", Code.PROXY_ERROR,
          r"https?://[^\s\"]{1,500}\\?\"?: (?:Internal Server Error|Bad Gateway|Service Unavailable|"
          r"Gateway Timeout|Forbidden)\b", 0.75,
