@@ -58,6 +58,8 @@ _FAILURE = re.compile(
     r"no image found|unknown type|nexpected|GOAWAY|Request Time|no progress|not match|"
     r"Not continuing|DEPRECATION|Too Many|[Dd]isabled"
 )
+_LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
+"""logrus's own fields before the message: not part of the failure a sample shows."""
 _BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
 """journald writes a message that is not UTF-8 as an array of byte values (no word to find)."""
 _COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr)"
@@ -100,6 +102,9 @@ def _decision(text_shape: str) -> Decision | None:
 def _timestamp(line: str) -> str | None:
     m = _TIMESTAMP.match(line)
     if m:
+        if m.group("klog"):  # "1129 09:59:02": klog's month and day, no year
+            k = m.group("klog")
+            return f"{k[:2]}-{k[2:4]} {k[5:]}"
         return next(g for g in m.groups() if g)
     found = None
     for m2 in _INNER_TS.finditer(line):  # the last one: nearest to the message it stamps
@@ -291,7 +296,7 @@ class Scanner:
             return None
         g = self.groups[key] = Group(
             top.code, image, registry, node, source=self._source,
-            sample=sample_line(norm, top.evidence[0] if top.evidence else ""),
+            sample=sample_line(_LOGFMT_HEAD.sub("", norm), top.evidence[0] if top.evidence else ""),
             confidence=round(top.confidence, 2), inferred=ranking.inferred,
             candidates=[(c.code, round(c.confidence, 2)) for c in ranking.candidates[:3]],
             evidence=list(top.evidence),

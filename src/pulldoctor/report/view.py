@@ -275,8 +275,8 @@ def group_facts(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(label, value) lines of one group's detail, in reading order."""
     rows = [("where", f"image {scalar(group.get('image'))} from {scalar(group.get('registry'))}"
                       f" on node {scalar(group.get('node'))}"),
-            ("seen", f"{scalar(group.get('count'))} times, first {scalar(group.get('first_seen'))},"
-                     f" last {scalar(group.get('last_seen'))}")]
+            ("seen", f"{scalar(group.get('count'))} time{'' if group.get('count') == 1 else 's'}, "
+                     f"first {scalar(group.get('first_seen'))}, last {scalar(group.get('last_seen'))}")]
     for key in ("pods", "namespaces", "sources"):
         if group.get(key):
             rows.append((key, scalar(group.get(key))))
