@@ -91,6 +91,13 @@ ANSWERS: tuple[Rule, ...] = (
          r"AccessDeniedException|is not authorized to perform: ecr:\w{1,40}|"
          r"Permission \"artifactregistry\.[\w.]{1,80}\" denied|"
          r"does not have permission to [^\n]{0,40}pull", 0.85),
+    # distribution's client ErrNoToken: the token endpoint answered 200 with no token in it -- not
+    # the token service (a portal, a proxy, a misrouted realm) or a broken one
+    rule("token_without_token", Code.REGISTRY_SERVER_ERROR,
+         r"authorization server did not include a token in the response", 0.5,
+         also=((Code.PROXY_ERROR, 0.42), (Code.REGISTRY_UNAUTHORIZED, 0.4)),
+         distinguish=("curl -s 'REALM?service=SERVICE&scope=repository:REPO:pull' | head -c 300   "
+                      "# the realm from 'curl -sI https://{host}/v2/' must answer JSON with a token",)),
     rule("token_expired", Code.REGISTRY_UNAUTHORIZED,
          r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86),
     rule("unauthorized", Code.REGISTRY_UNAUTHORIZED,
@@ -168,9 +175,11 @@ ANSWERS: tuple[Rule, ...] = (
          distinguish=("grep -rn server /etc/containerd/certs.d/*/hosts.toml; docker info | grep -A3 "
                       "Mirrors   # the mirror or proxy answering 400; pull once from the registry "
                       "itself",)),
+    # golang/go net/http transport.go (dialConn): a proxy that refuses CONNECT is reported as
+    # errors.New(<the status text without its code>) -- so "<url>: Bad Request" is the proxy's answer
     rule("proxy_bare_status", Code.PROXY_ERROR,
          r"https?://[^\s\"]{1,500}\\?\"?: (?:Internal Server Error|Bad Gateway|Service Unavailable|"
-         r"Gateway Timeout|Forbidden)\b", 0.75,
+         r"Gateway Timeout|Forbidden|Bad Request|Method Not Allowed|Request Timeout)\b", 0.75,
          distinguish=("a bare status text after the URL (no code) is Go's report of a proxy refusing "
                       "CONNECT: env | grep -i proxy; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
 )

@@ -52,7 +52,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"invalid reference", b"Invalid image name", b"parse image", b"must be lowercase", b"short-name",
     b"failed to load plugin", b"cannot be set when", b"invalid policy", b"invalid mirror",
     b"registries.conf", b"credentials - err", b"docker-credential-", b"Credentials store",
-    b"StoreError", b"pass not initialized", b"Cannot connect to the Docker daemon", b".sock: connect:",
+    b"StoreError", b"pass not initialized", b"did not include a token", b"Cannot connect to the Docker daemon", b".sock: connect:",
     b"not present with pull policy", b"pull QPS exceeded", b"OCI index", b"no image found",
     b"mismatched image rootfs", b"failed to unpack", b"unknown type", b"schema version",
     b"no registries configured", b"Client Error", b"Too Many Requests", b"Not continuing with",
