@@ -198,6 +198,20 @@ TRANSPORT: tuple[Rule, ...] = (
          distinguish=("pulldoctor diagnose --layers {image}   # the request body never arrived whole: MTU",)),
 )
 
+CLIENT_SIDE: tuple[Rule, ...] = (
+    # ctr and nerdctl pull in the client process: they read neither the CRI's registry settings
+    # (hosts.toml without --hosts-dir, the CRI mirrors) nor a proxy set only on containerd.service,
+    # so a network failure there is often a setting the daemon has and the client does not
+    rule("client_side_pull_network", Code.DAEMON_CONFIG,
+         r"dial tcp " + A + r": (?:i/o timeout|connect: connection (?:timed out|refused))|"
+         r"x509: certificate signed by unknown authority|lookup [\w.*-]{1,255}[^\n]{0,80}no such host", 0.55,
+         requires=r"\bctr(?::| -| i| images?)|\bnerdctl\b", also=((Code.PROXY_ERROR, 0.5),),
+         distinguish=("ctr images pull --hosts-dir /etc/containerd/certs.d {image}   # works: the "
+                      "CRI's hosts.toml was not read by this client",
+                      "HTTPS_PROXY=... ctr images pull {image}   # ctr/nerdctl do not inherit "
+                      "containerd.service's proxy environment")),
+)
+
 PROXY: tuple[Rule, ...] = (
     rule("proxyconnect", Code.PROXY_ERROR, r"proxyconnect tcp[^\n]{0,200}", 0.92,
          also=((Code.DAEMON_CONFIG, 0.3),),
@@ -269,4 +283,4 @@ TLS: tuple[Rule, ...] = (
          distinguish=("timedatectl   # a wrong clock makes every certificate look expired",)),
 )
 
-RULES: tuple[Rule, ...] = DNS + TRANSPORT + PROXY + TLS
+RULES: tuple[Rule, ...] = DNS + TRANSPORT + CLIENT_SIDE + PROXY + TLS
