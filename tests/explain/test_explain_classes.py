@@ -147,6 +147,13 @@ NOT_PULLS = [
     "Back-off restarting failed container web in pod web-0",
     "Error response from daemon: No such container: web",
     'OCI runtime create failed: runc create failed: exec: "bash": executable file not found in $PATH',
+    # successful pulls: pull wording, no failure
+    "Using default tag: latest\nlatest: Pulling from library/nginx\na2abf6c4d29d: Pull complete\n"
+    "Digest: sha256:0d17b565\nStatus: Downloaded newer image for nginx:latest",
+    'Normal  Pulling  2m  kubelet  Pulling image "nginx:1.25"\nNormal  Pulled  1m  kubelet  '
+    'Successfully pulled image "nginx:1.25" in 2.1s',
+    "Trying to pull docker.io/library/alpine:latest...\nGetting image source signatures\n"
+    "Copying blob 4abcf2066143 done\nWriting manifest to image destination\nStoring signatures",
 ]
 
 

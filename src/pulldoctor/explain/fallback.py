@@ -20,24 +20,27 @@ PULL_FAILURE = Gated(
     r"Failed to pull image|ErrImagePull|ImagePullBackOff|Back-off pulling image|failed pulling image|"
     r"PullImage [^\n]{0,300}failed|PullImage from image service failed|failed to get sandbox image|"
     r"failed to pull and unpack image|failed to pull image|failed to resolve reference|"
-    r"failed to resolve image|failed to do request|httpRead[Ss]eeker|failed commit on ref|"
-    r"pulling image(?: failed)?: |trying next host|failed to fetch (?:anonymous token|oauth token|"
-    r"manifest|blob|digest)|failed to authorize|"
+    r"failed to resolve image|failed to do request|failed commit on ref|"
+    r"pulling image(?: failed)?: |failed to fetch (?:anonymous token|oauth token|manifest|blob|digest)|"
+    r"failed to authorize|"
     # dockerd, the docker CLI and the Engine API's pull endpoint
     r"error pulling image|Error pulling image|Error while pulling image|pull access denied|"
-    r"Pulling from |images/create|Unable to find image '[^'\n]{1,300}' locally|Pulling fs layer|"
-    r"Pulling repository|Error pulling dependent layers|download failed after attempts|"
+    r"Error pulling dependent layers|download failed after attempts|"
     # containers/image (podman, skopeo, buildah, CRI-O)
-    r"Trying to pull |initializing source|[Uu]nable to pull|unable to copy from source|"
-    r"copying system image|pinging (?:container|docker) registry|[Rr]eading manifest|"
-    r"Error copying (?:image|tag)|[Ee]rror determining manifest MIME type|"
+    r"[Uu]nable to pull|unable to copy from source|[Ee]rror determining manifest MIME type|"
     # BuildKit and the tools around the runtimes
-    r"failed to resolve source metadata|CannotPull\w{0,20}ContainerError|"
-    r"While (?:pulling|making) image from oci registry|Failed to pull `|Error in pulling image|"
-    r"failed to inspect remote image|fetching builder image|Cannot fetch manifest|"
-    r"failed to ping registry|error fetching image|[Ee]rror:? pulling image|Pulling image "
+    r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
+    r"Failed to pull `|Error in pulling image|failed to inspect remote image|Cannot fetch manifest|"
+    r"failed to ping registry|error fetching image|[Ee]rror:? pulling image"
 )
-"""Wording that only a failed (or failing) pull prints, from each runtime's and tool's wrapper."""
+"""Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
+PULL_CONTEXT = Gated(
+    r"Pulling from |Pulling image |Trying to pull |Pulling fs layer|Pulling repository|images/create|"
+    r"Unable to find image '[^'\n]{1,300}' locally|initializing source|copying system image|"
+    r"pinging (?:container|docker) registry|[Rr]eading manifest|Error copying (?:image|tag)|"
+    r"failed to resolve source metadata|fetching builder image|httpRead[Ss]eeker|trying next host"
+)
+"""Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
 PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
                      r"(?: images?)?|k3s ctr images?|docker-compose|docker compose) (?:image )?"
                      r"(?:pull|run|from|copy|inspect|up|create)\b")
@@ -52,7 +55,8 @@ NOT_A_PULL = Gated(
 )
 """Other failures that share generic words with pulls (probes time out, volumes are "not found",
 builds fail): with no pull wording beside them, such a text is not a pull failure."""
-FAILED = Gated(r"[Ee]rror|ERRO|FATA|[Ff]ailed|no such image|denied|refused|timed out|not found")
+FAILED = Gated(r"[Ee]rror|ERRO|FATA|[Ff]ailed|no such image|denied|refused|timed out|not found|"
+               r"[Uu]nable|[Cc]annot|invalid|rejected|exceeded|canceled|unknown|EOF|FATAL")
 
 _CHECKS: dict[str, tuple[str, ...]] = {
     "resolve": (DIAGNOSE, "skopeo inspect docker://{image}   # answers: the registry side is fine "
@@ -103,7 +107,8 @@ def is_pull_failure(text: str) -> bool:
     """Does ``text`` carry wording only a failed pull prints?"""
     if PULL_FAILURE.search(text) is not None:
         return True
-    return PULL_COMMAND.search(text) is not None and FAILED.search(text) is not None
+    return ((PULL_CONTEXT.search(text) is not None or PULL_COMMAND.search(text) is not None)
+            and FAILED.search(text) is not None)
 
 
 def candidates(text: str) -> tuple[list[Inferred], str | None]:
@@ -113,7 +118,7 @@ def candidates(text: str) -> tuple[list[Inferred], str | None]:
     """
     m = PULL_FAILURE.search(text)
     if m is None:
-        m = PULL_COMMAND.search(text)
+        m = PULL_CONTEXT.search(text) or PULL_COMMAND.search(text)
         if m is None or FAILED.search(text) is None:
             return [], None
     step = step_of(text) or "any"
