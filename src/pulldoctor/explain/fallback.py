@@ -31,7 +31,10 @@ PULL_FAILURE = Gated(
     # BuildKit and the tools around the runtimes
     r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
     r"Failed to pull `|Error in pulling image|failed to inspect remote image|Cannot fetch manifest|"
-    r"failed to ping registry|error fetching image|[Ee]rror:? pulling image"
+    r"failed to ping registry|error fetching image|[Ee]rror:? pulling image|"
+    # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
+    r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
+    r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"
 )
 """Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
 PULL_CONTEXT = Gated(

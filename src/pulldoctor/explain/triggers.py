@@ -26,7 +26,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"failed commit", b"failed to copy", b"register layer", b"failed to extract", b"ownload failed",
     b"CannotPull", b"image from oci registry", b"Server Error", b"InternalServerError", b"API error (",
     b"failed to fetch", b"failed to authorize", b"Source image rejected", b"copying system image",
-    b"image service failed", b"pulling image:", b"pulling image failed", b"cancel pulling", b"no such image",
+    b"image service failed", b"pulling image:", b"ull failed", b"pulling image failed", b"cancel pulling", b"no such image",
     b"image not known",
     # transport and name resolution (Go's net and net/http wording)
     b"lookup ", b"dial tcp", b"dial udp", b"read tcp", b"read udp", b"write tcp", b"x509:", b"tls: ",
