@@ -183,6 +183,13 @@ POLICY: tuple[Rule, ...] = (
          r"[Ss]ignature [^\n]{0,300}? unexpected for a signature", 0.93,
          distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
                       "policy scope that applies to {registry}",)),
+    # buildah before containers/buildah PR 881 dropped the PolicyRequirementError and printed the
+    # registry search's "image not known" instead: a policy rejection looks like a missing image
+    rule("policy_masked_as_not_known", Code.REGISTRY_NOT_FOUND,
+         r"(?:no such image|not found in \S{1,120} registries)[^\n]{0,300}?image not known", 0.5,
+         also=((Code.IMAGE_POLICY_REJECTED, 0.45),),
+         distinguish=("skopeo inspect docker://{image}   # found: the image exists, and older buildah "
+                      "hid a policy rejection; cat /etc/containers/policy.json",)),
     # Docker Content Trust (DOCKER_CONTENT_TRUST=1): docker asks a Notary server for signed trust
     # data before pulling; notary's client says "you are not authorized to perform this operation:
     # server returned 401." or that no trust data exists -- the client's signature policy refuses
