@@ -275,3 +275,13 @@ def test_invalid_utf8_in_a_log_and_its_name(tmp_path: Path) -> None:
     doc = json.loads(p.stdout.decode("utf-8"))
     assert doc["groups"][0]["code"] == "registry.rate_limited"
     assert doc["groups"][0]["image"] == "a\ufffd:1" and "\ufffd" in doc["subject"]
+
+
+def test_scan_and_segments_do_not_import_each_other() -> None:
+    """The file driver (scan_files) imports both; scan.py must not import segments back."""
+    import ast
+
+    src = Path(scan_mod.__file__).read_text(encoding="utf-8")
+    imported = {n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and "segments" in m}
