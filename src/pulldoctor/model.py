@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pulldoctor import causes as _causes
 from pulldoctor.causes import Code
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1: every step carries ``endpoint``, ``cause`` and ``confidence``; causes carry ``advice``
+and ``runtime``."""
 
 REPORT_COMMANDS: tuple[str, ...] = ("explain", "scan", "diagnose", "host")
 """Every value of :attr:`Report.command` (the schema's ``command`` enum is generated from it)."""
@@ -122,9 +124,21 @@ class Finding:
         }
 
 
+class Observation(Protocol):
+    """What one step observed, typed (``pulldoctor.diagnose.observe``); a dict only at the JSON
+    edge, where it becomes the step's ``data``."""
+
+    def to_dict(self) -> dict[str, JSONValue]: ...
+
+
 @dataclass(slots=True)
 class Step:
-    """One step of a re-walked pull, or one host check, with its typed outcome."""
+    """One step of a re-walked pull, or one host check, with its typed outcome.
+
+    ``cause`` and ``confidence`` are the step's own verdict (what its classifier proved from its
+    observation); ``endpoint`` is the endpoint whose walk the step belongs to (None for steps of
+    the whole diagnosis: the configuration, the host checks, the deadline).
+    """
 
     name: str
     outcome: Outcome
@@ -133,18 +147,31 @@ class Step:
     evidence: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     data: dict[str, JSONValue] = field(default_factory=dict)
-    """Structured observations (addresses, status codes, certificate details...)."""
+    """Structured observations of a host check (addresses, counters...)."""
     blocked_by: str | None = None
+    cause: Code | None = None
+    confidence: float | None = None
+    endpoint: str | None = None
+    observation: Observation | None = None
+    """The walk's typed observation; becomes ``data`` in JSON."""
+
+    def __post_init__(self) -> None:
+        if self.cause is not None:
+            self.cause = Code(self.cause)
 
     def to_dict(self) -> dict[str, JSONValue]:
+        data = self.observation.to_dict() if self.observation is not None else self.data
         return {
             "name": self.name,
+            "endpoint": self.endpoint,
             "outcome": str(self.outcome),
             "duration_s": round(self.duration_s, 4),
             "summary": self.summary,
             "evidence": list(self.evidence),
             "findings": [f.to_dict() for f in self.findings],
-            "data": self.data,
+            "data": data,
+            "cause": self.cause,
+            "confidence": None if self.confidence is None else round(self.confidence, 2),
             "blocked_by": self.blocked_by,
         }
 
@@ -166,8 +193,9 @@ class Report:
 
     @property
     def healthy(self) -> bool:
+        """No cause, and no step that failed, crashed or was cut short by a deadline."""
         return not self.causes and not any(
-            s.outcome in (Outcome.PROBLEM, Outcome.CRASHED) for s in self.steps
+            s.outcome in (Outcome.PROBLEM, Outcome.CRASHED, Outcome.TIMEOUT) for s in self.steps
         )
 
     def to_dict(self) -> dict[str, JSONValue]:

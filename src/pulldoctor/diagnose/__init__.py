@@ -76,8 +76,8 @@ async def diagnose_async(
                                       text_causes=text_causes)
     except TimeoutError:
         return engine.timed_out_report(walk, ref, started, facts)
-    if walk.pins:
-        facts["addresses"] = {h: a for h, a in walk.pins.items() if a}
+    if walk.facts.get("addresses"):
+        facts["addresses"] = walk.facts["addresses"]
     notes: list[str] = []
     if text_causes and not causes:
         guess = text_causes[0]

@@ -1,10 +1,10 @@
-"""The engine: walk the pull endpoint by endpoint under one deadline, then infer.
+"""The engine: walk the pull endpoint by endpoint under one deadline, then rank.
 
-Order of a walk, per endpoint (mirrors first, as the runtime tries them): reach the host (DNS, TCP,
-TLS or the proxy), ``GET /v2/``, token, manifest, platform, config blob (redirects reached as hosts of
-their own), layers. The first endpoint that gets through ends the walk; a mirror that failed before
-it is a warning, because the runtime fell back past it. Host checks run beside the walk, in a daemon
-thread, and are waited for only until the deadline.
+Each endpoint is walked from scratch as its own :class:`EndpointWalk` through the declared stages
+(``diagnose/stages``), in the order the runtime tries them (mirrors first). The first endpoint
+that gets through ends the walk; an endpoint the runtime falls back past is a warning when a
+later one works (a mirror always). Host checks run beside the walk, in a daemon thread, and are
+waited for only until the deadline.
 """
 
 from __future__ import annotations
@@ -13,81 +13,19 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
-from pulldoctor.causes import Code
 from pulldoctor.config.model import Endpoint, PullConfig
 from pulldoctor.diagnose import infer
-from pulldoctor.diagnose.reach import reach
-from pulldoctor.diagnose.walk import Walk, broken
+from pulldoctor.diagnose.observe import ConfigObservation, HostChecksObservation
+from pulldoctor.diagnose.rank import EndpointOutcome, first_problem, rank, reported_endpoint
+from pulldoctor.diagnose.session import EndpointWalk
+from pulldoctor.diagnose.stage import run_stages
+from pulldoctor.diagnose.walk import Walk
 from pulldoctor.model import Cause, Outcome, Report, Step
-from pulldoctor.probes import registry_api as rp
 from pulldoctor.redact import redact_url
 from pulldoctor.reference import ImageReference
-
-if TYPE_CHECKING:
-    from pulldoctor.diagnose.registry_steps import Session
-
-REGISTRY_STEPS = ["registry ping", "token", "manifest", "platform", "config blob", "layers"]
-
-
-async def walk_endpoint(walk: Walk, ref: ImageReference, ep: Endpoint, *, platform: str,
-                        layers_full: bool) -> bool:
-    """Walk one endpoint to the last layer; True when nothing broke."""
-    insecure = ep.insecure or ep.skip_verify
-    r = await reach(walk, ep.url, ca_files=list(ep.ca_files), insecure=insecure)
-    if not r.ok:
-        walk.block(REGISTRY_STEPS, r.failed or "reach")
-        return False
-    from pulldoctor.diagnose import registry_steps as rs  # httpx: imported while DNS/TCP/TLS ran
-
-    parts = urlsplit(ep.url)
-    origin = f"{'http' if r.plain_http else parts.scheme}://{parts.netloc}"
-    sess = rs.Session(walk, ref, ep, origin, rp.accept_header(walk.config.runtime), platform,
-                      layers_full)
-    try:
-        return await _registry_walk(sess)
-    finally:
-        await sess.close()
-
-
-async def _registry_walk(sess: Session) -> bool:
-    from pulldoctor.diagnose import registry_steps as rs
-
-    walk = sess.walk
-    s = await rs.ping(sess)
-    if broken(s):
-        walk.block(REGISTRY_STEPS[1:], s.name)
-        return False
-    t = await rs.authenticate(sess)
-    if t is not None and (broken(t) or t.outcome == Outcome.BLOCKED):
-        walk.block(REGISTRY_STEPS[2:], t.name)
-        return False
-    s, man = await rs.get_manifest(sess, sess.ref.reference, "manifest")
-    if man is None:
-        walk.block(REGISTRY_STEPS[3:], s.name)
-        return False
-    if man.is_index:
-        p, chosen = await rs.choose_platform(sess, man)
-        if broken(p):
-            walk.block(REGISTRY_STEPS[4:], p.name)
-            return False
-        size = chosen.get("size")
-        s, man = await rs.get_manifest(sess, str(chosen.get("digest")), "platform manifest",
-                                       size if isinstance(size, int) else None)
-        if man is None:
-            walk.block(REGISTRY_STEPS[4:], s.name)
-            return False
-    if man.config is None:
-        walk.block(REGISTRY_STEPS[4:], s.name)
-        return False
-    c = await rs.get_blob(sess, man.config, "config blob", cap=6.0)
-    if broken(c) or c.outcome == Outcome.BLOCKED:
-        walk.block(["layers"], c.name)
-        return False
-    layer_steps = await rs.layers(sess, man)
-    return rs.any_broken(layer_steps) is None
 
 
 def _skip_httpx_cli() -> None:
@@ -119,7 +57,8 @@ def prefetch_imports(walk: Walk | None = None) -> None:
 
     def imports() -> None:
         try:
-            importlib.import_module("pulldoctor.diagnose.registry_steps")
+            importlib.import_module("pulldoctor.probes.http")
+            importlib.import_module("pulldoctor.probes.registry_api")
         except Exception:  # the walk imports it again and reports any real error
             pass
 
@@ -171,52 +110,63 @@ HOST_GRACE_S = 1.0
 
 
 def _host_step(th: threading.Thread | None, box: list[Any], walk: Walk, *, walk_found: bool
-               ) -> tuple[Step | None, list[Cause]]:
+               ) -> list[Cause]:
     """Collect the host checks: until the deadline when the walk found nothing (they are then the
     only evidence left), briefly when the walk already proved a cause (they only support it)."""
     if th is None:
-        return None, []
+        return []
     wait = max(0.0, walk.remaining() - 0.2)
     th.join(min(wait, HOST_GRACE_S) if walk_found else wait)
-    step = Step("host checks", Outcome.OK, data={"kind": "host"})
-    step.duration_s = (float(box[2]) if len(box) > 2 else time.monotonic()) - float(box[0])
+    duration = (float(box[2]) if len(box) > 2 else time.monotonic()) - float(box[0])
+    causes: list[Cause] = []
     if len(box) < 2:
-        step.outcome, step.summary = Outcome.SKIPPED, "host checks were still running (not needed)"
-        if not walk_found:
-            step.outcome, step.summary = Outcome.TIMEOUT, "host checks did not finish in time"
-        return walk.record(step), []
-    res = box[1]
-    if isinstance(res, Exception):
-        step.outcome, step.summary = Outcome.CRASHED, f"host checks failed: {type(res).__name__}"
-        return walk.record(step), []
-    causes = [c for c in getattr(res, "causes", []) if isinstance(c, Cause)]
-    step.summary = ("host checks found: " + ", ".join(c.code for c in causes)) if causes \
-        else "host checks found nothing wrong"
-    step.evidence = [f"{c.code}: {e}" for c in causes for e in c.evidence[:3]]
-    if causes:
-        step.outcome = Outcome.WARNING
-    walk.record(step)
-    return step, causes
+        obs = HostChecksObservation([], [], finished=False)
+    elif isinstance(box[1], Exception):
+        obs = HostChecksObservation([], [], crashed=type(box[1]).__name__)
+    else:
+        causes = [c for c in getattr(box[1], "causes", []) if isinstance(c, Cause)]
+        obs = HostChecksObservation([c.code for c in causes],
+                                    [f"{c.code}: {e}" for c in causes for e in c.evidence[:3]])
+    walk.record_observed("host checks", obs, infer.classify_host_checks(obs, walk_found=walk_found),
+                         duration_s=duration)
+    return causes
 
 
-def _config_step(walk: Walk) -> None:
-    cfg = walk.config
-    ev = [f"runtime {cfg.runtime}; endpoints in order: "
-          + ", ".join(e.url + (" (mirror)" if e.is_mirror else "") for e in cfg.endpoints),
-          f"resolvers: {', '.join(cfg.resolver.nameservers) or '(none: Go uses 127.0.0.1, ::1)'}"]
-    if cfg.proxy.https_proxy or cfg.proxy.http_proxy:
-        ev.append("proxy: " + str(cfg.proxy.to_dict()))
-    ev.extend(f"problem: {p}" for p in cfg.problems)
+def _config_observation(cfg: PullConfig) -> ConfigObservation:
     shell = next((os.environ[k] for k in ("HTTPS_PROXY", "https_proxy") if os.environ.get(k)), None)
-    warn = bool(cfg.problems)
-    if shell and cfg.runtime in ("docker", "containerd") and not cfg.proxy.https_proxy:
-        warn = True  # a classic: the proxy is set in the shell, where the daemon never sees it
-        ev.append(f"this shell sets HTTPS_PROXY={redact_url(shell)}, but {cfg.runtime}d does not "
-                  "see it (only daemon.json \"proxies\" or the service's environment apply); "
-                  "the walk goes direct, as the daemon does")
-    step = Step("config", Outcome.WARNING if warn else Outcome.OK, evidence=ev,
-                summary=ev[0], data={"kind": "config", **cfg.to_dict()})
-    walk.record(step)
+    return ConfigObservation(
+        cfg.to_dict(), cfg.runtime, [(e.url, e.is_mirror) for e in cfg.endpoints],
+        list(cfg.resolver.nameservers), list(cfg.problems),
+        proxy_set=bool(cfg.proxy.https_proxy or cfg.proxy.http_proxy),
+        shell_proxy=redact_url(shell) if shell else None)
+
+
+def _http_fallback(endpoints: list[Endpoint], i: int) -> bool:
+    """The runtime's next endpoint is this one's host over plain HTTP (an insecure registry)."""
+    ep = endpoints[i]
+    nxt = endpoints[i + 1] if i + 1 < len(endpoints) else None
+    return (nxt is not None and urlsplit(ep.url).scheme == "https"
+            and urlsplit(nxt.url).scheme == "http"
+            and urlsplit(nxt.url).hostname == urlsplit(ep.url).hostname)
+
+
+async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool
+                          ) -> list[tuple[EndpointWalk, EndpointOutcome]]:
+    from pulldoctor.diagnose.stages import ENDPOINT_STAGES
+
+    eps = walk.config.endpoints
+    done: list[tuple[EndpointWalk, EndpointOutcome]] = []
+    for i, ep in enumerate(eps):
+        ew = EndpointWalk(walk, ref, ep, platform, layers_full,
+                          http_fallback=_http_fallback(eps, i))
+        try:
+            res = await run_stages(ENDPOINT_STAGES, ew)
+        finally:
+            await ew.close()
+        done.append((ew, EndpointOutcome(ep.url, ep.is_mirror, res.ok, res.failed, res.stage)))
+        if res.ok or walk.remaining() <= 0.5:
+            break
+    return done
 
 
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
@@ -224,56 +174,39 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
     """Walk every endpoint in order until one works, then rank the causes."""
     prefetch_imports(walk)
     th, box = _start_host_checks(walk.config, ref, walk.root, walk.deadline)
-    _config_step(walk)
-    segments: list[tuple[Endpoint, int, int, bool]] = []
-    for ep in walk.config.endpoints:
-        start = len(walk.steps)
-        try:
-            ok = await walk_endpoint(walk, ref, ep, platform=platform, layers_full=layers_full)
-        except TimeoutError:
-            ok = False
-        segments.append((ep, start, len(walk.steps), ok))
-        if ok or walk.remaining() <= 0.5:
-            break
+    cobs = _config_observation(walk.config)
+    walk.record_observed("config", cobs, infer.classify_config(cobs), duration_s=0.0)
     if not walk.config.endpoints:
-        walk.record(Step("endpoints", Outcome.PROBLEM, summary="no endpoint to pull from",
-                         data={"cause": Code.DAEMON_CONFIG, "confidence": 0.6},
-                         evidence=["the configuration leaves no endpoint for this image"]))
-    # Steps of endpoints the runtime fell back past are warnings (a mirror always; any endpoint
-    # when a later one worked); the error the runtime reports comes from the last endpoint it
-    # tried, so that one is ranked first.
-    last = segments[-1] if segments else None
+        walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
+    done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full)
+    outcomes = [o for _ew, o in done]
+    r = reported_endpoint("docker", "graphdriver", outcomes)
     ordered: list[Step] = []
-    for ep, a, b, _ok in segments:
-        if last is not None and (ep, a, b) != last[:3]:
-            for st in walk.steps[a:b]:
-                if st.outcome == Outcome.PROBLEM and (ep.is_mirror or last[3]):
-                    st.outcome = Outcome.WARNING
-                    st.summary = f"(fell back from {ep.url}) {st.summary}"
-    if last is not None:
-        ordered = walk.steps[last[1]:last[2]] + walk.steps[: last[1]] + walk.steps[last[2]:]
-    else:
-        ordered = list(walk.steps)
-    _hs, host_causes = _host_step(th, box, walk,
-                                  walk_found=infer.first_problem(ordered) is not None)
-    if walk.config.problems:
-        host_causes = [*host_causes, Cause.from_catalogue(
-            Code.DAEMON_CONFIG, 0.6, [f"configuration problem: {p}" for p in walk.config.problems])]
+    for i, (ew, o) in enumerate(done):
+        if i == r:
+            continue
+        later_ok = any(x.ok for x in outcomes[i + 1:])
+        for st in ew.steps:  # the runtime fell back past this endpoint
+            if st.outcome in (Outcome.PROBLEM, Outcome.TIMEOUT) and (o.is_mirror or later_ok):
+                st.outcome = Outcome.WARNING
+                st.summary = f"(fell back from {ew.url}) {st.summary}"
+    if r is not None:
+        ordered = done[r][0].steps + [s for i, (ew, _o) in enumerate(done) if i != r
+                                      for s in ew.steps]
+    ordered += [s for s in walk.steps if s.endpoint is None]
+    host_causes = _host_step(th, box, walk, walk_found=first_problem(ordered) is not None)
+    problems = infer.config_problems(cobs)
+    if problems.code is not None:
+        host_causes.append(Cause.from_catalogue(problems.code, problems.confidence,
+                                                problems.evidence))
     values: dict[str, str | None] = {
         "image": ref.familiar, "registry": ref.registry, "host": ref.host,
         "port": str(ref.port or 443),
         "resolver": next(iter(walk.config.resolver.nameservers), None),
         "registry_repo": f"{ref.registry}/{ref.repository}",
     }
-    problem = infer.first_problem(ordered)
-    if problem is not None:
-        values["host"] = str(problem.data.get("host") or urlsplit(
-            str(problem.data.get("url", ""))).hostname or ref.host)
-        addrs = problem.data.get("addresses") or [r.get("address") for r in
-                                                  problem.data.get("results") or []]
-        if addrs:
-            values["address"] = str(addrs[0])
-    return infer.rank(ordered, values=values, text_causes=text_causes, host_causes=host_causes)
+    walk.facts["addresses"] = {h: a for ew, _o in done for h, a in ew.pins.items() if a}
+    return rank(ordered, values=values, text_causes=text_causes, host_causes=host_causes)
 
 
 def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: float,
@@ -288,9 +221,10 @@ def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: 
 
 def timed_out_report(walk: Walk, ref: ImageReference, started: float,
                      facts: dict[str, Any]) -> Report:
-    """What the report says when the absolute deadline cut the walk short."""
-    causes = infer.rank(walk.steps, values={"image": ref.familiar, "registry": ref.registry,
-                                            "host": ref.host})
+    """What the report says when the absolute deadline cut the walk short (the steps under way
+    were recorded as stalls, with what they waited for)."""
+    causes = rank(walk.steps, values={"image": ref.familiar, "registry": ref.registry,
+                                      "host": ref.host})
     walk.record(Step("deadline", Outcome.TIMEOUT,
                      summary="the absolute deadline passed before the walk finished"))
     return build_report(walk, ref, causes, started, facts,
