@@ -26,6 +26,8 @@ STEP_COMMANDS: tuple[str, ...] = ("diagnose", "host")
 """Commands whose reports always carry ``steps``."""
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 """Every value of :attr:`Finding.severity`, worst first."""
+ENDPOINT_OUTCOMES: tuple[str, ...] = ("ok", "failed", "fell_back", "not_walked")
+"""What became of one endpoint in ``diagnose`` (the report's ``endpoints[].outcome``)."""
 
 JSONValue = Any
 """A value that ``json.dumps`` accepts (kept loose on purpose: facts carry ints, lists, dicts)."""

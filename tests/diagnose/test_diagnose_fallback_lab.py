@@ -27,6 +27,7 @@ import pytest
 from pulldoctor.causes import Code
 from pulldoctor.lab.faults.reject import Reject
 from pulldoctor.lab.scenarios import CDN, REGISTRY, Scenario, Services
+from pulldoctor.report.text import render_text_data
 
 DEADLINE_S = 12.0
 IMAGE = f"{REGISTRY}:443/lab/hello:latest"  # the port is explicit, so http:// goes to 443 too
@@ -96,3 +97,12 @@ def test_fallback_endpoint_reaches_the_cdn_from_scratch(name: str) -> None:
         tcp = next(s for s in cdn_steps if s["name"].startswith("tcp "))
         assert tcp["cause"] == "net.refused" and "ECONNREFUSED" in " ".join(tcp["evidence"])
     assert "net.unreachable" not in causes
+    # issue 9, defect 2: every step says which endpoint it belongs to; the endpoint whose error
+    # dockerd reports (the last one it tried) is shown first, under its own heading
+    walked = [s["endpoint"] for s in rep["steps"] if s["endpoint"]]
+    assert walked[0] == http_ep and f"https://{REGISTRY}:443" in walked
+    assert [(e["url"], e["reported"]) for e in rep["endpoints"]] == [
+        (http_ep, True), (f"https://{REGISTRY}:443", False)]
+    text = render_text_data(rep)
+    first = text.index(f"Endpoint 2 of 2, {http_ep}: the error dockerd reports comes from here")
+    assert first < text.index(f"Endpoint 1 of 2, https://{REGISTRY}:443: dockerd falls back")

@@ -27,7 +27,7 @@ from pulldoctor.diagnose.observe import (
     TlsObservation,
     TokenObservation,
 )
-from pulldoctor.diagnose.rank import rank
+from pulldoctor.diagnose.rank import EndpointOutcome, rank, reported_endpoint
 from pulldoctor.diagnose.stages.target import proxy_for
 from pulldoctor.diagnose.walk import Waiting, Walk
 from pulldoctor.model import Cause, Outcome, Step
@@ -472,3 +472,51 @@ def test_token_outcomes() -> None:
     assert infer.classify_token(tok(503)).code == "registry.server_error"
     odd = TokenObservation("ftp://x", "x/y", False, False, realm_usable=False)
     assert infer.classify_token(odd).code == "registry.server_error"
+
+
+def _outcome(url: str, *, mirror: bool = False, ok: bool = False, stage: str | None = None,
+             status: int | None = None, walked: bool = True) -> EndpointOutcome:
+    failed = None
+    if not ok and walked:
+        obs = (ManifestObservation(http(status), "v1") if status is not None else None)
+        failed = Step(f"{stage} {url}", Outcome.PROBLEM, observation=obs)
+    return EndpointOutcome(url, mirror, ok, failed, stage, walked)
+
+
+def test_the_endpoint_whose_error_the_runtime_reports() -> None:
+    """Issue 9, defect 2: which endpoint's error the runtime prints (pull-internals §1.7, §3.2,
+    §4.2), so the report shows that endpoint first and ranks its cause first."""
+    mirror_down = _outcome("https://mirror", mirror=True, stage="registry host")
+    hub_404 = _outcome("https://hub", stage="manifest", status=404)
+    hub_down = _outcome("https://hub", stage="registry host")
+    # dockerd (graph driver) and containers/image: the last endpoint tried
+    assert reported_endpoint("docker", "graphdriver", [mirror_down, hub_404]) == 1
+    assert reported_endpoint("podman", "", [mirror_down, hub_down]) == 1
+    # containerd: ranked (transport < 404 < other 4xx/5xx), the first host within a rank
+    assert reported_endpoint("containerd", "", [mirror_down, hub_404]) == 1
+    assert reported_endpoint("containerd", "", [mirror_down, hub_down]) == 0
+    assert reported_endpoint("docker", "containerd", [mirror_down, hub_down]) == 0
+    denied = _outcome("https://mirror", mirror=True, stage="manifest", status=403)
+    assert reported_endpoint("containerd", "", [denied, hub_404]) == 0
+    # one worked: the runtime pulled from it
+    assert reported_endpoint("containerd", "", [mirror_down, _outcome("https://hub", ok=True)]) == 1
+    assert reported_endpoint("docker", "graphdriver", [_outcome("x", walked=False)]) is None
+
+
+def test_steps_are_grouped_under_a_heading_per_endpoint() -> None:
+    from pulldoctor.model import Report
+    from pulldoctor.report.view import report_data, step_groups
+
+    rep = Report("diagnose", steps=[
+        Step("config", Outcome.OK),
+        Step("dns r", Outcome.OK, endpoint="http://r"), Step("tcp r", Outcome.OK, endpoint="http://r"),
+        Step("dns r", Outcome.OK, endpoint="https://r"), Step("host checks", Outcome.OK)],
+        facts={"endpoints": ["https://r", "http://r"]},
+        extra={"endpoints": [{"url": "http://r", "mirror": False, "outcome": "failed",
+                              "reported": True, "note": "the error dockerd reports"}]})
+    groups = step_groups(report_data(rep))
+    assert [(t, [s["name"] for s in g]) for t, g in groups] == [
+        (None, ["config"]),
+        ("Endpoint 2 of 2, http://r: the error dockerd reports", ["dns r", "tcp r"]),
+        ("Endpoint 1 of 2, https://r", ["dns r"]),
+        ("Whole diagnosis", ["host checks"])]

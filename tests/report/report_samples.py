@@ -101,6 +101,44 @@ def healthy_report() -> Report:
         notes=["every step of the pull worked from this host"], duration_s=0.4)
 
 
+def fallback_report() -> Report:
+    """diagnose with two endpoints: the runtime's error comes from the second (shown first)."""
+    https, http = "https://registry.lab.test:443", "http://registry.lab.test:443"
+    cdn_ev = ["cdn.lab.test: no UDP query to 198.18.4.2 got a reply, but the same server answers "
+              "over TCP: UDP port 53 is dropped on the path (firewall)"]
+    steps = [
+        Step("config", Outcome.OK, 0.0, "runtime docker; endpoints in order: " + https + ", "
+             + http),
+        Step("dns registry.lab.test", Outcome.OK, 0.004, "registry.lab.test resolves to "
+             "198.18.2.2 via 198.18.4.2", endpoint=http),
+        Step("registry ping " + http, Outcome.OK, 0.006, f"ping: {http}/v2/ -> HTTP 200",
+             endpoint=http),
+        Step("config blob registry.lab.test", Outcome.OK, 0.01, "config blob: HTTP 307",
+             endpoint=http),
+        Step("dns cdn.lab.test", Outcome.PROBLEM, 0.51, cdn_ev[0], cdn_ev, endpoint=http,
+             cause="dns.udp_timeout", confidence=0.97),
+        Step("config blob", Outcome.BLOCKED, 0.0, "not run: dns cdn.lab.test failed",
+             blocked_by="dns cdn.lab.test", endpoint=http),
+        Step("dns registry.lab.test", Outcome.OK, 0.004, "registry.lab.test resolves to "
+             "198.18.2.2 via 198.18.4.2", endpoint=https),
+        Step("tls registry.lab.test:443", Outcome.WARNING, 0.02, "registry.lab.test: TLS "
+             "http_response", ["insecure registry: the runtime falls back to its plain-HTTP "
+                               "endpoint"], endpoint=https),
+        Step("host checks", Outcome.OK, 0.05, "host checks found nothing wrong"),
+    ]
+    return Report(
+        command="diagnose", subject="registry.lab.test:443/lab/hello:latest",
+        causes=[Cause.from_catalogue("dns.udp_timeout", 0.97, [f"[dns cdn.lab.test] {cdn_ev[0]}"],
+                                     {"host": "cdn.lab.test", "resolver": "198.18.4.2",
+                                      "image": "registry.lab.test:443/lab/hello:latest"})],
+        facts={"runtime": "docker", "endpoints": [https, http]}, steps=steps, duration_s=0.7,
+        extra={"endpoints": [
+            {"url": http, "mirror": False, "outcome": "failed", "reported": True,
+             "note": "the error dockerd reports comes from here"},
+            {"url": https, "mirror": False, "outcome": "fell_back", "reported": False,
+             "note": "dockerd falls back to its next endpoint from here"}]})
+
+
 def pull_config() -> PullConfig:
     return PullConfig(
         runtime="docker", image="docker.io/library/nginx:latest",
@@ -150,4 +188,5 @@ def host_report() -> Report:
 ALL = {
     "explain": explain_report, "unrecognised": unrecognised_report, "scan": scan_report,
     "diagnose": diagnose_report, "healthy": healthy_report, "host": host_report,
+    "fallback": fallback_report,
 }

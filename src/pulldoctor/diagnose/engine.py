@@ -150,13 +150,26 @@ def _http_fallback(endpoints: list[Endpoint], i: int) -> bool:
             and urlsplit(nxt.url).hostname == urlsplit(ep.url).hostname)
 
 
+RUNTIME_LABEL = {"docker": "dockerd", "containerd": "containerd",
+                 "podman": "containers/image (podman, skopeo, CRI-O)"}
+
+
 async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool
-                          ) -> list[tuple[EndpointWalk, EndpointOutcome]]:
+                          ) -> list[tuple[EndpointWalk | None, EndpointOutcome]]:
+    """Walk the endpoints in the runtime's order until one works; the ones the deadline left no
+    time for are recorded as not walked (a TIMEOUT step each: the diagnosis is incomplete)."""
     from pulldoctor.diagnose.stages import ENDPOINT_STAGES
 
     eps = walk.config.endpoints
-    done: list[tuple[EndpointWalk, EndpointOutcome]] = []
+    done: list[tuple[EndpointWalk | None, EndpointOutcome]] = []
     for i, ep in enumerate(eps):
+        if done and walk.remaining() <= 0.5:
+            for rest in eps[i:]:
+                walk.record(Step(f"endpoint {rest.url}", Outcome.TIMEOUT, endpoint=rest.url,
+                                 summary="not walked: the deadline was near (raise --timeout)"))
+                done.append((None, EndpointOutcome(rest.url, rest.is_mirror, False, None,
+                                                   walked=False)))
+            break
         ew = EndpointWalk(walk, ref, ep, platform, layers_full,
                           http_fallback=_http_fallback(eps, i))
         try:
@@ -164,9 +177,53 @@ async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, lay
         finally:
             await ew.close()
         done.append((ew, EndpointOutcome(ep.url, ep.is_mirror, res.ok, res.failed, res.stage)))
-        if res.ok or walk.remaining() <= 0.5:
+        if res.ok:
             break
     return done
+
+
+def _arrange(walk: Walk, done: list[tuple[EndpointWalk | None, EndpointOutcome]]
+             ) -> list[dict[str, Any]]:
+    """Order the steps as the report shows them and say what became of each endpoint.
+
+    The endpoint whose error the runtime reports comes first (then the others in the order they
+    were tried); the steps of an endpoint the runtime falls back past become warnings when a
+    later endpoint works, and always for a mirror: they are not the cause.
+    """
+    cfg = walk.config
+    outcomes = [o for _ew, o in done]
+    store = str(cfg.settings.get("image_store") or "graphdriver")
+    r = reported_endpoint(cfg.runtime, store, outcomes)
+    label = RUNTIME_LABEL.get(cfg.runtime, cfg.runtime)
+    info: list[dict[str, Any]] = []
+    for i, (ew, o) in enumerate(done):
+        later_ok = any(x.ok for x in outcomes[i + 1:])
+        if ew is not None and i != r and (o.is_mirror or later_ok):
+            for st in ew.steps:  # the runtime fell back past this endpoint
+                if st.outcome in (Outcome.PROBLEM, Outcome.TIMEOUT):
+                    st.outcome = Outcome.WARNING
+                    st.summary = f"(fell back from {ew.url}) {st.summary}"
+        if not o.walked:
+            state, note = "not_walked", "not walked: the deadline was near (raise --timeout)"
+        elif o.ok:
+            state, note = "ok", "the pull works from here"
+        elif i == r:
+            state, note = "failed", f"the error {label} reports comes from here"
+        elif ew is not None and ew.ended:
+            state, note = "fell_back", f"{label} falls back to its next endpoint from here"
+        else:
+            state, note = "fell_back", f"failed; {label} tries the next endpoint"
+            if cfg.runtime == "podman" and o.is_mirror:
+                note += " (and prints this error too, under 'Mirrors also failed')"
+        info.append({"url": o.url, "mirror": o.is_mirror, "outcome": state, "reported": i == r,
+                     "note": note})
+    order = ([r] if r is not None else []) + [i for i in range(len(done)) if i != r]
+    by_endpoint: dict[str, list[Step]] = {}
+    for st in walk.steps:
+        by_endpoint.setdefault(st.endpoint or "", []).append(st)
+    walk.steps[:] = by_endpoint.pop("", []) + [st for i in order
+                                               for st in by_endpoint.get(done[i][1].url, [])]
+    return [info[i] for i in order]
 
 
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
@@ -179,22 +236,8 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
     if not walk.config.endpoints:
         walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
     done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full)
-    outcomes = [o for _ew, o in done]
-    r = reported_endpoint("docker", "graphdriver", outcomes)
-    ordered: list[Step] = []
-    for i, (ew, o) in enumerate(done):
-        if i == r:
-            continue
-        later_ok = any(x.ok for x in outcomes[i + 1:])
-        for st in ew.steps:  # the runtime fell back past this endpoint
-            if st.outcome in (Outcome.PROBLEM, Outcome.TIMEOUT) and (o.is_mirror or later_ok):
-                st.outcome = Outcome.WARNING
-                st.summary = f"(fell back from {ew.url}) {st.summary}"
-    if r is not None:
-        ordered = done[r][0].steps + [s for i, (ew, _o) in enumerate(done) if i != r
-                                      for s in ew.steps]
-    ordered += [s for s in walk.steps if s.endpoint is None]
-    host_causes = _host_step(th, box, walk, walk_found=first_problem(ordered) is not None)
+    walk.facts["walked_endpoints"] = _arrange(walk, done)
+    host_causes = _host_step(th, box, walk, walk_found=first_problem(walk.steps) is not None)
     problems = infer.config_problems(cobs)
     if problems.code is not None:
         host_causes.append(Cause.from_catalogue(problems.code, problems.confidence,
@@ -205,14 +248,17 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
         "resolver": next(iter(walk.config.resolver.nameservers), None),
         "registry_repo": f"{ref.registry}/{ref.repository}",
     }
-    walk.facts["addresses"] = {h: a for ew, _o in done for h, a in ew.pins.items() if a}
-    return rank(ordered, values=values, text_causes=text_causes, host_causes=host_causes)
+    walk.facts["addresses"] = {h: a for ew, _o in done if ew is not None
+                               for h, a in ew.pins.items() if a}
+    return rank(walk.steps, values=values, text_causes=text_causes, host_causes=host_causes)
 
 
 def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: float,
                  facts: dict[str, Any], notes: list[str]) -> Report:
     rep = Report(command="diagnose", subject=ref.familiar, causes=causes, steps=walk.steps,
                  facts=facts, notes=notes)
+    if walk.facts.get("walked_endpoints"):
+        rep.extra["endpoints"] = walk.facts["walked_endpoints"]
     rep.duration_s = time.monotonic() - started
     if not causes and rep.healthy:
         rep.notes.append(f"the pull of {ref.familiar} works from this host: every step passed")

@@ -122,7 +122,9 @@ def render_html_data(data: Data, *, verbose: bool = False) -> str:
         body.append("<h2>Other candidates</h2>" + "".join(_cause(c, top=False) for c in rest))
     steps = view.steps(data)
     if steps:
-        body.append('<h2>Steps</h2><section id="steps">' + _timeline(steps) + "</section>")
+        body.append('<h2>Steps</h2><section id="steps">' + "".join(
+            (f"<h3>{_e(title)}</h3>" if title else "") + _timeline(group)
+            for title, group in view.step_groups(data)) + "</section>")
     found = view.findings(data)
     if found:
         body.append("<h2>Findings</h2>")

@@ -89,13 +89,18 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
             lines.append("")
     steps = view.steps(data)
     if steps:
-        rows = []
-        for s in steps:
-            summary = s.get("summary") or (f"blocked by {s['blocked_by']}" if s.get("blocked_by") else "")
-            outcome = str(s.get("outcome", ""))
-            rows.append([cell(view.OUTCOME_MARK.get(outcome, outcome)), code(s.get("name")),
-                         view.duration(s.get("duration_s")), cell(summary)])
-        lines += ["### Steps", "", *_table(["Outcome", "Step", "Time", "Summary"], rows), ""]
+        lines += ["### Steps", ""]
+        for title, group in view.step_groups(data):
+            rows = []
+            for s in group:
+                summary = s.get("summary") or (f"blocked by {s['blocked_by']}"
+                                               if s.get("blocked_by") else "")
+                outcome = str(s.get("outcome", ""))
+                rows.append([cell(view.OUTCOME_MARK.get(outcome, outcome)), code(s.get("name")),
+                             view.duration(s.get("duration_s")), cell(summary)])
+            if title:
+                lines += [f"#### {esc(title)}", ""]
+            lines += [*_table(["Outcome", "Step", "Time", "Summary"], rows), ""]
     found = view.findings(data)
     if found:
         lines += ["### Findings", ""]

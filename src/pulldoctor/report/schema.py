@@ -33,6 +33,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
 
     from pulldoctor.causes import CODES, Area
     from pulldoctor.model import (
+        ENDPOINT_OUTCOMES,
         REPORT_COMMANDS,
         SCHEMA_VERSION,
         SEVERITIES,
@@ -50,6 +51,8 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     defs["cause"]["properties"]["area"]["enum"] = [str(a) for a in Area]
     defs["finding"]["properties"]["severity"]["enum"] = list(SEVERITIES)
     defs["step"]["properties"]["outcome"]["enum"] = [str(o) for o in Outcome]
+    endpoint = doc["properties"]["endpoints"]["items"]["properties"]
+    endpoint["outcome"]["enum"] = list(ENDPOINT_OUTCOMES)
     return doc
 
 

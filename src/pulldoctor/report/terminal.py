@@ -133,7 +133,12 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
             out.extend(Panel(Group(*_cause_block(c)), border_style="dim") for c in rest)
     steps = view.steps(data)
     if steps:
-        out.append(step_table(steps))
+        runs = view.step_groups(data)
+        if len(runs) == 1 and runs[0][0] is None:
+            out.append(step_table(steps))
+        else:
+            out.append(Text("Steps", style="italic"))
+            out.extend(step_table(run, title=title) for title, run in runs)
     for step_name, f in view.findings(data):
         body = [Text(f"{f.get('severity', 'error')}: {f.get('title')} ({step_name})", style="bold")]
         body += [Text(f"  • {e}", style="yellow") for e in f.get("evidence") or []]

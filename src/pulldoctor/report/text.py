@@ -19,13 +19,24 @@ def _item(prefix: str, text: object) -> str:
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    rows = [tuple(" ".join(c.split("\n")) for c in row) for row in rows]
+    return _grouped_table(headers, [(None, rows)], indent)
+
+
+def _grouped_table(headers: tuple[str, ...], groups: list[tuple[str | None, list[tuple[str, ...]]]],
+                   indent: str = "  ") -> list[str]:
+    """One table, columns aligned across groups; a titled group starts with its title line."""
+    groups = [(t, [tuple(" ".join(c.split("\n")) for c in row) for row in rows])
+              for t, rows in groups]
     widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    for _t, rows in groups:
+        for row in rows:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     out = [indent + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    out.extend(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-               for row in rows)
+    for title, rows in groups:
+        if title:
+            out += ["", indent + title]
+        out.extend(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                   for row in rows)
     return out
 
 
@@ -88,7 +99,8 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     steps = view.steps(data)
     if steps:
         lines += ["", "Steps:"]
-        lines += _table(("OUTCOME", "STEP", "TIME", "SUMMARY"), step_rows(steps))
+        lines += _grouped_table(("OUTCOME", "STEP", "TIME", "SUMMARY"),
+                                [(t, step_rows(g)) for t, g in view.step_groups(data)])
     found = view.findings(data)
     if found:
         lines += ["", "Findings:"]

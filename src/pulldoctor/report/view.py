@@ -113,6 +113,36 @@ def steps(data: Data) -> list[Data]:
     return list(data.get("steps") or [])
 
 
+def step_groups(data: Data) -> list[tuple[str | None, list[Data]]]:
+    """The steps in runs of one endpoint each, with a heading per endpoint (``diagnose``).
+
+    The report already orders them (the endpoint whose error the runtime reports first); the
+    heading says which endpoint it is, in the runtime's order, and what became of it. Steps of
+    the whole diagnosis (configuration, host checks) need no heading when they come first.
+    """
+    all_steps = steps(data)
+    if not any(s.get("endpoint") for s in all_steps):
+        return [(None, all_steps)] if all_steps else []
+    info = {str(e.get("url")): e for e in data.get("endpoints") or [] if isinstance(e, Mapping)}
+    tried = [str(u) for u in (data.get("facts") or {}).get("endpoints") or []]
+    groups: list[tuple[str | None, list[Data]]] = []
+    for s in all_steps:
+        ep = s.get("endpoint")
+        key = str(ep) if ep else None
+        if groups and groups[-1][1] and groups[-1][1][0].get("endpoint") == ep:
+            groups[-1][1].append(s)
+            continue
+        if key is None:
+            groups.append((None if not groups else "Whole diagnosis", [s]))
+            continue
+        e = info.get(key, {})
+        where = (f"Endpoint {tried.index(key) + 1} of {len(tried)}, " if key in tried
+                 else "Endpoint ")
+        title = where + key + (" (mirror)" if e.get("mirror") else "")
+        groups.append((title + (f": {e['note']}" if e.get("note") else ""), [s]))
+    return groups
+
+
 def is_failure(outcome: str) -> bool:
     return outcome in ("problem", "timeout", "crashed")
 
@@ -244,7 +274,7 @@ def answer_table(data: Data) -> tuple[list[str], list[list[str]]]:
 
 KNOWN_KEYS = frozenset({
     "schema_version", "pulldoctor_version", "command", "subject", "causes", "facts", "notes",
-    "steps", "duration_s", "groups", "config", "answer_table",
+    "steps", "duration_s", "groups", "config", "answer_table", "endpoints",
 })
 
 
