@@ -173,6 +173,12 @@ def classify_tcp(obs: TcpObservation) -> Verdict:
     def wrap(c: Code) -> Code:
         return Code.PROXY_ERROR if obs.proxy_host else c
 
+    if obs.deadline_cut and "timeout" in st and not {"refused", "unreachable"} & set(st):
+        waited = max((r.latency_s or 0.0) for r in results)
+        v = classify_stall(Stall("tcp", f"a SYN-ACK from {host}:{obs.port}", waited, True))
+        v.code = wrap(v.code) if v.code else None
+        v.evidence += ev
+        return v
     if all(s == "refused" for s in st):
         return Verdict(Outcome.PROBLEM, wrap(Code.NET_REFUSED),
                        [f"{host}: connection refused (nothing listens on that port)", *ev])
@@ -237,6 +243,10 @@ def classify_tls(obs: TlsObservation) -> Verdict:
         more = _retry_evidence(obs.retry, "handshake")
         if obs.retry is not None and obs.retry.ok:
             return Verdict(Outcome.PROBLEM, Code.NET_MTU, [*ev, *more], 0.95)
+        if obs.deadline_cut:
+            v = classify_stall(Stall("tls", f"{r.host}'s answer to the TLS ClientHello",
+                                     r.latency_s or 0.0, True))
+            return Verdict(v.outcome, v.code, [*v.evidence, *ev, *more], v.confidence)
         return Verdict(Outcome.PROBLEM, Code.NET_TLS_HANDSHAKE_TIMEOUT, [*ev, *more], 0.9)
     if obs.insecure and st in ("unknown_authority", "hostname_mismatch", "expired",
                                "not_yet_valid"):
@@ -269,10 +279,17 @@ def classify_http(obs: HttpObservation) -> Verdict:
     if f.failure is not None:
         ev.append(f"{what}: {f.failure.detail}")
         kind = f.failure.kind
+        more = _retry_evidence(obs.retry, "transfer")
+        if obs.retry is not None and obs.retry.ok and kind in ("stall", "read_timeout"):
+            return Verdict(Outcome.PROBLEM, Code.NET_MTU, [*ev, *more], 0.95)
+        if obs.deadline_cut and kind in ("stall", "read_timeout", "connect_timeout"):
+            waiting = (f"a SYN-ACK from {f.url}" if kind == "connect_timeout" else
+                       f"the rest of the body after {f.size} bytes of {f.url}" if kind == "stall"
+                       else f"the answer to {what} {f.url}")
+            v = classify_stall(Stall("tcp" if kind == "connect_timeout" else "http", waiting,
+                                     f.seconds, True))
+            return Verdict(v.outcome, v.code, [*v.evidence, *ev, *more], v.confidence)
         if kind == "stall" or (kind == "read_timeout" and obs.retry is not None):
-            more = _retry_evidence(obs.retry, "transfer")
-            if obs.retry is not None and obs.retry.ok:
-                return Verdict(Outcome.PROBLEM, Code.NET_MTU, [*ev, *more], 0.95)
             sure = obs.retry is not None and obs.retry.ok is False
             return Verdict(Outcome.PROBLEM, Code.NET_REQUEST_TIMEOUT, [*ev, *more],
                            0.85 if sure or obs.retry is None else 0.6)

@@ -63,6 +63,7 @@ class TcpObservation:
     results: list[tcpprobe.TcpResult]
     proxy_host: bool = False
     route: dict[str, Any] | None = None  # ``ip route get`` of the first address, when none worked
+    deadline_cut: bool = False  # the deadline shortened the wait for a SYN-ACK
 
     @property
     def connected(self) -> list[str]:
@@ -129,6 +130,7 @@ class TlsObservation:
     insecure: bool = False  # the endpoint skips verification
     http_fallback: bool = False  # a plain-HTTP endpoint for this host follows in the runtime's list
     retry: MtuRetry | None = None
+    deadline_cut: bool = False  # the deadline shortened the wait for the handshake
 
     @property
     def host(self) -> str:
@@ -155,6 +157,7 @@ class HttpObservation:
     location: str | None = None  # redacted redirect target (no query string)
     authenticated: bool = False  # credentials were accepted earlier in this endpoint's walk
     blob: bool = False  # the request is for a blob the manifest names
+    deadline_cut: bool = False  # the deadline shortened the wait for the answer
 
     @property
     def status(self) -> int:

@@ -151,8 +151,12 @@ def healthy_text(data: Data) -> str:
     """What the verdict line says when there is no cause."""
     if data.get("command") == "explain":
         return "No pull failure recognised."
-    if any(is_failure(str(s.get("outcome"))) for s in steps(data)):
+    outcomes = {str(s.get("outcome")) for s in steps(data)}
+    if outcomes & {"problem", "crashed"}:
         return "A step failed, but no single root cause could be proven (see the steps)."
+    if "timeout" in outcomes:
+        return ("The walk did not finish before the deadline: nothing is proven yet "
+                "(raise --timeout; see the steps).")
     return "No problem found."
 
 

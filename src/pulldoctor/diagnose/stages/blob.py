@@ -52,11 +52,13 @@ async def _hop(ew: EndpointWalk, url: str, digest: str, size: int | None, what: 
                method: str) -> tuple[Step, str | None]:
     location: list[str] = []
     rtt = ew.rtt()
+    step_budget = step_cap(cap, rtt)
 
     async def probe(timeout: float) -> BlobObservation:
         headers = ew.headers(url)  # only the registry's own origin gets Authorization
         http = await request(ew, method, url, what=what, timeout=timeout, rtt=rtt,
-                             headers=headers, read_cap=3.0, keep_body=0, blob=True)
+                             headers=headers, read_cap=3.0, keep_body=0, blob=True,
+                             cut=timeout < step_budget - 0.01)
         http.authorization_sent = "Authorization" in headers
         f = http.fetched
         if f.failure is None and 300 <= f.status < 400:
@@ -65,7 +67,7 @@ async def _hop(ew: EndpointWalk, url: str, digest: str, size: int | None, what: 
             http.location = redact_url(raw.split("?", 1)[0])
         return BlobObservation(http, digest, size, method)
 
-    step = await ew.observe(f"{what} {urlsplit(url).hostname}", step_cap(cap, rtt), probe,
+    step = await ew.observe(f"{what} {urlsplit(url).hostname}", step_budget, probe,
                             infer.classify_blob, Waiting("http", f"the blob from {url}", url),
                             precheck=lambda t: cut_by_deadline(t, rtt))
     return step, (location[0] if location and not broken(step) else None)

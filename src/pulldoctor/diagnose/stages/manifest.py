@@ -24,11 +24,13 @@ async def fetch_manifest(ew: EndpointWalk, reference: str, what: str,
 
     url = rp.manifest_url(ew.base, ew.ref.repository, reference)
     rtt = ew.rtt()
+    cap = step_cap(5.0, rtt)
     seen: list[ManifestObservation] = []
 
     async def probe(timeout: float) -> ManifestObservation:
         headers = ew.headers(url, Accept=rp.accept_header(ew.walk.config.runtime))
-        http = await request(ew, "GET", url, what=what, timeout=timeout, rtt=rtt, headers=headers)
+        http = await request(ew, "GET", url, what=what, timeout=timeout, rtt=rtt, headers=headers,
+                             cut=timeout < cap - 0.01)
         f = http.fetched
         expected = reference if reference.startswith("sha256:") else \
             f.headers.get("docker-content-digest")
@@ -38,7 +40,7 @@ async def fetch_manifest(ew: EndpointWalk, reference: str, what: str,
         seen.append(obs)
         return obs
 
-    step = await ew.observe(what, step_cap(5.0, rtt), probe, infer.classify_manifest,
+    step = await ew.observe(what, cap, probe, infer.classify_manifest,
                             Waiting("http", f"the registry's answer to GET {url}", url),
                             precheck=lambda t: cut_by_deadline(t, rtt))
     return step, (seen[0] if seen else None)

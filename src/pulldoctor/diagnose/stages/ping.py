@@ -18,14 +18,15 @@ async def _run(ew: EndpointWalk) -> Step | None:
 
     url = ew.base + "/"
     rtt = ew.rtt()
+    cap = step_cap(5.0, rtt)
 
     async def probe(timeout: float) -> PingObservation:
         obs = await request(ew, "GET", url, what="ping", timeout=timeout, rtt=rtt,
-                            keep_body=64 * 1024)
+                            keep_body=64 * 1024, cut=timeout < cap - 0.01)
         ew.challenges = parse_www_authenticate(obs.fetched.headers.get("www-authenticate", ""))
         return PingObservation(obs, list(ew.challenges))
 
-    return await ew.observe(f"registry ping {ew.origin}", step_cap(5.0, rtt), probe,
+    return await ew.observe(f"registry ping {ew.origin}", cap, probe,
                             infer.classify_ping, Waiting("http", f"the answer to GET {url}", url),
                             precheck=lambda t: cut_by_deadline(t, rtt))
 

@@ -16,8 +16,12 @@ RETRY_MIN_S = 0.5
 async def request(ew: EndpointWalk, method: str, url: str, *, what: str, timeout: float,
                   rtt: float | None, headers: dict[str, str] | None = None, share: float = 0.5,
                   read_cap: float = 2.5, keep_body: int = 4 * 1024 * 1024,
-                  blob: bool = False) -> HttpObservation:
-    """``method url`` within ``timeout``: the observation, with the clamped retry after a stall."""
+                  blob: bool = False, cut: bool = False) -> HttpObservation:
+    """``method url`` within ``timeout``: the observation, with the clamped retry after a stall.
+
+    ``cut``: the deadline left the step less than its own cap, so a stall is classified as the
+    deadline's cut (a TIMEOUT that says what it waited for).
+    """
     from pulldoctor.probes import http as hp
     from pulldoctor.probes import registry_api as rp
 
@@ -25,7 +29,8 @@ async def request(ew: EndpointWalk, method: str, url: str, *, what: str, timeout
     f = await hp.fetch(ew.client(url), method, url, headers=headers, timeout=first,
                        read_timeout=min(read_cap, first), keep_body=keep_body)
     obs = HttpObservation(what, f, rate_limit=rp.rate_limit(f.headers),
-                          authenticated=ew.creds_accepted, blob=blob)
+                          authenticated=ew.creds_accepted, blob=blob,
+                          deadline_cut=cut)
     if f.status >= 400:
         obs.error = rp.parse_registry_errors(f.status, f.body, f.url)
     if f.failure is None or f.failure.kind not in ("stall", "read_timeout"):

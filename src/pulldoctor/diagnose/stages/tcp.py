@@ -41,8 +41,10 @@ async def connect(t: HostTarget, host: str, port: int, proxy_host: bool) -> Step
 
     async def probe(timeout: float) -> TcpObservation:
         addrs = ew.pins.get(host, [])
-        results = await tcpprobe.probe_all(addrs, port, decide_after(ew.dns.get(host), timeout))
-        obs = TcpObservation(host, port, results, proxy_host=proxy_host)
+        wait = decide_after(ew.dns.get(host), timeout)
+        results = await tcpprobe.probe_all(addrs, port, wait)
+        obs = TcpObservation(host, port, results, proxy_host=proxy_host,
+                             deadline_cut=wait < decide_after(ew.dns.get(host), CAP_S))
         good = obs.connected
         ew.pins[host] = good + [a for a in addrs if a not in good]
         if not good and results:

@@ -44,7 +44,8 @@ async def _run(t: HostTarget) -> Step | None:
 
         res = await tlsprobe.probe_tls(connector, t.host, ca_files, hs_timeout)
         obs = TlsObservation(t.port, res, insecure=ew.insecure if registry else
-                             ew.endpoint.insecure, http_fallback=registry and ew.http_fallback)
+                             ew.endpoint.insecure, http_fallback=registry and ew.http_fallback,
+                             deadline_cut=hs_timeout < HANDSHAKE_S)
         if res.status == tlsprobe.HANDSHAKE_TIMEOUT:
             left = min(RETRY_S, timeout - (time.monotonic() - start) - 0.1)
             obs.retry = MtuRetry(mtu.SMALL_MSS, None, interface_mtus=mtu.interface_mtus())

@@ -74,6 +74,7 @@ async def _run(ew: EndpointWalk) -> Step | None:
         return ew.record(blocked(f"token {rhost}", r.failed.name if r.failed else "token realm"))
     url = rp.token_url(realm, bearer.params.get("service"), repo)
     rtt = ew.rtt()
+    cap = step_cap(5.0, rtt)
 
     async def probe(timeout: float) -> TokenObservation:
         t0 = time.monotonic()
@@ -89,7 +90,8 @@ async def _run(ew: EndpointWalk) -> Step | None:
         headers = {"Authorization": basic(*cred)} if send_creds and cred else {}
         left = max(0.5, timeout - (time.monotonic() - t0))
         obs.http = await request(ew, "GET", url, what="token", timeout=left, rtt=rtt, share=1.0,
-                                 headers=headers, read_cap=3.0, keep_body=256 * 1024)
+                                 headers=headers, read_cap=3.0, keep_body=256 * 1024,
+                                 cut=timeout < cap - 0.01)
         obs.http.authenticated = False  # a realm's 401 is about these credentials, not access
         token = rp.read_token(obs.http.fetched.body) if obs.http.status == 200 else None
         obs.token_found = token is not None
@@ -100,7 +102,7 @@ async def _run(ew: EndpointWalk) -> Step | None:
             obs.grants_pull = None if access is None else rp.grants_pull(access, repo)
         return obs
 
-    return await ew.observe(f"token {rhost}", step_cap(5.0, rtt), probe, infer.classify_token,
+    return await ew.observe(f"token {rhost}", cap, probe, infer.classify_token,
                             waiting, precheck=lambda t: cut_by_deadline(t, rtt))
 
 
