@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from pulldoctor.config.model import Endpoint, PullConfig
 from pulldoctor.diagnose import infer
-from pulldoctor.diagnose.observe import ConfigObservation, HostChecksObservation
+from pulldoctor.diagnose.hostchecks import HostChecks, walk_data
+from pulldoctor.diagnose.observe import ConfigObservation
 from pulldoctor.diagnose.rank import EndpointOutcome, first_problem, rank, reported_endpoint
 from pulldoctor.diagnose.session import EndpointWalk
 from pulldoctor.diagnose.stage import run_stages
@@ -73,63 +73,6 @@ def prefetch_imports(walk: Walk | None = None) -> None:
         if urlsplit(ep.url).scheme == "https":
             threading.Thread(target=contexts, args=(ep, walk.rooted(list(ep.ca_files))),
                              name="pulldoctor-tls-contexts", daemon=True).start()
-
-
-def _start_host_checks(cfg: PullConfig, ref: ImageReference, root: str, deadline: float
-                       ) -> tuple[threading.Thread | None, list[Any]]:
-    """Run ``pulldoctor.host.inspect_host`` (if that package is there) in a daemon thread.
-
-    It is given the walk's configuration (no second discovery) and deadline (no command outlives
-    the report). ``box`` is ``[start, result, end]`` once it is done: the step's duration is the
-    checks' own, not the time the walk took before it collected them.
-    """
-    try:
-        from pulldoctor import host as hostpkg
-    except ImportError:
-        return None, []
-    fn: Callable[..., Any] | None = getattr(hostpkg, "inspect_host", None)
-    if fn is None:
-        return None, []
-    box: list[Any] = [time.monotonic()]
-
-    def target() -> None:
-        try:
-            res: Any = fn(str(ref), runtime=cfg.runtime, root=root, config=cfg,
-                          deadline=deadline)
-        except Exception as exc:  # recorded as a crashed step, never spoils the walk
-            res = exc
-        box.extend([res, time.monotonic()])  # one call: the collector sees both or neither
-
-    th = threading.Thread(target=target, name="pulldoctor-host-checks", daemon=True)
-    th.start()
-    return th, box
-
-
-HOST_GRACE_S = 1.0
-"""How long host checks are still waited for once the walk has proven its own cause."""
-
-
-def _host_step(th: threading.Thread | None, box: list[Any], walk: Walk, *, walk_found: bool
-               ) -> list[Cause]:
-    """Collect the host checks: until the deadline when the walk found nothing (they are then the
-    only evidence left), briefly when the walk already proved a cause (they only support it)."""
-    if th is None:
-        return []
-    wait = max(0.0, walk.remaining() - 0.2)
-    th.join(min(wait, HOST_GRACE_S) if walk_found else wait)
-    duration = (float(box[2]) if len(box) > 2 else time.monotonic()) - float(box[0])
-    causes: list[Cause] = []
-    if len(box) < 2:
-        obs = HostChecksObservation([], [], finished=False)
-    elif isinstance(box[1], Exception):
-        obs = HostChecksObservation([], [], crashed=type(box[1]).__name__)
-    else:
-        causes = [c for c in getattr(box[1], "causes", []) if isinstance(c, Cause)]
-        obs = HostChecksObservation([c.code for c in causes],
-                                    [f"{c.code}: {e}" for c in causes for e in c.evidence[:3]])
-    walk.record_observed("host checks", obs, infer.classify_host_checks(obs, walk_found=walk_found),
-                         duration_s=duration)
-    return causes
 
 
 def _config_observation(cfg: PullConfig) -> ConfigObservation:
@@ -230,14 +173,15 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
               text_causes: list[Cause]) -> list[Cause]:
     """Walk every endpoint in order until one works, then rank the causes."""
     prefetch_imports(walk)
-    th, box = _start_host_checks(walk.config, ref, walk.root, walk.deadline)
+    checks = HostChecks(walk.config, ref, walk.root, walk.deadline)
     cobs = _config_observation(walk.config)
     walk.record_observed("config", cobs, infer.classify_config(cobs), duration_s=0.0)
     if not walk.config.endpoints:
         walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
     done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full)
     walk.facts["walked_endpoints"] = _arrange(walk, done)
-    host_causes = _host_step(th, box, walk, walk_found=first_problem(walk.steps) is not None)
+    checks.after_walk(walk_data([ew for ew, _o in done if ew is not None]))
+    host_causes = checks.collect(walk, walk_found=first_problem(walk.steps) is not None)
     problems = infer.config_problems(cobs)
     if problems.code is not None:
         host_causes.append(Cause.from_catalogue(problems.code, problems.confidence,

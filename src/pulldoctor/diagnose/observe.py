@@ -299,9 +299,12 @@ class HostChecksObservation:
     evidence: list[str]
     finished: bool = True
     crashed: str | None = None
+    checks: dict[str, str] = field(default_factory=dict)  # check name -> outcome
+    given: dict[str, Any] = field(default_factory=dict)  # what the walk passed them
 
     def to_dict(self) -> dict[str, JSONValue]:
-        return {"kind": "host", "codes": list(self.codes)}
+        return {"kind": "host", "codes": list(self.codes), "checks": dict(self.checks),
+                "given": dict(self.given)}
 
 
 @dataclass(slots=True)

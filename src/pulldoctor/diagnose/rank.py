@@ -101,7 +101,7 @@ def step_values(step: Step, base: Mapping[str, str | None]) -> dict[str, str | N
             host, _, port = obs.target.rpartition(":")
             v.update(host=host, port=port)
     else:
-        http = _http_of(obs)
+        http = http_of(obs)
         url = http.fetched.url if http is not None else None
     if url:
         parts = urlsplit(url)
@@ -111,7 +111,7 @@ def step_values(step: Step, base: Mapping[str, str | None]) -> dict[str, str | N
     return v
 
 
-def _http_of(obs: object) -> HttpObservation | None:
+def http_of(obs: object) -> HttpObservation | None:
     if isinstance(obs, HttpObservation):
         return obs
     if isinstance(obs, PingObservation | ManifestObservation | BlobObservation):

@@ -6,8 +6,8 @@ walk derives from it what runs and what is blocked (:func:`pulldoctor.diagnose.s
 Reaching one host (DNS, TCP, proxy, TLS) is a walk of its own: ``stages/host.py``.
 
 To add a stage: write ``stages/<name>.py`` (probe + ``STAGE``), add it to :data:`ENDPOINT_STAGES`
-below (or to ``host.HOST_STAGES``), and add its ``classify_<name>`` to ``diagnose/infer.py`` with
-a unit test in ``tests/diagnose/test_diagnose_infer.py``.
+below (or to ``host.HOST_STAGES``), and add its ``classify_<name>`` to ``diagnose/infer/`` (named
+in ``infer/__init__.py``) with a unit test in ``tests/diagnose/test_diagnose_infer.py``.
 """
 
 from __future__ import annotations
