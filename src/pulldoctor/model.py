@@ -47,7 +47,12 @@ class Outcome(StrEnum):
 
 @dataclass(slots=True)
 class Cause:
-    """One ranked root-cause candidate with the evidence that supports it."""
+    """One ranked root-cause candidate with the evidence that supports it.
+
+    ``fix`` and ``confirm`` are shell commands, each runnable as printed; ``advice`` holds the
+    fix steps that are sentences, never printed as commands. ``runtime`` says which runtime the
+    runtime-specific items are for (None: every runtime's, each labelled).
+    """
 
     code: Code
     confidence: float
@@ -56,6 +61,8 @@ class Cause:
     confirm: list[str] = field(default_factory=list)
     distinguish: list[str] = field(default_factory=list)
     """For ambiguous input: what would tell this candidate from the others."""
+    advice: list[str] = field(default_factory=list)
+    runtime: str | None = None
 
     def __post_init__(self) -> None:
         self.code = Code(self.code)  # a plain string from a caller becomes (and must be) a Code
@@ -72,17 +79,27 @@ class Cause:
         evidence: list[str],
         values: Mapping[str, str | None] | None = None,
         distinguish: list[str] | None = None,
+        *,
+        runtime: str | None = None,
+        context: frozenset[str] = frozenset(),
+        complete: bool = False,
     ) -> Cause:
-        """A cause with the catalogue's fix/confirm commands filled from ``values``."""
+        """A cause with the catalogue's fix/confirm items filled from ``values`` for ``runtime``
+        (see :func:`pulldoctor.advice.render` for ``context`` and ``complete``)."""
+        from pulldoctor.advice import render
+
         ci = _causes.info(code)
-        vals = values or {}
+        r = render(ci.confirm, ci.fix, values or {}, runtime=runtime, context=context,
+                   complete=complete)
         return cls(
             code=ci.code,
             confidence=round(max(0.0, min(1.0, confidence)), 2),
             evidence=evidence,
-            fix=_causes.render_commands(ci.fix, vals),
-            confirm=_causes.render_commands(ci.confirm, vals),
+            fix=r.fix,
+            confirm=r.confirm,
             distinguish=distinguish or [],
+            advice=r.advice,
+            runtime=runtime,
         )
 
     def to_dict(self) -> dict[str, JSONValue]:
@@ -96,6 +113,8 @@ class Cause:
             "evidence": list(self.evidence),
             "confirm": list(self.confirm),
             "fix": list(self.fix),
+            "advice": list(self.advice),
+            "runtime": self.runtime,
             "distinguish": list(self.distinguish),
         }
 
@@ -109,6 +128,9 @@ class Finding:
     code: Code | None = None  # a cause code when the finding supports one
     evidence: list[str] = field(default_factory=list)
     fix: list[str] = field(default_factory=list)
+    """Shell commands, each runnable as printed."""
+    advice: list[str] = field(default_factory=list)
+    """What to change, in words (never printed as a command)."""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -123,6 +145,7 @@ class Finding:
             "code": self.code,
             "evidence": list(self.evidence),
             "fix": list(self.fix),
+            "advice": list(self.advice),
         }
 
 

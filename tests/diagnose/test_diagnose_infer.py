@@ -282,10 +282,12 @@ def test_rank_first_problem_wins_and_blocked_steps_prove_nothing() -> None:
     steps = [step("dns", Outcome.OK), step("tcp", Outcome.PROBLEM, "net.tcp_timeout", 0.8),
              infer.blocked("ping", "tcp"), step("later", Outcome.PROBLEM, "registry.server_error",
                                                 0.99)]
-    causes = rank(steps, values={"host": "r.lab.test"})
+    causes = rank(steps, values={"host": "r.lab.test", "port": "443"})
     assert [c.code for c in causes] == ["net.tcp_timeout", "registry.server_error"]
     assert causes[0].confidence > causes[1].confidence
-    assert any("r.lab.test" in f for f in causes[0].confirm)
+    assert "nc -vz -w 3 r.lab.test 443" in causes[0].confirm
+    # a diagnosis prints only commands that run as printed: no ADDRESS left for the reader
+    assert not any("ADDRESS" in f for f in causes[0].confirm)
 
 
 def test_rank_counts_a_stall_that_proves_a_cause() -> None:

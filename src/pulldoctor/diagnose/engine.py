@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -186,15 +187,45 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
     if problems.code is not None:
         host_causes.append(Cause.from_catalogue(problems.code, problems.confidence,
                                                 problems.evidence))
-    values: dict[str, str | None] = {
+    addresses = {h: a for ew, _o in done if ew is not None for h, a in ew.pins.items() if a}
+    walk.facts["addresses"] = addresses
+    return rank(walk.steps, values=base_values(walk.config, ref, walk.root),
+                text_causes=text_causes, host_causes=host_causes, runtime=walk.config.runtime,
+                addresses=addresses, endpoints={ep.url: endpoint_values(ep)
+                                                for ep in walk.config.endpoints})
+
+
+def endpoint_values(ep: Endpoint) -> dict[str, str | None]:
+    """One endpoint's own values for commands: its URL, and how curl must trust it (its CA from
+    certs.d / hosts.toml, or -k for an endpoint the runtime does not verify)."""
+    parts = urlsplit(ep.url)
+    tls = "-k " if ep.insecure or ep.skip_verify else \
+        (f"--cacert {ep.ca_files[0]} " if ep.ca_files else "")
+    return {"base_url": f"{parts.scheme}://{parts.netloc}", "scheme": parts.scheme,
+            "curl_tls": tls}
+
+
+def _existing(path: str, root: str) -> str:
+    """``path`` or its nearest existing parent (``df`` needs one; the data root may not exist
+    before the runtime's first pull)."""
+    p = Path(path)
+    while str(p) != p.anchor and not (Path(root) / str(p).lstrip("/")).exists():
+        p = p.parent
+    return str(p)
+
+
+def base_values(cfg: PullConfig, ref: ImageReference, root: str = "/") -> dict[str, str | None]:
+    """What every cause's commands may use before a step adds its own (host, port...)."""
+    proxy = cfg.proxy.https_proxy or cfg.proxy.http_proxy
+    data_root = str(cfg.settings.get("data_root") or "")
+    return {
         "image": ref.familiar, "registry": ref.registry, "host": ref.host,
-        "port": str(ref.port or 443),
-        "resolver": next(iter(walk.config.resolver.nameservers), None),
-        "registry_repo": f"{ref.registry}/{ref.repository}",
+        "port": str(ref.port or 443), "registry_repo": f"{ref.registry}/{ref.repository}",
+        # Go asks 127.0.0.1 (and ::1) when resolv.conf names no server
+        "resolver": next(iter(cfg.resolver.nameservers), "127.0.0.1"),
+        "data_root": _existing(data_root, root) if data_root else None,
+        "proxy": redact_url(proxy) if proxy else None,
     }
-    walk.facts["addresses"] = {h: a for ew, _o in done if ew is not None
-                               for h, a in ew.pins.items() if a}
-    return rank(walk.steps, values=values, text_causes=text_causes, host_causes=host_causes)
 
 
 def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: float,
@@ -213,8 +244,8 @@ def timed_out_report(walk: Walk, ref: ImageReference, started: float,
                      facts: dict[str, Any]) -> Report:
     """What the report says when the absolute deadline cut the walk short (the steps under way
     were recorded as stalls, with what they waited for)."""
-    causes = rank(walk.steps, values={"image": ref.familiar, "registry": ref.registry,
-                                      "host": ref.host})
+    causes = rank(walk.steps, values=base_values(walk.config, ref, walk.root),
+                  runtime=walk.config.runtime)
     walk.record(Step("deadline", Outcome.TIMEOUT,
                      summary="the absolute deadline passed before the walk finished"))
     return build_report(walk, ref, causes, started, facts,

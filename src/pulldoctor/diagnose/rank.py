@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from pulldoctor.advice import incomplete
+from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.observe import (
     BlobObservation,
     DnsObservation,
@@ -33,6 +35,9 @@ from pulldoctor.diagnose.observe import (
     TokenObservation,
 )
 from pulldoctor.model import Cause, Outcome, Step
+
+WALKED = frozenset({"walked"})
+"""The context of every diagnose cause: the report is itself the walk ("run diagnose" is moot)."""
 
 
 @dataclass(slots=True)
@@ -76,12 +81,27 @@ def reported_endpoint(runtime: str, image_store: str, outcomes: Sequence[Endpoin
     return walked[-1]  # dockerd's graph driver and containers/image: the last one tried
 
 
-def step_values(step: Step, base: Mapping[str, str | None]) -> dict[str, str | None]:
-    """The placeholders of a cause's commands, from the step that proved it (host, port...)."""
+def step_values(step: Step, base: Mapping[str, str | None],
+                addresses: Mapping[str, list[str]] | None = None,
+                endpoints: Mapping[str, Mapping[str, str | None]] | None = None,
+                ) -> dict[str, str | None]:
+    """The placeholders of a cause's commands, from the step that proved it (host, port, the
+    address dialled, the interface a stall went out of...); ``addresses``: what each host
+    resolved to in the walk; ``endpoints``: each endpoint's own values (its URL, how curl
+    trusts it), under the step's endpoint."""
     v: dict[str, str | None] = dict(base)
+    if endpoints and step.endpoint is not None and step.endpoint in endpoints:
+        v.update(endpoints[step.endpoint])
     obs = step.observation
     url: str | None = None
-    if isinstance(obs, DnsObservation):
+    retry = obs.retry if isinstance(obs, TlsObservation | HttpObservation) else None
+    if retry is None and isinstance(obs, PingObservation | ManifestObservation | BlobObservation):
+        retry = obs.http.retry
+    if retry is not None and retry.route and retry.route.get("dev"):
+        v["iface"] = str(retry.route["dev"])
+    if isinstance(obs, DnsObservation | TcpObservation) and obs.proxy_host:
+        pass  # the proxy's own host: the commands still name the registry (through the proxy)
+    elif isinstance(obs, DnsObservation):
         v["host"] = obs.host
         addrs = obs.runtime_addresses or obs.result.addresses
         if addrs:
@@ -108,6 +128,9 @@ def step_values(step: Step, base: Mapping[str, str | None]) -> dict[str, str | N
         v.update(host=parts.hostname, scheme=parts.scheme,
                  port=str(parts.port or (443 if parts.scheme == "https" else 80)),
                  base_url=f"{parts.scheme}://{parts.netloc}")
+    name = v.get("host")
+    if "address" not in v and name and addresses and addresses.get(name):
+        v["address"] = addresses[name][0]
     return v
 
 
@@ -133,6 +156,9 @@ def rank(
     values: Mapping[str, str | None],
     text_causes: list[Cause] | None = None,
     host_causes: list[Cause] | None = None,
+    runtime: str | None = None,
+    addresses: Mapping[str, list[str]] | None = None,
+    endpoints: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> list[Cause]:
     """The ranked causes of a finished walk.
 
@@ -141,6 +167,10 @@ def rank(
     with other codes follow with less confidence. A cause the error text also names gains
     confidence; text and host causes the walk did not see are added below, lower, unless the
     walk proved the path healthy (then text causes stay out: not reproduced).
+
+    Commands are for ``runtime`` and filled from the step that proved each cause; only complete
+    ones are kept (a diagnosis prints commands that run as printed), and none contradicts what
+    the step ruled out (:func:`pulldoctor.diagnose.infer.ruled_out`).
     """
     by_code: dict[str, Cause] = {}
     order: list[str] = []
@@ -155,7 +185,9 @@ def rank(
             known = by_code[code].evidence
             known.extend(e for e in ev if e not in known)
             continue
-        by_code[code] = Cause.from_catalogue(code, conf, ev, step_values(s, values))
+        by_code[code] = Cause.from_catalogue(
+            code, conf, ev, step_values(s, values, addresses, endpoints), runtime=runtime,
+            context=WALKED | infer.ruled_out(s), complete=True)
         order.append(code)
     walk_found = bool(order)
     for extra, weight, label in ((host_causes or [], 0.7, "host check"),
@@ -167,8 +199,15 @@ def rank(
                 cur.evidence.append(f"{label} agrees: " + "; ".join(c.evidence[:2]))
             elif walk_found or label == "host check":
                 conf = c.confidence * weight
-                by_code[c.code] = Cause.from_catalogue(
-                    c.code, conf, [f"{label}: {e}" for e in c.evidence], values)
+                cause = Cause.from_catalogue(
+                    c.code, conf, [f"{label}: {e}" for e in c.evidence], values,
+                    runtime=runtime, context=WALKED, complete=True)
+                if label == "host check":  # the check's own exact fix first (host reports it)
+                    cause.fix = [*[f for f in c.fix if f not in cause.fix and not incomplete(f)],
+                                 *cause.fix]
+                    cause.advice = [*[a for a in c.advice if a not in cause.advice],
+                                    *cause.advice]
+                by_code[c.code] = cause
                 order.append(c.code)
     ranked = [by_code[c] for c in order]
     if ranked:  # the walk's own first finding stays first; the rest by confidence

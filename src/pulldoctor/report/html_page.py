@@ -61,12 +61,13 @@ def _cause(c: Data, *, top: bool) -> str:
              f'<span class="conf">({_e(view.percent(c.get("confidence")))})</span></h3>']
     if c.get("meaning"):
         parts.append(f"<p>{_e(c['meaning'])}</p>")
-    for label, key in (("Evidence", "evidence"), ("Fix", "fix"), ("Confirm", "confirm"),
-                       ("Tell apart", "distinguish")):
-        items = [str(x) for x in c.get(key) or []]
-        if items:
-            lines = [f"$ {x}" for x in items] if key in ("fix", "confirm") else items
-            parts.append(f"<h4>{label}</h4>{_pre(lines)}")
+    for label, items in view.cause_sections(c):
+        prose = [t for cmd, t in items if not cmd]
+        commands = [f"$ {t}" for cmd, t in items if cmd]
+        body = (_pre(prose) if label in ("Evidence", "Tell apart") else
+                ("<ul>" + "".join(f"<li>{_e(t)}</li>" for t in prose) + "</ul>" if prose else "")
+                + _pre(commands))
+        parts.append(f"<h4>{_e(label)}</h4>{body}")
     if top:
         parts.append("</div>")
     return "\n".join(parts)
@@ -133,6 +134,8 @@ def render_html_data(data: Data, *, verbose: bool = False) -> str:
             body.append(f"<h3>{_e(f.get('severity', 'error'))}: {_e(f.get('title'))}{_e(tag)} "
                         f'<span class="conf">({_e(step_name)})</span></h3>'
                         + _pre([str(e) for e in f.get("evidence") or []])
+                        + ("<ul>" + "".join(f"<li>{_e(a)}</li>" for a in f["advice"]) + "</ul>"
+                           if f.get("advice") else "")
                         + _pre([f"$ {x}" for x in f.get("fix") or []]))
     if data.get("facts"):
         body.append("<h2>Facts</h2>" + _kv([(str(k), view.scalar(v)) for k, v in data["facts"].items()]))

@@ -55,11 +55,17 @@ def _cause(c: Data, heading: str) -> list[str]:
              f"(confidence {view.percent(c.get('confidence'))})", ""]
     if c.get("meaning"):
         lines += [esc(c["meaning"]), ""]
-    for label, key, lang in (("Evidence", "evidence", "text"), ("Fix", "fix", "sh"),
-                             ("Confirm", "confirm", "sh"), ("Tell apart", "distinguish", "text")):
-        items = [str(x) for x in c.get(key) or []]
-        if items:
-            lines += [f"**{label}**", "", *block(items, lang), ""]
+    for label, items in view.cause_sections(c):
+        lines += [f"**{esc(label)}**", ""]
+        if label in ("Evidence", "Tell apart"):
+            lines += [*block([t for _cmd, t in items]), ""]
+            continue
+        prose = [t for cmd, t in items if not cmd]
+        commands = [t for cmd, t in items if cmd]
+        if prose:  # sentences stay sentences: never in a shell block
+            lines += [*(f"- {esc(t)}" for t in prose), ""]
+        if commands:
+            lines += [*block(commands, "sh"), ""]
     return lines
 
 
@@ -112,6 +118,8 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
             fix = [str(x) for x in f.get("fix") or []]
             if ev:
                 lines += ["", *("  " + x for x in block(ev))]
+            if f.get("advice"):
+                lines += ["", *(f"  - {esc(a)}" for a in f["advice"])]
             if fix:
                 lines += ["", *("  " + x for x in block(fix, "sh"))]
         lines.append("")

@@ -31,7 +31,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema with every enumeration taken from its source of truth (see the module doc)."""
     import copy
 
-    from pulldoctor.causes import CODES, Area
+    from pulldoctor.causes import CODES, RUNTIMES, Area
     from pulldoctor.model import (
         ENDPOINT_OUTCOMES,
         REPORT_COMMANDS,
@@ -49,6 +49,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     defs = doc["$defs"]
     defs["code"]["enum"] = [str(c) for c in CODES]
     defs["cause"]["properties"]["area"]["enum"] = [str(a) for a in Area]
+    defs["cause"]["properties"]["runtime"]["enum"] = [*RUNTIMES, None]
     defs["finding"]["properties"]["severity"]["enum"] = list(SEVERITIES)
     defs["step"]["properties"]["outcome"]["enum"] = [str(o) for o in Outcome]
     endpoint = doc["properties"]["endpoints"]["items"]["properties"]

@@ -57,17 +57,14 @@ def _cause_block(c: Data) -> list[RenderableType]:
     parts: list[RenderableType] = [head]
     if c.get("meaning"):
         parts.append(Text(str(c["meaning"])))
-    for label, key, mark, style in (("Evidence", "evidence", "• ", "yellow"),
-                                    ("Fix", "fix", "$ ", "bold cyan"),
-                                    ("Confirm", "confirm", "$ ", "cyan"),
-                                    ("Tell apart", "distinguish", "• ", "")):
-        items = c.get(key) or []
-        if items:
-            parts.append(Text(f"{label}:", style="bold"))
-            for item in items:
-                line = Text("  " + mark)
-                line.append(str(item), style=style)
-                parts.append(line)
+    styles = {"Evidence": "yellow", "Fix": "bold cyan", "Confirm": "cyan"}
+    for label, items in view.cause_sections(c):
+        parts.append(Text(f"{label}:", style="bold"))
+        style = styles.get(label.split(" ", 1)[0], "")
+        for cmd, item in items:
+            line = Text("  $ " if cmd else "  • ")
+            line.append(item, style=style if cmd or label == "Evidence" else "")
+            parts.append(line)
     return parts
 
 
@@ -142,6 +139,7 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
     for step_name, f in view.findings(data):
         body = [Text(f"{f.get('severity', 'error')}: {f.get('title')} ({step_name})", style="bold")]
         body += [Text(f"  • {e}", style="yellow") for e in f.get("evidence") or []]
+        body += [Text(f"  • {a}") for a in f.get("advice") or []]
         body += [Text(f"  $ {x}", style="bold cyan") for x in f.get("fix") or []]
         out.append(Group(*body))
     if verbose and steps:

@@ -45,12 +45,9 @@ def cause_lines(c: Data, *, lead: str) -> list[str]:
     lines = [f"{lead}{c.get('code')}: {c.get('title')} (confidence {view.percent(c.get('confidence'))})"]
     if c.get("meaning"):
         lines.append(f"  {c['meaning']}")
-    for label, key, mark in (("Evidence", "evidence", "- "), ("Fix", "fix", "$ "),
-                             ("Confirm", "confirm", "$ "), ("Tell apart", "distinguish", "- ")):
-        items = c.get(key) or []
-        if items:
-            lines.append(f"  {label}:")
-            lines.extend(_item(f"    {mark}", item) for item in items)
+    for label, items in view.cause_sections(c):
+        lines.append(f"  {label}:")
+        lines.extend(_item("    $ " if cmd else "    - ", text) for cmd, text in items)
     return lines
 
 
@@ -108,6 +105,7 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
             code = f" [{f['code']}]" if f.get("code") else ""
             lines.append(f"  {f.get('severity', 'error')}: {f.get('title')}{code} ({step_name})")
             lines.extend(_item("    - ", e) for e in f.get("evidence") or [])
+            lines.extend(_item("    - ", a) for a in f.get("advice") or [])
             lines.extend(_item("    $ ", x) for x in f.get("fix") or [])
     if verbose and steps:
         lines += ["", "Observations:"]

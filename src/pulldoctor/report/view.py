@@ -105,6 +105,25 @@ def verdict(data: Data) -> Data | None:
     return causes[0] if causes else None
 
 
+Item = tuple[bool, str]
+"""One line of a cause's section: (is a shell command, text)."""
+
+
+def cause_sections(c: Mapping[str, Any]) -> list[tuple[str, list[Item]]]:
+    """A cause's sections in order, non-empty ones only: evidence, fix (sentences, then commands),
+    confirm (commands), tell apart. Only commands are ever shown as commands; the fix and confirm
+    labels name the runtime the commands are for, when the report knows it."""
+    rt = f" ({c['runtime']})" if c.get("runtime") else ""
+    sections: list[tuple[str, list[Item]]] = [
+        ("Evidence", [(False, str(e)) for e in c.get("evidence") or []]),
+        (f"Fix{rt}", [(False, str(a)) for a in c.get("advice") or []]
+         + [(True, str(f)) for f in c.get("fix") or []]),
+        (f"Confirm{rt}", [(True, str(x)) for x in c.get("confirm") or []]),
+        ("Tell apart", [(False, str(d)) for d in c.get("distinguish") or []]),
+    ]
+    return [(label, items) for label, items in sections if items]
+
+
 def others(data: Data) -> list[Data]:
     return list((data.get("causes") or [])[1:])
 
