@@ -23,8 +23,9 @@ import pytest
 
 
 @pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A loopback port that accepts TCP and never sends a byte (held until the test ends)."""
+def silent() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A loopback port that accepts TCP and never sends a byte (held until the test ends), and
+    the connections it accepted so far."""
     srv = socket.create_server(("127.0.0.1", 0))
     srv.settimeout(0.2)
     held: list[socket.socket] = []
@@ -40,7 +41,7 @@ def silent_port() -> Iterator[int]:
     th = threading.Thread(target=serve, daemon=True)
     th.start()
     try:
-        yield srv.getsockname()[1]
+        yield srv.getsockname()[1], held
     finally:
         stop.set()
         th.join(2)
@@ -53,6 +54,11 @@ def _diagnose(port: int, root: Path, *extra: str) -> subprocess.CompletedProcess
     return subprocess.run([sys.executable, "-m", "pulldoctor", "diagnose", f"127.0.0.1:{port}/x",
                            "--timeout", "1", "--runtime", "docker", "--root", str(root), *extra],
                           capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture
+def silent_port(silent: tuple[int, list[socket.socket]]) -> int:
+    return silent[0]
 
 
 def test_a_stalled_handshake_cut_by_the_deadline_is_named(silent_port: int,
@@ -71,3 +77,31 @@ def test_a_stalled_handshake_cut_by_the_deadline_is_named(silent_port: int,
     assert "every step passed" not in text.stdout
     assert "no single root cause" not in text.stdout
     assert "VERDICT: net.tls_handshake_timeout" in text.stdout
+
+
+def test_ctrl_c_says_what_it_interrupted_and_exits_130(
+        silent: tuple[int, list[socket.socket]], tmp_path: Path) -> None:
+    """Issue 9, defect 6: Ctrl-C printed a blank line and nothing else."""
+    import signal
+    import time
+
+    silent_port, held = silent
+    proc = subprocess.Popen([sys.executable, "-m", "pulldoctor", "diagnose",
+                             f"127.0.0.1:{silent_port}/x", "--timeout", "30", "--runtime",
+                             "docker", "--root", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):  # the TCP step's connect, then the TLS step's, which then waits
+            if len(held) >= 2 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert f"pulldoctor: diagnose interrupted while running tls 127.0.0.1:{silent_port}" in err
+    assert "TLS ClientHello" in err and "Traceback" not in err + out

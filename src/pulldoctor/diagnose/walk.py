@@ -51,7 +51,9 @@ class Walk:
     steps: list[Step] = field(default_factory=list)
     root: str = "/"
     running: dict[str, float] = field(default_factory=dict)
-    """Steps under way (name -> start): what a Ctrl-C interrupted."""
+    """Steps under way (name -> start)."""
+    interrupted: list[str] = field(default_factory=list)
+    """Steps a cancellation that was not the deadline's (a Ctrl-C) stopped."""
     facts: dict[str, Any] = field(default_factory=dict)
     """What the walk learnt for the report's facts (the addresses each host resolved to)."""
 
@@ -115,6 +117,9 @@ class Walk:
             if self.remaining() <= OVERRUN_S:  # the deadline's own cancellation, not a Ctrl-C
                 self._apply(step, self._stall(step, waiting, start, rtt), start)
                 self.record(step)
+            else:
+                self.interrupted.append(f"{name} (waiting for {waiting.what}, "
+                                        f"{time.monotonic() - start:.1f}s)")
             raise
         except Exception as exc:  # its own outcome; never spoils the other steps
             step.outcome = Outcome.CRASHED
