@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pulldoctor.causes import Advice
+from pulldoctor.errors import ReferenceError_
+from pulldoctor.reference import parse_reference
 
 HUB_HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 RUNTIME_LABEL = {"docker": "docker", "containerd": "containerd", "podman": "podman/CRI-O"}
@@ -35,9 +37,6 @@ def _default_port(scheme: str) -> str:
 
 def complete_values(values: Mapping[str, str | None]) -> dict[str, str]:
     """The report's values plus what the commands derive from them (pure)."""
-    from pulldoctor.errors import ReferenceError_
-    from pulldoctor.reference import parse_reference
-
     v = {k: str(x) for k, x in values.items() if x}
     ref = None
     for key in ("image", "registry_repo"):

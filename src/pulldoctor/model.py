@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from pulldoctor import causes as _causes
+from pulldoctor.advice import render
 from pulldoctor.causes import Code
 
 SCHEMA_VERSION = "1.1"
@@ -96,8 +97,6 @@ class Cause:
     ) -> Cause:
         """A cause with the catalogue's fix/confirm items filled from ``values`` for ``runtime``
         (see :func:`pulldoctor.advice.render` for ``context`` and ``complete``)."""
-        from pulldoctor.advice import render
-
         ci = _causes.info(code)
         r = render(ci.confirm, ci.fix, values or {}, runtime=runtime, context=context,
                    complete=complete)
