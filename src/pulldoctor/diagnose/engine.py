@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,9 +58,10 @@ def prefetch_imports(walk: Walk | None = None) -> None:
     _skip_httpx_cli()
 
     def imports() -> None:
-        try:
-            importlib.import_module("pulldoctor.probes.http")
-            importlib.import_module("pulldoctor.probes.registry_api")
+        try:  # the stages first (the walk needs them as soon as the host checks have started)
+            for name in ("pulldoctor.diagnose.stages.host", "pulldoctor.diagnose.stages",
+                         "pulldoctor.probes.http", "pulldoctor.probes.registry_api"):
+                importlib.import_module(name)
         except Exception:  # the walk imports it again and reports any real error
             pass
 
@@ -98,7 +100,16 @@ RUNTIME_LABEL = {"docker": "dockerd", "containerd": "containerd",
                  "podman": "containers/image (podman, skopeo, CRI-O)"}
 
 
-async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool
+def _start_checks(checks: HostChecks, tried: list[EndpointWalk]
+                  ) -> Callable[[EndpointWalk], None]:
+    """When an endpoint's walk has reached every host (its layers are next), the checks that
+    need the walk can start; their address checks are needed only if an earlier endpoint (one the
+    runtime fell back from) failed."""
+    return lambda ew: checks.after_walk(walk_data([*tried, ew]), walk_failed=bool(tried))
+
+
+async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
+                          checks: HostChecks | None = None,
                           ) -> list[tuple[EndpointWalk | None, EndpointOutcome]]:
     """Walk the endpoints in the runtime's order until one works; the ones the deadline left no
     time for are recorded as not walked (a TIMEOUT step each: the diagnosis is incomplete)."""
@@ -116,6 +127,8 @@ async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, lay
             break
         ew = EndpointWalk(walk, ref, ep, platform, layers_full,
                           http_fallback=_http_fallback(eps, i))
+        if checks is not None:  # start the checks that need the walk while the layers download
+            ew.on_hosts_reached = _start_checks(checks, [w for w, _o in done if w is not None])
         try:
             res = await run_stages(ENDPOINT_STAGES, ew)
         finally:
@@ -179,7 +192,8 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
     walk.record_observed("config", cobs, infer.classify_config(cobs), duration_s=0.0)
     if not walk.config.endpoints:
         walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
-    done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full)
+    done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full,
+                                 checks=checks)
     walk.facts["walked_endpoints"] = _arrange(walk, done)
     checks.after_walk(walk_data([ew for ew, _o in done if ew is not None]))
     host_causes = checks.collect(walk, walk_found=first_problem(walk.steps) is not None)

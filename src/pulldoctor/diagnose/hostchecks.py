@@ -6,6 +6,11 @@ check firewall rules and routes against the registry's real addresses, read the 
 counters' change across the probe, and weigh free space against the image's size, but only a walk
 knows those. Run all at once beside the walk (as before), none of that was ever passed and those
 checks never fired. Which checks need what is declared once, in ``host/checks.py`` (``uses``).
+
+The firewall and route checks are the slow ones (they run nft, iptables-save, ip route): they run
+beside the walk as well, and again with the walk's addresses only when the walk found a problem;
+when every step passed, those addresses were just proven reachable, and a healthy diagnosis does
+not wait for them to be checked a second time.
 """
 
 from __future__ import annotations
@@ -85,8 +90,9 @@ class HostChecks:
             self.fn: Callable[..., Report] | None = None
             return
         self.fn = inspect_host
-        self.static = [c.name for c in CHECKS if not c.uses]
         self.later = [c.name for c in CHECKS if c.uses]
+        self.address_checks = [c.name for c in CHECKS if c.uses == ("registry_addresses",)]
+        self.static = [c.name for c in CHECKS if not c.uses] + self.address_checks
         self.udp_before = snapshot()  # before the first probe: the delta is the walk's own
         self._start(only=self.static)
 
@@ -108,14 +114,21 @@ class HostChecks:
         self.jobs.append(job)
         job.thread.start()
 
-    def after_walk(self, data: WalkData) -> None:
-        """Run the checks that need what the walk learnt, with it."""
-        if self.fn is None:
+    def after_walk(self, data: WalkData, *, walk_failed: bool = True) -> None:
+        """Run the checks that need what the walk learnt, with it (once: the first call wins).
+
+        The address checks (firewall, routes) run again with the walk's addresses only when the
+        walk failed (see the module docstring), in a job of their own beside the fast ones.
+        """
+        if self.fn is None or self.given is not None:
             return
         self.given = data
-        self._start(only=self.later, registry_addresses=data.registry_addresses,
-                    registry_date=data.registry_date, udp_before=self.udp_before,
-                    needed_bytes=data.needed_bytes)
+        kw = {"registry_addresses": data.registry_addresses, "registry_date": data.registry_date,
+              "udp_before": self.udp_before, "needed_bytes": data.needed_bytes}
+        slow = self.address_checks if walk_failed else []
+        for names in (slow, [n for n in self.later if n not in self.address_checks]):
+            if names:
+                self._start(only=names, **kw)
 
     def collect(self, walk: Walk, *, walk_found: bool) -> list[Cause]:
         """Wait for the checks (until the deadline when the walk found nothing: they are then the
@@ -140,8 +153,12 @@ class HostChecks:
             finished=all(j.end is not None for j in self.jobs), crashed=crashed,
             checks={s.name: str(s.outcome) for rep in reports for s in rep.steps},
             given=self.given.to_dict() if self.given is not None else {})
-        now = time.monotonic()  # the checks' own time, not the walk's between the two runs
-        duration = sum((j.end if j.end is not None else now) - j.start for j in self.jobs)
+        now = time.monotonic()  # the checks' own time, not the walk's between the runs
+        static, later = self.jobs[:1], self.jobs[1:]
+        duration = sum((j.end if j.end is not None else now) - j.start for j in static)
+        if later:
+            duration += max(j.end if j.end is not None else now for j in later) \
+                - min(j.start for j in later)
         walk.record_observed("host checks", obs,
                              infer.classify_host_checks(obs, walk_found=walk_found),
                              duration_s=duration)

@@ -57,6 +57,9 @@ class EndpointWalk:
     reached: dict[str, asyncio.Future[Reached]] = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
     ended: bool = False  # the runtime goes no further on this endpoint (falls back)
+    on_hosts_reached: Callable[[EndpointWalk], None] | None = None
+    """Called once every host of the pull has been reached (before the layers are fetched): what
+    the host checks need from the walk is known then."""
     # the registry conversation
     challenges: list[Challenge] = field(default_factory=list)
     auth: str | None = None  # an Authorization header value for ``origin`` only

@@ -22,6 +22,8 @@ CONCURRENCY = 3
 
 
 async def _run(ew: EndpointWalk) -> Step | None:
+    if ew.on_hosts_reached is not None:
+        ew.on_hosts_reached(ew)  # registry, realm and CDN are reached: the layers only fetch
     if ew.image is None or not ew.image.layers:
         return None
     descs = ew.image.layers
