@@ -6,7 +6,12 @@ import json
 
 import click
 
-from pulldoctor.causes import CATALOGUE
+from pulldoctor.causes import CATALOGUE, Advice
+
+
+def _item(a: Advice) -> dict[str, object]:
+    return {"text": a.text, "command": a.command, "runtimes": list(a.runtimes),
+            "unless": list(a.unless)}
 
 
 @click.command(name="causes")
@@ -24,7 +29,7 @@ def command(as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps([
             {"code": c.code, "area": str(c.area), "title": c.title, "meaning": c.meaning,
-             "confirm": list(c.confirm), "fix": list(c.fix)}
+             "confirm": [_item(a) for a in c.confirm], "fix": [_item(a) for a in c.fix]}
             for c in CATALOGUE.values()
         ], indent=2))
     else:

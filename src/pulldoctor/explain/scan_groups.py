@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pulldoctor.causes import Code, info, render_commands
+from pulldoctor.advice import render
+from pulldoctor.causes import Code, info
 from pulldoctor.errors import ReferenceError_
 from pulldoctor.excerpt import excerpt
 from pulldoctor.model import Cause, Report
@@ -113,8 +114,12 @@ class Group:
             "example": self.sample,
             "candidates": [{"code": c, "confidence": conf} for c, conf in self.candidates],
             "inferred": self.inferred,
-            "fix": render_commands(info(self.code).fix, self.values),
         }
+        ci = info(self.code)
+        items = render(ci.confirm, ci.fix, self.values)
+        out["fix"] = items.fix
+        if items.advice:
+            out["advice"] = items.advice
         if self.pods:
             out["pods"] = list(self.pods)
         if self.namespaces:

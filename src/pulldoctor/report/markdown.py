@@ -55,11 +55,17 @@ def _cause(c: Data, heading: str) -> list[str]:
              f"(confidence {view.percent(c.get('confidence'))})", ""]
     if c.get("meaning"):
         lines += [esc(c["meaning"]), ""]
-    for label, key, lang in (("Evidence", "evidence", "text"), ("Fix", "fix", "sh"),
-                             ("Confirm", "confirm", "sh"), ("Tell apart", "distinguish", "text")):
-        items = [str(x) for x in c.get(key) or []]
-        if items:
-            lines += [f"**{label}**", "", *block(items, lang), ""]
+    for label, items in view.cause_sections(c):
+        lines += [f"**{esc(label)}**", ""]
+        if label in ("Evidence", "Tell apart"):
+            lines += [*block([t for _cmd, t in items]), ""]
+            continue
+        prose = [t for cmd, t in items if not cmd]
+        commands = [t for cmd, t in items if cmd]
+        if prose:  # sentences stay sentences: never in a shell block
+            lines += [*(f"- {esc(t)}" for t in prose), ""]
+        if commands:
+            lines += [*block(commands, "sh"), ""]
     return lines
 
 
@@ -83,11 +89,15 @@ def _scan(data: Data, verbose: bool) -> list[str]:
                   for k, v in view.group_facts(g)]
         lines.append("")
         cause = view.cause_of(data, g.get("code")) or {}
-        fix = view.group_fix(data, g)
+        fix_items = view.group_fix(data, g)
+        prose = [x for cmd, x in fix_items if not cmd]
+        fix = [x for cmd, x in fix_items if cmd]
         confirm = [str(x) for x in cause.get("confirm") or []] if verbose else []
-        for label, items in (("Fix", fix), ("Confirm", confirm)):
-            if items:
-                lines += [f"**{label}**", "", *block(items, "sh"), ""]
+        if prose or fix:
+            lines += ["**Fix**", "", *(f"- {esc(x)}" for x in prose), *([""] if prose else [])]
+            lines += [*block(fix, "sh"), ""] if fix else []
+        if confirm:
+            lines += ["**Confirm**", "", *block(confirm, "sh"), ""]
     return lines
 
 
@@ -123,13 +133,18 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
             lines.append("")
     steps = view.steps(data)
     if steps:
-        rows = []
-        for s in steps:
-            summary = s.get("summary") or (f"blocked by {s['blocked_by']}" if s.get("blocked_by") else "")
-            outcome = str(s.get("outcome", ""))
-            rows.append([cell(view.OUTCOME_MARK.get(outcome, outcome)), code(s.get("name")),
-                         view.duration(s.get("duration_s")), cell(summary)])
-        lines += ["### Steps", "", *_table(["Outcome", "Step", "Time", "Summary"], rows), ""]
+        lines += ["### Steps", ""]
+        for title, group in view.step_groups(data):
+            rows = []
+            for s in group:
+                summary = s.get("summary") or (f"blocked by {s['blocked_by']}"
+                                               if s.get("blocked_by") else "")
+                outcome = str(s.get("outcome", ""))
+                rows.append([cell(view.OUTCOME_MARK.get(outcome, outcome)), code(s.get("name")),
+                             view.duration(s.get("duration_s")), cell(summary)])
+            if title:
+                lines += [f"#### {esc(title)}", ""]
+            lines += [*_table(["Outcome", "Step", "Time", "Summary"], rows), ""]
     found = view.findings(data)
     if found:
         lines += ["### Findings", ""]
@@ -141,6 +156,8 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
             fix = [str(x) for x in f.get("fix") or []]
             if ev:
                 lines += ["", *("  " + x for x in block(ev))]
+            if f.get("advice"):
+                lines += ["", *(f"  - {esc(a)}" for a in f["advice"])]
             if fix:
                 lines += ["", *("  " + x for x in block(fix, "sh"))]
         lines.append("")

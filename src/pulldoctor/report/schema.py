@@ -33,8 +33,9 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema with every enumeration taken from its source of truth (see the module doc)."""
     import copy
 
-    from pulldoctor.causes import CODES, Area
+    from pulldoctor.causes import CODES, RUNTIMES, Area
     from pulldoctor.model import (
+        ENDPOINT_OUTCOMES,
         FLEET_COMMANDS,
         REPORT_COMMANDS,
         SCHEMA_VERSION,
@@ -53,9 +54,12 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     defs = doc["$defs"]
     defs["code"]["enum"] = [str(c) for c in CODES]
     defs["cause"]["properties"]["area"]["enum"] = [str(a) for a in Area]
+    defs["cause"]["properties"]["runtime"]["enum"] = [*RUNTIMES, None]
     defs["cause"]["properties"]["scope"]["enum"] = list(SCOPES)
     defs["finding"]["properties"]["severity"]["enum"] = list(SEVERITIES)
     defs["step"]["properties"]["outcome"]["enum"] = [str(o) for o in Outcome]
+    endpoint = doc["properties"]["endpoints"]["items"]["properties"]
+    endpoint["outcome"]["enum"] = list(ENDPOINT_OUTCOMES)
     return doc
 
 
@@ -72,7 +76,7 @@ def causes_schema_text() -> str:
 
 def generate_causes() -> dict[str, Any]:
     """The catalogue's schema, its enumerations taken from :mod:`pulldoctor.causes`."""
-    from pulldoctor.causes import CODES, Area
+    from pulldoctor.causes import CODES, RUNTIMES, Area
     from pulldoctor.model import SCHEMA_VERSION
 
     return {
@@ -80,7 +84,8 @@ def generate_causes() -> dict[str, Any]:
         "$id": "urn:pulldoctor:causes:" + SCHEMA_VERSION,
         "title": "pulldoctor causes --json: the cause catalogue",
         "description": "Every cause code pulldoctor can name, with its area, title, meaning, and "
-                       "the commands to confirm and fix it ({image}, {host}... placeholders). "
+                       "the items to confirm and fix it (commands with {image}, {host}... "
+                       "placeholders, or sentences; per runtime where they differ). "
                        "The codes are the same as the report schema's $defs.code.",
         "type": "array",
         "items": {
@@ -92,10 +97,25 @@ def generate_causes() -> dict[str, Any]:
                 "area": {"enum": [str(a) for a in Area]},
                 "title": {"type": "string", "minLength": 1},
                 "meaning": {"type": "string", "minLength": 1},
-                "confirm": {"type": "array", "items": {"type": "string"}},
-                "fix": {"type": "array", "items": {"type": "string"}},
+                "confirm": {"type": "array", "items": {"$ref": "#/$defs/advice"}},
+                "fix": {"type": "array", "items": {"$ref": "#/$defs/advice"}},
             },
         },
+        "$defs": {"advice": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text", "command", "runtimes", "unless"],
+            "description": "one confirm or fix item: a shell command (command true; runnable once "
+                           "its {placeholders} are filled) or a sentence for a person",
+            "properties": {
+                "text": {"type": "string", "minLength": 1},
+                "command": {"type": "boolean"},
+                "runtimes": {"type": "array", "items": {"enum": list(RUNTIMES)},
+                             "description": "only for these runtimes; empty for all"},
+                "unless": {"type": "array", "items": {"type": "string"},
+                           "description": "left out of a report that says any of these"},
+            },
+        }},
     }
 
 

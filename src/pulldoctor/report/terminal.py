@@ -57,17 +57,14 @@ def _cause_block(c: Data) -> list[RenderableType]:
     parts: list[RenderableType] = [head]
     if c.get("meaning"):
         parts.append(Text(str(c["meaning"])))
-    for label, key, mark, style in (("Evidence", "evidence", "• ", "yellow"),
-                                    ("Fix", "fix", "$ ", "bold cyan"),
-                                    ("Confirm", "confirm", "$ ", "cyan"),
-                                    ("Tell apart", "distinguish", "• ", "")):
-        items = c.get(key) or []
-        if items:
-            parts.append(Text(f"{label}:", style="bold"))
-            for item in items:
-                line = Text("  " + mark)
-                line.append(str(item), style=style)
-                parts.append(line)
+    styles = {"Evidence": "yellow", "Fix": "bold cyan", "Confirm": "cyan"}
+    for label, items in view.cause_sections(c):
+        parts.append(Text(f"{label}:", style="bold"))
+        style = styles.get(label.split(" ", 1)[0], "")
+        for cmd, item in items:
+            line = Text("  $ " if cmd else "  • ")
+            line.append(item, style=style if cmd or label == "Evidence" else "")
+            parts.append(line)
     return parts
 
 
@@ -129,7 +126,8 @@ def _scan(data: Data, verbose: bool) -> list[RenderableType]:
         for i, g in enumerate(groups, 1):
             cause = view.cause_of(data, g.get("code")) or {}
             body = [Text(f"{k}: {v}") for k, v in view.group_facts(g)]
-            body += [Text(f"fix: $ {x}", style="green") for x in view.group_fix(data, g)]
+            body += [Text(f"fix: $ {x}", style="green") if cmd else Text(f"fix: {x}")
+                     for cmd, x in view.group_fix(data, g)]
             if verbose:
                 body += [Text(f"confirm: $ {x}") for x in cause.get("confirm") or []]
             out.append(Panel(Group(*body), title=view.group_heading(i, data, g),
@@ -171,10 +169,16 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
             out.extend(Panel(Group(*_cause_block(c)), border_style="dim") for c in rest)
     steps = view.steps(data)
     if steps:
-        out.append(step_table(steps))
+        runs = view.step_groups(data)
+        if len(runs) == 1 and runs[0][0] is None:
+            out.append(step_table(steps))
+        else:
+            out.append(Text("Steps", style="italic"))
+            out.extend(step_table(run, title=title) for title, run in runs)
     for step_name, f in view.findings(data):
         body = [Text(f"{f.get('severity', 'error')}: {f.get('title')} ({step_name})", style="bold")]
         body += [Text(f"  • {e}", style="yellow") for e in f.get("evidence") or []]
+        body += [Text(f"  • {a}") for a in f.get("advice") or []]
         body += [Text(f"  $ {x}", style="bold cyan") for x in f.get("fix") or []]
         out.append(Group(*body))
     if verbose and steps:

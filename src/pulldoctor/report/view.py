@@ -105,12 +105,61 @@ def verdict(data: Data) -> Data | None:
     return causes[0] if causes else None
 
 
+Item = tuple[bool, str]
+"""One line of a cause's section: (is a shell command, text)."""
+
+
+def cause_sections(c: Mapping[str, Any]) -> list[tuple[str, list[Item]]]:
+    """A cause's sections in order, non-empty ones only: evidence, fix (sentences, then commands),
+    confirm (commands), tell apart. Only commands are ever shown as commands; the fix and confirm
+    labels name the runtime the commands are for, when the report knows it."""
+    rt = f" ({c['runtime']})" if c.get("runtime") else ""
+    sections: list[tuple[str, list[Item]]] = [
+        ("Evidence", [(False, str(e)) for e in c.get("evidence") or []]),
+        (f"Fix{rt}", [(False, str(a)) for a in c.get("advice") or []]
+         + [(True, str(f)) for f in c.get("fix") or []]),
+        (f"Confirm{rt}", [(True, str(x)) for x in c.get("confirm") or []]),
+        ("Tell apart", [(False, str(d)) for d in c.get("distinguish") or []]),
+    ]
+    return [(label, items) for label, items in sections if items]
+
+
 def others(data: Data) -> list[Data]:
     return list((data.get("causes") or [])[1:])
 
 
 def steps(data: Data) -> list[Data]:
     return list(data.get("steps") or [])
+
+
+def step_groups(data: Data) -> list[tuple[str | None, list[Data]]]:
+    """The steps in runs of one endpoint each, with a heading per endpoint (``diagnose``).
+
+    The report already orders them (the endpoint whose error the runtime reports first); the
+    heading says which endpoint it is, in the runtime's order, and what became of it. Steps of
+    the whole diagnosis (configuration, host checks) need no heading when they come first.
+    """
+    all_steps = steps(data)
+    if not any(s.get("endpoint") for s in all_steps):
+        return [(None, all_steps)] if all_steps else []
+    info = {str(e.get("url")): e for e in data.get("endpoints") or [] if isinstance(e, Mapping)}
+    tried = [str(u) for u in (data.get("facts") or {}).get("endpoints") or []]
+    groups: list[tuple[str | None, list[Data]]] = []
+    for s in all_steps:
+        ep = s.get("endpoint")
+        key = str(ep) if ep else None
+        if groups and groups[-1][1] and groups[-1][1][0].get("endpoint") == ep:
+            groups[-1][1].append(s)
+            continue
+        if key is None:
+            groups.append((None if not groups else "Whole diagnosis", [s]))
+            continue
+        e = info.get(key, {})
+        where = (f"Endpoint {tried.index(key) + 1} of {len(tried)}, " if key in tried
+                 else "Endpoint ")
+        title = where + key + (" (mirror)" if e.get("mirror") else "")
+        groups.append((title + (f": {e['note']}" if e.get("note") else ""), [s]))
+    return groups
 
 
 def is_failure(outcome: str) -> bool:
@@ -121,8 +170,12 @@ def healthy_text(data: Data) -> str:
     """What the verdict line says when there is no cause."""
     if data.get("command") == "explain":
         return "No pull failure recognised."
-    if any(is_failure(str(s.get("outcome"))) for s in steps(data)):
+    outcomes = {str(s.get("outcome")) for s in steps(data)}
+    if outcomes & {"problem", "crashed"}:
         return "A step failed, but no single root cause could be proven (see the steps)."
+    if "timeout" in outcomes:
+        return ("The walk did not finish before the deadline: nothing is proven yet "
+                "(raise --timeout; see the steps).")
     return "No problem found."
 
 
@@ -255,12 +308,13 @@ def cause_of(data: Data, code: Any) -> Data | None:
     return next((c for c in data.get("causes") or [] if c.get("code") == code), None)
 
 
-def group_fix(data: Data, group: Mapping[str, Any]) -> list[str]:
-    """The group's own fix commands (filled with its image and host), else its cause's."""
-    fix = group.get("fix")
-    if isinstance(fix, list) and fix:
-        return [str(x) for x in fix]
-    return [str(x) for x in (cause_of(data, group.get("code")) or {}).get("fix") or []]
+def group_fix(data: Data, group: Mapping[str, Any]) -> list[Item]:
+    """The group's own fix (filled with its image and host), else its cause's: sentences first,
+    then commands; only commands are ever shown as commands."""
+    src: Mapping[str, Any] = group if (group.get("fix") or group.get("advice")) else (
+        cause_of(data, group.get("code")) or {})
+    return ([(False, str(a)) for a in src.get("advice") or []]
+            + [(True, str(x)) for x in src.get("fix") or []])
 
 
 def group_heading(i: int, data: Data, group: Mapping[str, Any]) -> str:
@@ -301,7 +355,7 @@ def answer_table(data: Data) -> tuple[list[str], list[list[str]]]:
 
 KNOWN_KEYS = frozenset({
     "schema_version", "pulldoctor_version", "command", "subject", "causes", "facts", "notes",
-    "steps", "duration_s", "groups", "config", "answer_table",
+    "steps", "duration_s", "groups", "config", "answer_table", "endpoints",
 })
 
 
