@@ -55,6 +55,19 @@ EXPECT: dict[str, tuple[str, ...] | str | None] = {
     "host-disk-full": ("no space left on device",),
     "host-udp-ports-exhausted": ("dial udp 198.18.4.2:53: connect: resource temporarily unavailable",),
     "daemon-config-broken": ("loading registries configuration",),
+    "healthy-insecure-http": None,
+    "insecure-cdn-dns-udp-timeout": ("lookup cdn.lab.test on 198.18.4.2:53: read udp", "i/o timeout"),
+    "insecure-cdn-nxdomain": ("lookup cdn.lab.test on 198.18.4.2:53: no such host",),
+    "insecure-cdn-tcp-drop": "hang",
+    "insecure-cdn-refused": ("dial tcp 198.18.3.2:443: connect: connection refused",),
+    "healthy-token-anonymous": None,
+    "token-realm-nxdomain": ("lookup auth.lab.test on 198.18.4.2:53: no such host",),
+    "token-realm-refused": ("dial tcp 198.18.6.2:443: connect: connection refused",),
+    "token-realm-server-error": ("Requesting bearer token: invalid status code from registry 503",),
+    "mirror-down-fallback": None,
+    "proxy-shell-only": ("proxyconnect tcp: dial tcp 198.18.5.2:3128: connect: connection refused",),
+    "proxy-daemon-only": None,
+    "tls-handshake-stall": ("net/http: TLS handshake timeout",),
 }
 
 
@@ -85,7 +98,7 @@ def _skopeo(lab: Lab, sc: Scenario, timeout: float) -> tuple[int, str]:
 
 
 SLOW = {"registry-rate-limited", "net-tls-handshake-timeout", "dns-udp-blocked",
-        "dns-udp-timeout-cdn"}  # skopeo's own retries and Go's 2 x 5 s DNS timeouts
+        "dns-udp-timeout-cdn", "insecure-cdn-dns-udp-timeout", "tls-handshake-stall"}  # skopeo's own retries and Go's 2 x 5 s DNS timeouts
 
 
 @pytest.mark.lab

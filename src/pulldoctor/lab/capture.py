@@ -51,10 +51,15 @@ class ScenarioLike(Protocol):
 
     def build(self, lab: Any) -> None: ...
 
+    def expected(self, client: str) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class CaptureRun:
-    """One (scenario, client) run: the client's result, or why the lab could not run it."""
+    """One (scenario, client) run: the client's result, or why the lab could not run it.
+
+    ``code`` is what the scenario expects of *this* client (``Scenario.expected``): a cause, or
+    None when its pull should work."""
 
     scenario: str
     code: str | None
@@ -110,9 +115,11 @@ def run_one(scenario: ScenarioLike, client_name: str, timeout: float = DEFAULT_P
             finally:
                 client.stop()
     except Exception as exc:  # one broken lab must not lose the other runs' evidence
-        return CaptureRun(scenario.name, scenario.code, client_name, scenario.image, None,
+        return CaptureRun(scenario.name, scenario.expected(client_name), client_name,
+                          scenario.image, None,
                           lab_error=redact(f"{type(exc).__name__}: {exc}"), lab_build_s=build_s)
-    return CaptureRun(scenario.name, scenario.code, client_name, scenario.image, result,
+    return CaptureRun(scenario.name, scenario.expected(client_name), client_name, scenario.image,
+                      result,
                       lab_build_s=build_s)
 
 

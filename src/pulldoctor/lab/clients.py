@@ -11,9 +11,9 @@ registries.conf are exactly the scenario's.
 Daemons (dockerd, and the containerd behind it or behind ctr) are started through the lab, so
 their PIDs are recorded in the lab's state dir and stopped by PID even if this process dies.
 dockerd gets its *own* containerd (``--containerd``) instead of the one it would fork itself, so
-both PIDs are in the lab's records and each is stopped on its own. A proxy a scenario sets
-(``lab.client_extra_env``) reaches dockerd through the lab's client environment, as a systemd
-drop-in would on a real host.
+both PIDs are in the lab's records and each is stopped on its own. Daemons get the environment
+their systemd units would give them (``lab.daemon_env``, from the scenario's drop-ins), never the
+shell's: a proxy set only in the shell reaches skopeo and ctr, not dockerd.
 
 The pure helpers (:func:`clean_output`, :func:`error_text`) are what capture and the tests use to
 turn raw output into the text a user would paste.

@@ -22,8 +22,8 @@ client<->server traffic and path faults go into its ``forward`` chain. :data:`UN
 address inside 198.18.0.0/15 that no host owns, for "nothing there" scenarios.
 
 The client's processes run in a private mount namespace where files from :attr:`Lab.client_files`
-are bind-mounted over ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/docker``, ``/etc/containerd`` and
-``/etc/containers``; ``HOME`` and ``XDG_RUNTIME_DIR`` point into it, so a scenario controls
+are bind-mounted over ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/docker``, ``/etc/containerd``,
+``/etc/containers`` and ``/etc/systemd/system`` (the daemons' unit drop-ins); ``HOME`` and ``XDG_RUNTIME_DIR`` point into it, so a scenario controls
 everything the client reads and the machine's own resolver is never used.
 """
 
@@ -74,6 +74,9 @@ def dns_records() -> dict[str, str]:
     """A record of every host in the zone (the router answers as ``router.lab.test``)."""
     recs = {f"{r}.{ZONE}": ADDRESSES[r] for r in ADDRESSES}
     recs[f"router.{ZONE}"] = "198.18.1.1"
+    # A second name of the registry host, for mirrors: nothing listens on its mirror port, so a
+    # mirror there is refused at once and clients fall back to the registry.
+    recs[f"mirror.{ZONE}"] = ADDRESSES["registry"]
     return recs
 
 
@@ -100,7 +103,11 @@ class Lab:
         self.procs = ProcessGroup(self.state, self.log_dir)
         self.hosts: dict[str, Host] = {}
         self.client_extra_env: dict[str, str] = {}
-        """Variables every client process gets (a scenario's ``HTTPS_PROXY``, ...)."""
+        """Variables of the client's shell: every command run as the client gets them (a
+        scenario's ``HTTPS_PROXY``, ...), but not the daemons (see :attr:`daemon_env`)."""
+        self.daemon_env: dict[str, str] = {}
+        """What the daemons' systemd units give them (``Environment=`` of a drop-in the scenario
+        wrote under ``/etc/systemd/system``): dockerd's proxy is this, not the shell's."""
         self._closed = False
         try:
             self._build()
@@ -147,7 +154,8 @@ class Lab:
         (etc / "resolv.conf").write_text(f"nameserver {ADDRESSES['dns']}\n")
         (etc / "hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
         cf = self.client_files
-        for d in ("etc/docker", "etc/containerd", "etc/containers", "home", "run", "data"):
+        for d in ("etc/docker", "etc/containerd", "etc/containers", "etc/systemd/system", "home",
+                  "run", "data"):
             (cf / d).mkdir(parents=True, exist_ok=True)
         (cf / "home").chmod(0o700)
         self.write_resolv_conf([ADDRESSES["dns"]])
@@ -211,7 +219,9 @@ class Lab:
         cf = self.client_files
         pairs = [(cf / "etc/resolv.conf", "/etc/resolv.conf"), (cf / "etc/hosts", "/etc/hosts"),
                  (cf / "etc/docker", "/etc/docker"), (cf / "etc/containerd", "/etc/containerd"),
-                 (cf / "etc/containers", "/etc/containers")]
+                 (cf / "etc/containers", "/etc/containers"),
+                 # The client's units: the drop-ins a scenario writes, never the machine's.
+                 (cf / "etc/systemd/system", "/etc/systemd/system")]
         return [(str(s), d) for s, d in pairs if os.path.exists(os.path.realpath(d))]
 
     def client_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -223,9 +233,15 @@ class Lab:
 
     def client_spawn(self, argv: Sequence[str], env: Mapping[str, str] | None = None,
                      log_name: str | None = None) -> subprocess.Popen[bytes]:
-        """Start a long-running client process (dockerd) with the scenario's files and network."""
+        """Start a client daemon (dockerd, containerd) with the scenario's files and network.
+
+        A daemon is started by its unit, not from the shell: it gets :attr:`daemon_env`, never
+        the shell's :attr:`client_extra_env`.
+        """
+        base = {"HOME": str(self.client_files / "home"),
+                "XDG_RUNTIME_DIR": str(self.client_files / "run"), **self.daemon_env}
         return self.procs.start(argv, netns=self._host("client").netns,
-                                mounts=self.client_mounts(), env=self.client_env(env),
+                                mounts=self.client_mounts(), env=self._env({**base, **(env or {})}),
                                 log_name=log_name)
 
     def client_exec(self, argv: Sequence[str], timeout: float = 60.0,
