@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from pulldoctor.lab.faults import apply_faults
+from pulldoctor.lab.faults.dns import DnsFault
+from pulldoctor.lab.faults.http import HttpFault, HttpHost
 from pulldoctor.lab.topology import ADDRESSES
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ PROXY_PORT = 3128
 _SEED_PORT = 5999
 _INNER_PORT = 5000  # the registry's own port when a fault front owns 443
 _TOKEN_INNER_PORT = 5001  # the token server's own port when a fault front owns auth's 443
+_CDN_INNER_PORT = 5003  # the CDN's own port when a fault front owns cdn's 443
 DOCKER_DROPIN = "etc/systemd/system/docker.service.d/http-proxy.conf"
 CONTAINERD_DROPIN = "etc/systemd/system/containerd.service.d/http-proxy.conf"
 
@@ -86,12 +89,9 @@ def _push(sc: Scenario, lab: Lab, seed_port: int) -> Image | Index | None:
     return img
 
 
-def _rules(sv: Services, host: str) -> list[Any]:
-    """The fault-front rules for ``host`` (``"registry"`` unless a rule says ``"host"``)."""
-    from pulldoctor.lab.services.faultfront import FaultRule
-
-    return [FaultRule(**{k: v for k, v in dict(r).items() if k != "host"})
-            for r in sv.front if r.get("host", "registry") == host]
+def http_faults(sc: Scenario, on: HttpHost) -> list[HttpFault]:
+    """The scenario's HTTP faults for the server ``on`` (a front stands before it if any)."""
+    return [f for f in sc.faults if isinstance(f, HttpFault) and f.on == on]
 
 
 def build(sc: Scenario, lab: Lab) -> None:
@@ -108,7 +108,8 @@ def build(sc: Scenario, lab: Lab) -> None:
     sv = sc.services
     started: list[tuple[str, int, Any]] = []
     if sv.dns:
-        started.append(("dns", 53, lab.start_dns(sc.dns_modes, wait=False)))
+        dns_faults = [f for f in sc.faults if isinstance(f, DnsFault)]
+        started.append(("dns", 53, lab.start_dns(dns_faults, wait=False)))
     else:
         # A dead *local* stub answers every query with port-unreachable (the kernel exempts
         # loopback from ICMP rate limits); the lab's resolver host is remote, so lift its limit
@@ -128,7 +129,7 @@ def build(sc: Scenario, lab: Lab) -> None:
     token = None
     if sv.auth == "token":
         auth_cert = ca.issue([AUTH, ADDRESSES["auth"]])
-        auth_rules = _rules(sv, "auth")
+        auth_rules = http_faults(sc, "auth")
         tspec, token = token_service(
             lab.workdir / "token", addr=ADDRESSES["auth"],
             port=_TOKEN_INNER_PORT if auth_rules else 443, realm_host=AUTH,
@@ -142,11 +143,11 @@ def build(sc: Scenario, lab: Lab) -> None:
             token = dataclasses.replace(token, realm=f"https://{AUTH}:443/token")
             _start(lab, "auth", faultfront_service(
                 lab.workdir / "auth-front", addr=ADDRESSES["auth"], port=443,
-                upstream=f"http://{ADDRESSES['auth']}:{_TOKEN_INNER_PORT}", rules=auth_rules,
+                upstream=f"http://{ADDRESSES['auth']}:{_TOKEN_INNER_PORT}", faults=auth_rules,
                 cert=auth_cert.cert, key=auth_cert.key), started)
     if sv.registry == "up":
         tls = sv.tls != "plain" and not sv.insecure_http
-        reg_rules = _rules(sv, "registry")
+        reg_rules = http_faults(sc, "registry")
         fronted = bool(reg_rules)
         port = INSECURE_PORT if sv.insecure_http else (_INNER_PORT if fronted else 443)
         htpasswd = (write_htpasswd(lab.workdir / "htpasswd", {LAB_USER: LAB_PASSWORD})
@@ -160,7 +161,7 @@ def build(sc: Scenario, lab: Lab) -> None:
         if fronted:
             front = faultfront_service(lab.workdir / "front", addr=reg_addr, port=443,
                                        upstream=f"http://{reg_addr}:{_INNER_PORT}",
-                                       rules=reg_rules,
+                                       faults=reg_rules,
                                        cert=reg_cert.cert if tls else None,
                                        key=reg_cert.key if tls else None)
             _start(lab, "registry", front, started)
@@ -170,9 +171,17 @@ def build(sc: Scenario, lab: Lab) -> None:
                                                else "handshake",
                                                cert=reg_cert.cert, key=reg_cert.key), started)
     if sv.cdn_redirect:
-        _start(lab, "cdn", cdn_service(root=storage, addr=cdn_addr, port=443,
-                                       cert=cdn_cert.cert, key=cdn_cert.key,
+        cdn_rules = http_faults(sc, "cdn")
+        _start(lab, "cdn", cdn_service(root=storage, addr=cdn_addr,
+                                       port=_CDN_INNER_PORT if cdn_rules else 443,
+                                       cert=None if cdn_rules else cdn_cert.cert,
+                                       key=None if cdn_rules else cdn_cert.key,
                                        log_header_names=sv.audit), started)
+        if cdn_rules:
+            _start(lab, "cdn", faultfront_service(
+                lab.workdir / "cdn-front", addr=cdn_addr, port=443,
+                upstream=f"http://{cdn_addr}:{_CDN_INNER_PORT}", faults=cdn_rules,
+                cert=cdn_cert.cert, key=cdn_cert.key), started)
     if sv.proxy == "auth":
         _start(lab, "proxy", proxy_service(lab.workdir / "proxy", addr=ADDRESSES["proxy"],
                                            port=PROXY_PORT, connect_ports=(443,),

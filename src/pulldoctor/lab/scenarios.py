@@ -42,7 +42,13 @@ from pulldoctor.lab.build import (
 from pulldoctor.lab.faults import Fault
 from pulldoctor.lab.faults.datadrop import DataDrop
 from pulldoctor.lab.faults.disk import TinyDisk
+from pulldoctor.lab.faults.dns.drop_udp import DropUdp
+from pulldoctor.lab.faults.dns.nxdomain import NxDomain
+from pulldoctor.lab.faults.dns.servfail import ServFail
 from pulldoctor.lab.faults.drop import Drop
+from pulldoctor.lab.faults.http.denied import Denied
+from pulldoctor.lab.faults.http.ratelimit import RateLimit
+from pulldoctor.lab.faults.http.server_error import ServerError
 from pulldoctor.lab.faults.mtu import MtuBlackhole
 from pulldoctor.lab.faults.ports import PortRange
 from pulldoctor.lab.faults.reject import Reject
@@ -52,9 +58,9 @@ from pulldoctor.lab.faults.route import NoRoute
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
-__all__ = ["ALL_CLIENTS", "AUTH", "CDN", "LAB_PASSWORD", "LAB_USER", "MIRROR", "PROXY_PASSWORD",
-           "PROXY_PORT", "PROXY_USER", "REGISTRY", "SCENARIOS", "ClientExpect", "Scenario",
-           "Services", "check_catalogue", "scenarios_json", "write_client_auth"]
+__all__ = ["ALL_CLIENTS", "AUTH", "CDN", "LAB_PASSWORD", "LAB_USER", "MIRROR", "NOT_REPRODUCED",
+           "PROXY_PASSWORD", "PROXY_PORT", "PROXY_USER", "REGISTRY", "SCENARIOS", "ClientExpect",
+           "Scenario", "Services", "check_catalogue", "scenarios_json", "write_client_auth"]
 
 Client = Literal["docker", "containerd", "skopeo"]
 ALL_CLIENTS: tuple[Client, ...] = ("docker", "containerd", "skopeo")
@@ -74,9 +80,6 @@ class Services:
     auth: Literal["none", "htpasswd", "token"] = "none"  # token: a token server on auth.lab.test
     anonymous_pull: bool = False  # the token server grants pull without a login (as Docker Hub)
     client_auth: Literal["none", "good", "wrong"] = "none"  # config.json + auth.json credentials
-    front: tuple[Mapping[str, Any], ...] = ()
-    """Fault-front rules (services.faultfront.FaultRule); ``"host": "auth"`` puts the rule in
-    front of the token server instead of the registry."""
     proxy: Literal["none", "dead", "auth"] = "none"  # dead: nothing listens; auth: needs creds
     proxy_in: Literal["both", "shell", "daemon"] = "both"
     """Who has the proxy: the shell (every client command), the daemons' systemd units, or both."""
@@ -133,7 +136,8 @@ class Scenario:
     image: str = f"{REGISTRY}/lab/hello:latest"
     clients: tuple[Client, ...] = ALL_CLIENTS
     faults: tuple[Fault, ...] = ()
-    dns_modes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """What is broken, at any layer: path faults (nft, routes, MTU, disk), HTTP faults done by a
+    front before a server, DNS faults done by the lab DNS server (:mod:`pulldoctor.lab.faults`)."""
     services: Services = Services()
     expect: Mapping[str, ClientExpect] = field(default_factory=dict)
 
@@ -157,7 +161,6 @@ class Scenario:
         return {"name": self.name, "code": self.code, "summary": self.summary,
                 "image": self.image, "clients": list(self.clients),
                 "faults": [f.to_dict() for f in self.faults],
-                "dns_modes": {k: dict(v) for k, v in self.dns_modes.items()},
                 "services": {k: (list(v) if isinstance(v, tuple) else v)
                              for k, v in vars(self.services).items()},
                 "expect": {c: {"code": self.expected(c), "explain": self.explain_expected(c),
@@ -184,7 +187,7 @@ _ALL: tuple[Scenario, ...] = (
              "blob GET fails after the manifest worked (docker: 'error pulling image "
              "configuration: download failed after attempts=6: dial tcp: lookup cdn.lab.test "
              "on 198.18.4.2:53: read udp ...: i/o timeout').",
-             dns_modes={CDN: {"mode": "drop_udp"}}),
+             faults=(DropUdp(host=CDN),)),
     Scenario("dns-udp-blocked", Code.DNS_UDP_TIMEOUT,
              "A firewall drops all UDP to the resolver's port 53 (TCP 53 still works).",
              faults=(Drop(to="dns", proto="udp", port=53),)),
@@ -195,7 +198,7 @@ _ALL: tuple[Scenario, ...] = (
              "The image names a registry host that does not exist (a typo).",
              image="regsitry.lab.test/lab/hello:latest"),
     Scenario("dns-servfail", Code.DNS_SERVFAIL, "The resolver answers SERVFAIL for the registry.",
-             dns_modes={REGISTRY: {"mode": "servfail"}}),
+             faults=(ServFail(host=REGISTRY),)),
     Scenario("net-no-route", Code.NET_UNREACHABLE,
              "The client has no route to the registry's address.",
              faults=(NoRoute(to="registry"),)),
@@ -240,17 +243,16 @@ _ALL: tuple[Scenario, ...] = (
              services=Services(auth="htpasswd")),
     Scenario("registry-denied", Code.REGISTRY_DENIED,
              "The registry answers 403 DENIED for the manifest.",
-             services=Services(front=({"fault": "denied", "path": "/manifests/"},))),
+             faults=(Denied(path="/manifests/"),)),
     Scenario("registry-not-found", Code.REGISTRY_NOT_FOUND,
              "The repository was never pushed: manifest unknown.",
              image=f"{REGISTRY}/lab/missing:latest"),
     Scenario("registry-rate-limited", Code.REGISTRY_RATE_LIMITED,
              "The registry answers 429 TOOMANYREQUESTS with Docker Hub's rate-limit headers.",
-             services=Services(front=({"fault": "ratelimit", "path": "/manifests/"},))),
+             faults=(RateLimit(path="/manifests/"),)),
     Scenario("registry-server-error", Code.REGISTRY_SERVER_ERROR,
              "The registry answers 500 for manifests.",
-             services=Services(front=({"fault": "server_error", "path": "/manifests/",
-                                       "params": {"status": 500}},))),
+             faults=(ServerError(path="/manifests/", status=500),)),
     Scenario("image-platform-mismatch", Code.IMAGE_PLATFORM_MISMATCH,
              "The image exists only for linux/arm64; the client is linux/amd64.",
              image=f"{REGISTRY}/lab/arm64only:latest"),
@@ -279,11 +281,11 @@ _ALL: tuple[Scenario, ...] = (
     Scenario("insecure-cdn-dns-udp-timeout", Code.DNS_UDP_TIMEOUT,
              "The insecure plain-HTTP registry works, but UDP DNS queries for the CDN host its blobs "
              "redirect to get no answer (TCP answers): every endpoint the runtime tries meets it.",
-             image=_INSECURE, services=_INSECURE_SV, dns_modes={CDN: {"mode": "drop_udp"}}),
+             image=_INSECURE, services=_INSECURE_SV, faults=(DropUdp(host=CDN),)),
     Scenario("insecure-cdn-nxdomain", Code.DNS_NXDOMAIN,
              "The insecure plain-HTTP registry works, but the CDN host its blobs redirect to does "
              "not resolve (NXDOMAIN).",
-             image=_INSECURE, services=_INSECURE_SV, dns_modes={CDN: {"mode": "nxdomain"}}),
+             image=_INSECURE, services=_INSECURE_SV, faults=(NxDomain(host=CDN),)),
     Scenario("insecure-cdn-tcp-drop", Code.NET_TCP_TIMEOUT,
              "The insecure plain-HTTP registry works, but a firewall drops TCP to the CDN host's "
              "port 443 (docker retries the config blob 5 times, 30 s each).",
@@ -302,7 +304,7 @@ _ALL: tuple[Scenario, ...] = (
     Scenario("token-realm-nxdomain", Code.DNS_NXDOMAIN,
              f"The registry's token realm host {AUTH} does not resolve (NXDOMAIN): the registry "
              "answers, the token never comes.",
-             services=_ANON_TOKEN, dns_modes={AUTH: {"mode": "nxdomain"}}),
+             services=_ANON_TOKEN, faults=(NxDomain(host=AUTH),)),
     Scenario("token-realm-refused", Code.NET_REFUSED,
              f"Connections to the token realm {AUTH}:443 are refused (TCP reset); the registry "
              "itself answers.",
@@ -310,9 +312,7 @@ _ALL: tuple[Scenario, ...] = (
     Scenario("token-realm-server-error", Code.REGISTRY_SERVER_ERROR,
              f"The token realm {AUTH} answers 503 Service Unavailable; the registry itself "
              "answers.",
-             services=Services(auth="token", anonymous_pull=True, front=(
-                 {"host": "auth", "fault": "server_error", "path": "^/token",
-                  "params": {"status": 503}},))),
+             services=_ANON_TOKEN, faults=(ServerError(on="auth", path="^/token", status=503),)),
     Scenario("mirror-down-fallback", None,
              f"hosts.toml (containerd) and registries.conf (containers/image) put a mirror, "
              f"{MIRROR}:8443 where nothing listens, before {REGISTRY}: the clients fall back to "
@@ -350,6 +350,17 @@ _ALL: tuple[Scenario, ...] = (
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _ALL})
 """Every scenario by name, registered explicitly above."""
 
+NOT_REPRODUCED: Mapping[Code, str] = MappingProxyType({
+    Code.REGISTRY_CREDENTIAL_HELPER: "needs a docker-credential-* helper binary the lab does not "
+                                     "ship (a fake one would test the fake)",
+    Code.IMAGE_UNSUPPORTED: "the lab's registry stores only the formats every client reads",
+    Code.IMAGE_POLICY_REJECTED: "the lab's policy.json accepts everything; signing is not what "
+                                "the lab reproduces",
+    Code.HOST_MEMORY: "exhausting memory would disturb the shared machine, not just the lab",
+    Code.REF_INVALID: "a malformed reference never reaches the network: the CLI tests cover it",
+})
+"""Cause codes no scenario reproduces, with why: every other code has at least one scenario."""
+
 
 def check_catalogue() -> list[str]:
     """Problems with the catalogue (unknown cause codes, duplicate names); empty when sound."""
@@ -357,6 +368,9 @@ def check_catalogue() -> list[str]:
                 if s.code is not None and s.code not in CATALOGUE]
     if len(SCENARIOS) != len(_ALL):
         problems.append("duplicate scenario names")
+    covered = {s.code for s in _ALL} | {s.expected(c) for s in _ALL for c in s.clients}
+    problems += [f"cause {c} has no scenario (and no reason in NOT_REPRODUCED)" for c in Code
+                 if c not in covered and c not in NOT_REPRODUCED]
     problems += [f"{s.name}: unknown client {c}" for s in _ALL for c in s.clients
                  if c not in ALL_CLIENTS]
     problems += [f"{s.name}: expectation for {c}, which is not one of its clients"

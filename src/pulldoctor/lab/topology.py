@@ -39,10 +39,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulldoctor.errors import LabError
 from pulldoctor.lab.procs import STATE_ROOT, ProcessGroup, StateDir, require_tools, teardown
+
+if TYPE_CHECKING:
+    from pulldoctor.lab.faults.dns import DnsFault
 
 ZONE = "lab.test"
 SERVER_ROLES: tuple[str, ...] = ("registry", "cdn", "dns", "proxy", "auth")
@@ -312,15 +315,16 @@ class Lab:
         return [int(x) for x in r.stdout.split() if x.isdigit()]
 
     # ----------------------------------------------------------------- DNS
-    def start_dns(self, modes: Mapping[str, Mapping[str, Any]] | None = None,
+    def start_dns(self, faults: Sequence[DnsFault] = (),
                   extra_records: Mapping[str, str] | None = None,
                   wait: bool = True) -> subprocess.Popen[bytes]:
-        """Start the lab DNS server for ``lab.test`` with per-name fault ``modes``.
+        """Start the lab DNS server for ``lab.test`` with per-name DNS ``faults``.
 
+        ``extra_records`` adds names (inside or outside the zone) with their address.
         ``wait=False`` returns at once (then ``wait_tcp("dns", 53, proc=...)`` before use).
         """
         conf = {"zone": ZONE, "records": {**dns_records(), **(extra_records or {})},
-                "modes": {k.lower(): dict(v) for k, v in (modes or {}).items()}}
+                "faults": [f.to_dict() for f in faults]}
         path = self.workdir / "dns.json"
         path.write_text(json.dumps(conf, indent=1))
         proc = self.spawn("dns", [sys.executable, "-m", "pulldoctor.lab.dnsserver",
