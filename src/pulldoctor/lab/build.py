@@ -9,13 +9,24 @@ DNS, TLS or auth; faults are applied last.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import functools
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pulldoctor.lab import hub
+from pulldoctor.lab.client_files import (
+    LAB_PASSWORD,
+    LAB_USER,
+    PROXY_PASSWORD,
+    PROXY_PORT,
+    PROXY_USER,
+    login,
+    set_proxy,
+    split_image,
+    world,
+    write_client_files,
+)
 from pulldoctor.lab.faults import apply_faults
 from pulldoctor.lab.faults.dns import DnsFault
 from pulldoctor.lab.faults.http import HttpFault, HttpHost
@@ -23,44 +34,30 @@ from pulldoctor.lab.topology import ADDRESSES
 
 if TYPE_CHECKING:
     from pulldoctor.lab.images import Image, Index
-    from pulldoctor.lab.scenarios import Scenario, Services
+    from pulldoctor.lab.scenarios import Scenario
     from pulldoctor.lab.topology import Lab
 
-REGISTRY = "registry.lab.test"
-CDN = "cdn.lab.test"
-AUTH = "auth.lab.test"  # the token server (realm of token-auth registries)
-MIRROR = "mirror.lab.test"  # a name of the registry host; nothing listens on MIRROR_PORT there
-MIRROR_PORT = 8443
 INSECURE_PORT = 5002  # the plain-HTTP registry of Services(insecure_http=True)
-LAB_USER, LAB_PASSWORD = "labuser", "lab-password-1"  # the registry / token server account
-PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"  # the proxy="auth" account
-PROXY_PORT = 3128
+PRIVATE = ("labuser/*",)  # repositories anonymous clients get no token for (as private Hub repos)
 _SEED_PORT = 5999
 _INNER_PORT = 5000  # the registry's own port when a fault front owns 443
 _TOKEN_INNER_PORT = 5001  # the token server's own port when a fault front owns auth's 443
 _CDN_INNER_PORT = 5003  # the CDN's own port when a fault front owns cdn's 443
-DOCKER_DROPIN = "etc/systemd/system/docker.service.d/http-proxy.conf"
-CONTAINERD_DROPIN = "etc/systemd/system/containerd.service.d/http-proxy.conf"
 
 
 def _images() -> dict[str, Callable[[], Image | Index]]:
     from pulldoctor.lab import images
 
     return {"lab/hello": images.healthy_image, "lab/big": lambda: images.big_image(4),
-            "lab/multi": images.multiarch_index, "lab/arm64only": images.arm64_only_index}
+            "lab/multi": images.multiarch_index, "lab/arm64only": images.arm64_only_index,
+            # the Docker Hub replica's: an official image, and a user's private one
+            "library/hello": images.healthy_image, "labuser/private": images.healthy_image}
 
 
 @functools.lru_cache(maxsize=8)
 def _built_image(repo: str) -> Image | Index:
     """Images are deterministic (fixed mtimes, seeded noise): build each once per process."""
     return _images()[repo]()
-
-
-def split_image(image: str) -> tuple[str, str, str]:
-    """``host[:port]/repo:tag`` -> (host[:port], repo, tag)."""
-    host, _, rest = image.partition("/")
-    repo, _, tag = rest.partition(":")
-    return host, repo, tag or "latest"
 
 
 def _start(lab: Lab, role: str, spec: Any, started: list[tuple[str, int, Any]]) -> None:
@@ -106,10 +103,12 @@ def build(sc: Scenario, lab: Lab) -> None:
     from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
 
     sv = sc.services
+    w = world(sv)
     started: list[tuple[str, int, Any]] = []
     if sv.dns:
         dns_faults = [f for f in sc.faults if isinstance(f, DnsFault)]
-        started.append(("dns", 53, lab.start_dns(dns_faults, wait=False)))
+        started.append(("dns", 53, lab.start_dns(dns_faults, wait=False,
+                                                 extra_records=hub.records() if sv.hub else None)))
     else:
         # A dead *local* stub answers every query with port-unreachable (the kernel exempts
         # loopback from ICMP rate limits); the lab's resolver host is remote, so lift its limit
@@ -117,8 +116,9 @@ def build(sc: Scenario, lab: Lab) -> None:
         lab.sysctl("dns", "net.ipv4.icmp_ratelimit", "0")
     ca = LabCA(lab.workdir / "tls")
     reg_addr, cdn_addr = ADDRESSES["registry"], ADDRESSES["cdn"]
-    reg_cert = ca.issue([REGISTRY, reg_addr], "good" if sv.tls == "plain" else sv.tls)
-    cdn_cert = ca.issue([CDN, cdn_addr])
+    reg_names = [w.registry, *([hub.INDEX] if sv.hub else [])]
+    reg_cert = ca.issue([*reg_names, reg_addr], "good" if sv.tls == "plain" else sv.tls)
+    cdn_cert = ca.issue([w.cdn, cdn_addr])
     storage = lab.workdir / "storage"
     storage.mkdir()
     lab.ip("registry", "link", "set", "lo", "up")
@@ -128,19 +128,21 @@ def build(sc: Scenario, lab: Lab) -> None:
     seed_proc = started[-1][2]
     token = None
     if sv.auth == "token":
-        auth_cert = ca.issue([AUTH, ADDRESSES["auth"]])
+        auth_cert = ca.issue([w.auth, ADDRESSES["auth"]])
         auth_rules = http_faults(sc, "auth")
         tspec, token = token_service(
             lab.workdir / "token", addr=ADDRESSES["auth"],
-            port=_TOKEN_INNER_PORT if auth_rules else 443, realm_host=AUTH,
+            port=_TOKEN_INNER_PORT if auth_rules else 443, realm_host=w.auth,
+            service=w.service, issuer=w.auth,
             policy=TokenPolicy(users={LAB_USER: TokenUser(LAB_PASSWORD, ("pull",))},
-                               anonymous_pull=sv.anonymous_pull),
+                               anonymous_pull=sv.anonymous_pull, anonymous_deny=PRIVATE),
             cert=None if auth_rules else auth_cert.cert, key=None if auth_rules else auth_cert.key,
             log_header_names=sv.audit,
             issued_file=lab.workdir / "token-issued" if sv.audit else None)
         _start(lab, "auth", tspec, started)
-        if auth_rules:  # clients still meet the realm at https://auth.lab.test:443/token
-            token = dataclasses.replace(token, realm=f"https://{AUTH}:443/token")
+        # Clients meet the realm on 443 even when a front owns it (Hub's has no port in it).
+        token = dataclasses.replace(token, realm=w.realm or f"https://{w.auth}:443/token")
+        if auth_rules:
             _start(lab, "auth", faultfront_service(
                 lab.workdir / "auth-front", addr=ADDRESSES["auth"], port=443,
                 upstream=f"http://{ADDRESSES['auth']}:{_TOKEN_INNER_PORT}", faults=auth_rules,
@@ -156,7 +158,7 @@ def build(sc: Scenario, lab: Lab) -> None:
             lab.workdir / "registry", addr=reg_addr, port=port,
             storage=storage, tls_cert=reg_cert.cert if tls and not fronted else None,
             tls_key=reg_cert.key if tls and not fronted else None, htpasswd=htpasswd, token=token,
-            redirect_baseurl=f"https://{CDN}/" if sv.cdn_redirect else None)
+            redirect_baseurl=f"https://{w.cdn}/" if sv.cdn_redirect else None)
         _start(lab, "registry", spec, started)
         if fronted:
             front = faultfront_service(lab.workdir / "front", addr=reg_addr, port=443,
@@ -195,105 +197,8 @@ def build(sc: Scenario, lab: Lab) -> None:
     if sv.corrupt_layer and isinstance(img, Image):
         corrupt_blob(storage, img.layers[0].digest)
     if sv.proxy != "none":
-        _set_proxy(lab, sv)
-    _write_client_files(lab, sc, ca.ca_path.read_text())
+        set_proxy(lab, sv)
+    write_client_files(lab, sc, ca.ca_path.read_text())
     if sv.client_auth != "none":
-        write_client_auth(lab, LAB_USER,
-                          LAB_PASSWORD if sv.client_auth == "good" else "wrong-password-9")
+        login(lab, sv)
     apply_faults(lab, sc.faults)
-
-
-def _set_proxy(lab: Lab, sv: Services) -> None:
-    """Give the proxy to the shell, to the daemons' units, or both (``Services.proxy_in``).
-
-    The shell's variables reach every command run as the client (docker CLI, ctr, skopeo,
-    pulldoctor); a unit's ``Environment=`` reaches only that daemon, which is how dockerd gets a
-    proxy on a real host. The drop-in files are written where ``pulldoctor diagnose`` reads them,
-    and the lab starts dockerd with exactly that environment (:attr:`Lab.daemon_env`).
-    """
-    userinfo = f"{PROXY_USER}:{PROXY_PASSWORD}@" if sv.proxy_userinfo else ""
-    url = f"http://{userinfo}proxy.lab.test:{PROXY_PORT}"
-    env = {"HTTPS_PROXY": url, "https_proxy": url, "HTTP_PROXY": url, "http_proxy": url}
-    if sv.proxy_in in ("both", "shell"):
-        lab.client_extra_env.update(env)
-    if sv.proxy_in in ("both", "daemon"):
-        lab.daemon_env.update(env)
-        dropin = ("[Service]\n" + "".join(f'Environment="{k}={v}"\n' for k, v in env.items()
-                                          if k.isupper()))
-        units = (DOCKER_DROPIN, CONTAINERD_DROPIN) if sv.proxy_in == "both" else (DOCKER_DROPIN,)
-        for rel in units:
-            path = lab.client_files / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(dropin)
-            path.chmod(0o600)
-
-
-def write_client_auth(lab: Lab, user: str, password: str, host: str = REGISTRY) -> None:
-    """Give the client a login for ``host``, the way ``docker login`` / ``podman login`` do.
-
-    docker reads ``~/.docker/config.json``, containers/image ``$XDG_RUNTIME_DIR/containers/
-    auth.json``; both hold ``auths.<host>.auth`` = base64(``user:password``), mode 0600.
-    """
-    blob = base64.b64encode(f"{user}:{password}".encode()).decode()
-    doc = json.dumps({"auths": {host: {"auth": blob}}}, indent=2) + "\n"
-    for path in (lab.client_files / "home/.docker/config.json",
-                 lab.client_files / "run/containers/auth.json"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(doc)
-        path.chmod(0o600)
-
-
-def _hosts_toml(server: str, ca: str, mirrors: Mapping[str, str] | None = None) -> str:
-    """A containerd ``hosts.toml``: mirrors (url -> ca) in order, then the upstream ``server``.
-
-    With no mirror, the server gets its own ``[host]`` entry: containerd 1.6 rejects a file
-    without one ("failed to decode hosts.toml: invalid `host` tree") and silently falls back to
-    the directory's certificate files, with https, so the ``http://`` would be lost.
-    """
-    lines = [f'server = "{server}"', f'ca = "{ca}"', ""]
-    for url, mca in (mirrors or {server: ca}).items():
-        lines += [f'[host."{url}"]', '  capabilities = ["pull", "resolve"]', f'  ca = "{mca}"', ""]
-    return "\n".join(lines)
-
-
-def _write_client_files(lab: Lab, sc: Scenario, ca_pem: str) -> None:
-    sv = sc.services
-    cf = lab.client_files
-    reg_host, _repo, _tag = split_image(sc.image)
-    if sv.trust_ca:
-        for base in ("etc/docker/certs.d", "etc/containers/certs.d", "etc/containerd/certs.d"):
-            for host in dict.fromkeys((REGISTRY, reg_host, CDN,
-                                       *((AUTH,) if sv.auth == "token" else ()))):
-                d = cf / base / host
-                d.mkdir(parents=True, exist_ok=True)
-                (d / "ca.crt").write_text(ca_pem)
-    if sv.broken_config:
-        (cf / "etc/docker/daemon.json").write_text('{"registry-mirrors": ["https://mirror.lab.test"],\n')
-        hosts = cf / "etc/containerd/certs.d" / REGISTRY
-        hosts.mkdir(parents=True, exist_ok=True)
-        (hosts / "hosts.toml").write_text('server = "https://registry.lab.test\n[host\n')
-        (cf / "etc/containers/registries.conf").write_text("[[registry]\nlocation = \n")
-        return
-    # As on hosts that move docker's storage: the data root is in daemon.json, where a
-    # read-only inspection (pulldoctor host/diagnose) finds it, and where a tiny_disk fault
-    # sits (host.disk_full).
-    daemon: dict[str, Any] = {"data-root": str(lab.data_dir / "docker")}
-    registries_conf = (cf / "etc/containers/registries.conf").read_text()
-    if sv.insecure_http:
-        # docker tries https:// first, then http:// (insecure-registries); containerd is told
-        # the scheme by hosts.toml; containers/image falls back to http:// when insecure.
-        daemon["insecure-registries"] = [reg_host]
-        ca = f"/etc/containerd/certs.d/{reg_host}/ca.crt"
-        (cf / "etc/containerd/certs.d" / reg_host / "hosts.toml").write_text(
-            _hosts_toml(f"http://{reg_host}", ca))
-        registries_conf += f'\n[[registry]]\nlocation = "{reg_host}"\ninsecure = true\n'
-    if sv.mirror == "down":
-        ca = f"/etc/containerd/certs.d/{reg_host}/ca.crt"
-        mirror = f"{MIRROR}:{MIRROR_PORT}"
-        (cf / "etc/containerd/certs.d" / reg_host / "hosts.toml").write_text(
-            _hosts_toml(f"https://{reg_host}", ca, {f"https://{mirror}": ca}))
-        registries_conf += (f'\n[[registry]]\nlocation = "{reg_host}"\n\n'
-                            f'[[registry.mirror]]\nlocation = "{mirror}"\n')
-    (cf / "etc/docker").mkdir(parents=True, exist_ok=True)
-    (cf / "etc/docker/daemon.json").write_text(json.dumps(daemon, indent=2) + "\n")
-    (cf / "etc/containers/registries.conf").write_text(registries_conf)

@@ -26,10 +26,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from pulldoctor.causes import CATALOGUE, Code
-from pulldoctor.lab.build import (
+from pulldoctor.lab import hub
+from pulldoctor.lab.build import INSECURE_PORT
+from pulldoctor.lab.client_files import (
     AUTH,
     CDN,
-    INSECURE_PORT,
     LAB_PASSWORD,
     LAB_USER,
     MIRROR,
@@ -94,7 +95,16 @@ class Services:
     registries.conf ``insecure = true``); the image must name ``registry.lab.test:5002``."""
     mirror: Literal["none", "down"] = "none"
     """``down``: hosts.toml and registries.conf put a mirror (``mirror.lab.test:8443``, where
-    nothing listens) before the registry; clients fall back to the registry."""
+    nothing listens) before the registry (for Docker Hub also daemon.json ``registry-mirrors``);
+    clients fall back to the registry."""
+    hub: bool = False
+    """The Docker Hub replica (:mod:`pulldoctor.lab.hub`): the lab's registry, token server and
+    CDN answer as registry-1.docker.io, auth.docker.io and production.cloudflare.docker.com,
+    trusted through the client's system CA bundle; images are ``docker.io/...``."""
+    login_as: Literal["default", "registry-1.docker.io"] = "default"
+    """Under which key the login is stored: ``default`` is where each client looks
+    (``https://index.docker.io/v1/`` in docker's config.json for Hub); ``registry-1.docker.io``
+    is what ``docker login registry-1.docker.io`` writes, which docker never reads for Hub."""
 
 
 class _Same(Enum):
@@ -173,6 +183,9 @@ _BIG = f"{REGISTRY}/lab/big:latest"
 _INSECURE = f"{REGISTRY}:{INSECURE_PORT}/lab/hello:latest"
 _INSECURE_SV = Services(insecure_http=True)
 _ANON_TOKEN = Services(auth="token", anonymous_pull=True)
+_HUB = Services(hub=True, auth="token", anonymous_pull=True)
+_HUB_IMAGE = "docker.io/library/hello:latest"
+_HUB_PRIVATE = "docker.io/labuser/private:latest"
 
 _ALL: tuple[Scenario, ...] = (
     Scenario("healthy", None, "Everything works: TLS registry, CDN redirect, lab DNS."),
@@ -341,6 +354,49 @@ _ALL: tuple[Scenario, ...] = (
                      "containerd": ClientExpect("ctr 1.6 fetches in its own process with the "
                                                 "shell's environment, which has no proxy",
                                                 code=None)}),
+    # ---- the Docker Hub replica: Hub's names, token flow, CDN, mirrors, credential key, 429
+    Scenario("hub-healthy", None,
+             "docker.io/library/hello from the Docker Hub replica: registry-1.docker.io sends "
+             "clients to https://auth.docker.io/token (anonymous pull tokens) and blobs to "
+             "production.cloudflare.docker.com: everything works.",
+             image=_HUB_IMAGE, services=_HUB),
+    Scenario("hub-private-login", None,
+             "A private Hub repository (docker.io/labuser/private) and a client logged in where "
+             "each client looks: docker's config.json under https://index.docker.io/v1/, "
+             "auth.json under docker.io. ctr reads no credential file, so it is not a client.",
+             image=_HUB_PRIVATE, clients=("docker", "skopeo"),
+             services=Services(hub=True, auth="token", anonymous_pull=True, client_auth="good")),
+    Scenario("hub-login-wrong-key", Code.REGISTRY_UNAUTHORIZED,
+             "The login for the private Hub repository is stored under registry-1.docker.io "
+             "(what 'docker login registry-1.docker.io' writes): docker looks only under "
+             "https://index.docker.io/v1/, pulls anonymously and is refused. containers/image "
+             "reads registry-1.docker.io as docker.io, so skopeo pulls.",
+             image=_HUB_PRIVATE, clients=("docker", "skopeo"),
+             services=Services(hub=True, auth="token", anonymous_pull=True, client_auth="good",
+                               login_as="registry-1.docker.io"),
+             expect={"docker": ClientExpect(
+                         "docker prints the text of a repository that does not exist ('pull "
+                         "access denied ... may require docker login: denied'); only the key in "
+                         "config.json says the login exists but is not read",
+                         explain=Code.REGISTRY_DENIED),
+                     "skopeo": ClientExpect(
+                         "containers/image normalises an auth.json key registry-1.docker.io to "
+                         "docker.io, so the login is found", code=None)}),
+    Scenario("hub-mirror-down", None,
+             "registry-mirrors (docker), hosts.toml (containerd) and registries.conf "
+             "(containers/image) put a mirror where nothing listens before Docker Hub: every "
+             "client falls back to registry-1.docker.io and the pull works (the mirror is a "
+             "warning).",
+             image=_HUB_IMAGE, services=Services(hub=True, auth="token", anonymous_pull=True,
+                                                 mirror="down")),
+    Scenario("hub-rate-limited", Code.REGISTRY_RATE_LIMITED,
+             "registry-1.docker.io answers manifest requests with 429 TOOMANYREQUESTS and Docker "
+             "Hub's ratelimit-limit / ratelimit-remaining / docker-ratelimit-source headers.",
+             image=_HUB_IMAGE, services=_HUB, faults=(RateLimit(path="/manifests/"),)),
+    Scenario("hub-cdn-dns-udp-timeout", Code.DNS_UDP_TIMEOUT,
+             "The README's classic case with Docker Hub's own names: registry-1.docker.io "
+             "resolves, but UDP queries for production.cloudflare.docker.com get no answer.",
+             image=_HUB_IMAGE, services=_HUB, faults=(DropUdp(host=hub.CDN),)),
     Scenario("tls-handshake-stall", Code.NET_TLS_HANDSHAKE_TIMEOUT,
              "The registry's server accepts TCP and reads the ClientHello, but the ServerHello "
              "never comes (an overloaded server or balancer; the path itself is fine).",

@@ -57,6 +57,16 @@ UNROUTED = "198.19.255.254"
 """Inside the lab range, owned by nobody: connections to it get no answer."""
 
 CLIENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NSSWITCH = ("passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+            "protocols: files\nservices: files\nethers: files\nrpc: files\n")
+EGRESS_TABLE = """table inet pulldoctor_egress {
+  chain prerouting {
+    type filter hook prerouting priority -300; policy accept;
+    meta nfproto ipv4 ip daddr != 198.18.0.0/15 counter
+  }
+}
+"""
+"""Counts packets the router sees for addresses outside the lab (before its routing drops them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +118,8 @@ class Lab:
         self.client_extra_env: dict[str, str] = {}
         """Variables of the client's shell: every command run as the client gets them (a
         scenario's ``HTTPS_PROXY``, ...), but not the daemons (see :attr:`daemon_env`)."""
+        self.client_extra_mounts: list[tuple[str, str]] = []
+        """More (source, target) bind mounts for the client (the Hub replica's CA bundle)."""
         self.daemon_env: dict[str, str] = {}
         """What the daemons' systemd units give them (``Environment=`` of a drop-in the scenario
         wrote under ``/etc/systemd/system``): dockerd's proxy is this, not the shell's."""
@@ -150,6 +162,7 @@ class Lab:
         self.hosts["router"] = Host("router", router, "198.18.1.1", "r-client")
         self._write_client_files()
         self.sysctl("router", "net.ipv4.ip_forward", "1")
+        self.nft("router", EGRESS_TABLE)
 
     def _write_client_files(self) -> None:
         etc = self.state.path / "server-etc"
@@ -163,6 +176,9 @@ class Lab:
         (cf / "home").chmod(0o700)
         self.write_resolv_conf([ADDRESSES["dns"]])
         (cf / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
+        # Names are looked up in /etc/hosts and then DNS only (no mDNS, no systemd-resolved over
+        # NSS, whatever the machine's nsswitch.conf says): the lab DNS is the only resolver.
+        (cf / "etc/nsswitch.conf").write_text(NSSWITCH)
         # skopeo refuses to run without a policy; the lab accepts any image (signatures are not
         # what the lab reproduces).
         (cf / "etc/containers/policy.json").write_text(
@@ -221,11 +237,13 @@ class Lab:
         """The bind mounts every client process gets (targets that do not exist are skipped)."""
         cf = self.client_files
         pairs = [(cf / "etc/resolv.conf", "/etc/resolv.conf"), (cf / "etc/hosts", "/etc/hosts"),
+                 (cf / "etc/nsswitch.conf", "/etc/nsswitch.conf"),
                  (cf / "etc/docker", "/etc/docker"), (cf / "etc/containerd", "/etc/containerd"),
                  (cf / "etc/containers", "/etc/containers"),
                  # The client's units: the drop-ins a scenario writes, never the machine's.
                  (cf / "etc/systemd/system", "/etc/systemd/system")]
-        return [(str(s), d) for s, d in pairs if os.path.exists(os.path.realpath(d))]
+        mounts = [(str(s), d) for s, d in pairs] + self.client_extra_mounts
+        return [(s, d) for s, d in mounts if os.path.exists(os.path.realpath(d))]
 
     def client_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The client's environment: HOME and XDG_RUNTIME_DIR inside :attr:`client_files`."""
@@ -313,6 +331,22 @@ class Lab:
         r = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
                            timeout=10)
         return [int(x) for x in r.stdout.split() if x.isdigit()]
+
+    def egress_packets(self) -> int:
+        """IPv4 packets that reached the router for an address outside 198.18.0.0/15.
+
+        The router has no route out of the lab, so such packets go nowhere; the count proves that
+        nothing in the lab even *tried* to reach the world (a leaked resolver, a real Hub address).
+        """
+        r = self.exec("router", ["nft", "-j", "list", "table", "inet", "pulldoctor_egress"],
+                      timeout=10)
+        if r.returncode != 0:
+            raise LabError(f"reading the egress counter: {r.stderr.strip()}")
+        for item in json.loads(r.stdout).get("nftables", []):
+            for expr in item.get("rule", {}).get("expr", []):
+                if "counter" in expr:
+                    return int(expr["counter"]["packets"])
+        raise LabError("the egress counter rule is missing")
 
     # ----------------------------------------------------------------- DNS
     def start_dns(self, faults: Sequence[DnsFault] = (),
