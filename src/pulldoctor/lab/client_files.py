@@ -141,6 +141,9 @@ def write_client_files(lab: Lab, sc: Scenario, ca_pem: str) -> None:
                 d = cf / base / host
                 d.mkdir(parents=True, exist_ok=True)
                 (d / "ca.crt").write_text(ca_pem)
+    from pulldoctor.lab.clients import containerd_config_for
+
+    containerd_config_for(lab)
     if sv.broken_config:
         (cf / "etc/docker/daemon.json").write_text('{"registry-mirrors": ["https://mirror.lab.test"],\n')
         hosts = cf / "etc/containerd/certs.d" / REGISTRY

@@ -247,9 +247,12 @@ def _wait_socket(sock: Path, proc: subprocess.Popen[bytes], what: str, timeout: 
     raise LabError(f"{what} did not open {sock} within {timeout:.0f}s")
 
 
-def _containerd_config(work: Path, data: Path) -> Path:
-    """A containerd config with its own root/state/socket so it shares nothing with the host's."""
-    cfg = work / "containerd.toml"
+def _containerd_config(work: Path, data: Path, cfg: Path | None = None) -> Path:
+    """A containerd config with its own root/state/socket so it shares nothing with the host's.
+
+    Written to ``cfg`` (default ``work/containerd.toml``).
+    """
+    cfg = cfg or work / "containerd.toml"
     disabled = 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
     cfg.write_text(
         "version = 2\n"
@@ -265,6 +268,13 @@ def _containerd_config(work: Path, data: Path) -> Path:
         encoding="utf-8",
     )
     return cfg
+
+
+def containerd_config_for(lab: Lab) -> Path:
+    """Write the lab client's ``/etc/containerd/config.toml`` (root, state, socket in the lab)."""
+    return _containerd_config(lab.workdir / ContainerdClient.name,
+                              lab.data_dir / ContainerdClient.name,
+                              lab.client_files / "etc/containerd/config.toml")
 
 
 def _logged(argv: list[str], log: Path) -> list[str]:
@@ -376,9 +386,13 @@ class ContainerdClient(Client):
         containerd = _which("containerd")
         self._ctr = _which("ctr")
         self.version = f"{_version([containerd, '--version'])}; {_version([self._ctr, '--version'])}"
-        cfg = _containerd_config(w, self.data)
-        proc = self._spawn(_logged([containerd, "--config", str(cfg)], w / "containerd.log"),
-                           "containerd")
+        # Where a real host keeps it, so what reads /etc/containerd/config.toml (pulldoctor
+        # diagnose/host: the data root that a tiny_disk fault fills) reads this daemon's config;
+        # a scenario writes it when it is built (containerd_config_for), a bare lab here.
+        if not (lab.client_files / "etc/containerd/config.toml").exists():
+            containerd_config_for(lab)
+        proc = self._spawn(_logged([containerd, "--config", "/etc/containerd/config.toml"],
+                                   w / "containerd.log"), "containerd")
         _wait_socket(w / "ctd.sock", proc, "containerd", _START_TIMEOUT)
         if (lab.client_files / "etc/containerd/certs.d").is_dir():
             self._hosts_dir = "/etc/containerd/certs.d"

@@ -83,6 +83,24 @@ class Host:
         return f"{self.role}.{ZONE}"
 
 
+LAB_TOOLS = ("ip", "nft", "nsenter", "unshare", "mount", "umount")
+
+
+def lab_unavailable() -> str | None:
+    """Why a lab cannot be built on this machine (not root, a tool missing, no netns), or None."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return "lab tests need root"
+    missing = [t for t in LAB_TOOLS if shutil.which(t) is None]
+    if missing:
+        return f"the lab needs {', '.join(missing)}"
+    if not Path("/run/netns").exists() and subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, timeout=10).returncode != 0:
+        return "ip netns does not work here"
+    return None
+
+
 def dns_records() -> dict[str, str]:
     """A record of every host in the zone (the router answers as ``router.lab.test``)."""
     recs = {f"{r}.{ZONE}": ADDRESSES[r] for r in ADDRESSES}
@@ -104,7 +122,7 @@ class Lab:
     def __init__(self, prefix: str | None = None, *, state_root: Path | None = None) -> None:
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces, nftables, mounts)")
-        require_tools("ip", "nft", "nsenter", "unshare", "mount", "umount")
+        require_tools(*LAB_TOOLS)
         self.id = f"{prefix or ''}{secrets.token_hex(3)}"
         root = state_root or STATE_ROOT
         self.state = StateDir(root / self.id)
@@ -227,7 +245,9 @@ class Lab:
     @staticmethod
     def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
         # A clean environment: the host's proxy variables must never leak into the lab.
-        env = {"PATH": CLIENT_PATH, "LANG": "C.UTF-8"}
+        # The interpreter's own bin dir too: the lab runs *this* pulldoctor, and a command
+        # diagnose suggests (``pulldoctor host``) must find it there as a user's shell would.
+        env = {"PATH": f"{CLIENT_PATH}:{os.path.dirname(sys.executable)}", "LANG": "C.UTF-8"}
         if "PYTHONPATH" in os.environ:
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         env.update(extra or {})
