@@ -32,7 +32,7 @@ from pulldoctor.errors import UsageError
               help="Corpus file whose lines for the captured pairs are refreshed.")
 @click.option("--workers", type=click.IntRange(1, 32), default=6, show_default=True,
               help="Labs built at the same time.")
-@click.option("--timeout", type=click.FloatRange(5, 600), default=120.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(5, 600), default=180.0, show_default=True,
               help="Bound of each client pull, seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def command(scenario_names: tuple[str, ...], client_list: str, out: Path, corpus: Path,

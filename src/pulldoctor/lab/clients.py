@@ -38,8 +38,9 @@ from pulldoctor.redact import redact
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
-DEFAULT_PULL_TIMEOUT = 120.0
-"""Bound of one client pull. docker 20.10 gives up on a DNS-timeout case in well under this."""
+DEFAULT_PULL_TIMEOUT = 180.0
+"""Bound of one client pull: docker 20.10 retries a config blob 5 times with a 30 s dial timeout
+(insecure-cdn-tcp-drop: ~154 s), so the bound is above that."""
 
 _START_TIMEOUT = 30.0
 _TIMEOUT_RC = 124  # pulldoctor.lab.procs.TIMEOUT_RC
