@@ -170,8 +170,9 @@ _ALL: tuple[CauseInfo, ...] = (
     ),
     _c(
         Code.NET_REQUEST_TIMEOUT, Area.NETWORK, "Request or download exceeded its deadline",
-        "The connection works but the registry (or the path to it) is too slow: a stalled "
-        "response, a congested link, or a bandwidth limit.",
+        "A request or download ran past its deadline: the registry or the path to it is too "
+        "slow (a stalled response, a congested link, a bandwidth limit), or setting up the "
+        "connection itself took too long (then DNS, TCP or a proxy are the suspects).",
         ("curl -o /dev/null -w '%{{speed_download}}\\n' https://{host}/v2/",),
         ("retry later, or use a mirror closer to this host",),
     ),

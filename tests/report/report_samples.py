@@ -46,15 +46,30 @@ def scan_report() -> Report:
     return Report(
         command="scan",
         subject="/var/log/syslog",
-        causes=[Cause.from_catalogue("registry.rate_limited", 0.95, ["toomanyrequests"], VALUES)],
-        facts={"lines": 120000, "failures": 17},
+        causes=[Cause.from_catalogue("registry.rate_limited", 0.95, ["toomanyrequests"], VALUES),
+                Cause.from_catalogue("dns.nxdomain", 0.86, ["no such host"], VALUES)],
+        facts={"lines": 120000, "failures": 17, "groups": 2},
+        notes=["2 different causes: each group is its own finding (no single verdict over "
+               "unrelated failures)"],
         extra={"groups": [
-            {"code": "registry.rate_limited", "image": "docker.io/library/nginx:latest", "count": 12,
-             "first_seen": "2026-11-29T08:01:02Z", "last_seen": "2026-11-29T09:14:00Z",
-             "example": "toomanyrequests: You have reached your pull rate limit. | <b>*_x_*</b>"},
-            {"code": "dns.nxdomain", "image": "regsitry.example.com/app:1.2", "count": 5,
-             "first_seen": 17, "last_seen": 4031,
-             "example": "dial tcp: lookup regsitry.example.com: no such host ```x```"},
+            {"code": "registry.rate_limited", "image": "nginx:latest", "registry": "docker.io",
+             "node": "node-a1", "count": 12, "first_seen": "2026-11-29T08:01:02Z",
+             "last_seen": "2026-11-29T09:14:00Z", "source": "/var/log/syslog",
+             "sources": ["kubelet"], "pods": ["web-0", "web-1"], "namespaces": ["default"],
+             "sample": "toomanyrequests: You have reached your pull rate limit. | <b>*_x_*</b>",
+             "example": "toomanyrequests: You have reached your pull rate limit. | <b>*_x_*</b>",
+             "candidates": [{"code": "registry.rate_limited", "confidence": 0.95}],
+             "inferred": False, "fix": ["docker login (authenticated pulls have a larger quota), "
+                                        "or configure a pull-through mirror"]},
+            {"code": "dns.nxdomain", "image": "regsitry.example.com/app:1.2",
+             "registry": "regsitry.example.com", "node": "-", "count": 5, "first_seen": "line 17",
+             "last_seen": "line 4031", "source": "/var/log/syslog",
+             "sample": 'Head "https://regsitry.example.com/v2/app/manifests/1.2": dial tcp: lookup '
+                       "regsitry.example.com: no such host ```x```",
+             "example": "dial tcp: lookup regsitry.example.com: no such host ```x```",
+             "candidates": [{"code": "dns.nxdomain", "confidence": 0.86}], "inferred": False,
+             "fix": ["check the registry host in the image reference: regsitry.example.com/app:1.2"],
+             "first_line": 17, "last_line": 4031},
         ]},
     )
 

@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("pulldoctor.cli.scan_cmd", "Find and group every pull failure in log files."),
     "diagnose": ("pulldoctor.cli.diagnose_cmd", "Re-walk a pull from this host and prove the cause."),
     "host": ("pulldoctor.cli.host_cmd", "Inspect this host: effective pull config, kernel, firewall."),
+    "fleet": ("pulldoctor.cli.fleet_cmd", "Merge many hosts' reports: what the failing nodes share."),
+    "k8s": ("pulldoctor.cli.k8s_cmd", "Kubernetes: failing pulls per node (scan), probe nodes (probe)."),
     "lab": ("pulldoctor.cli.lab_cmd", "Reproduce pull failures with real parts (root)."),
     "demo": ("pulldoctor.cli.demo_cmd", "See a misleading docker error, then the proven cause (root)."),
     "causes": ("pulldoctor.cli.causes_cmd", "List every cause code pulldoctor can name."),

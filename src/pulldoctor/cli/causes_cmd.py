@@ -14,6 +14,8 @@ from pulldoctor.causes import CATALOGUE
 def command(as_json: bool) -> int:
     """List every cause code pulldoctor can name, with its area and title.
 
+    --json prints the catalogue as a JSON array; its schema is `pulldoctor schema --causes`.
+
     \b
     Examples:
       pulldoctor causes

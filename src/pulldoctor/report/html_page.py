@@ -107,17 +107,40 @@ def render_html(report: Report, *, verbose: bool = False) -> str:
     return render_html_data(view.report_data(report), verbose=verbose)
 
 
+def _scan(data: Data) -> list[str]:
+    """scan: the table of groups first, then one section per group; no single verdict."""
+    groups = view.groups(data)
+    if not groups:
+        return ['<div class="verdict healthy" id="verdict"><span class="code">No pull failure '
+                "found.</span></div>"]
+    head = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in view.GROUP_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td><code>{_e(v)}</code></td>" if c == "sample" else
+                                    f"<td>{_e(v)}</td>"
+                                    for c, v in zip(view.GROUP_COLUMNS, view.group_cells(g),
+                                                    strict=True)) + "</tr>" for g in groups)
+    out = [f'<h2>Pull failures ({len(groups)} groups, most frequent first)</h2>'
+           f'<section id="groups"><table><tr>{head}</tr>{rows}</table></section>', "<h2>Groups</h2>"]
+    for i, g in enumerate(groups, 1):
+        fix = [f"$ {x}" for x in view.group_fix(data, g)]
+        out.append(f'<section class="group"><h3>{_e(view.group_heading(i, data, g))}</h3>'
+                   + _kv(view.group_facts(g)) + (f"<h4>Fix</h4>{_pre(fix)}" if fix else "")
+                   + "</section>")
+    return out
+
+
 def render_html_data(data: Data, *, verbose: bool = False) -> str:
     """The whole page. ``verbose`` opens the observation drawers; they are always present."""
     title = view.title_line(data)
     body: list[str] = [f"<h1>{_e(title)}</h1>"]
     top = view.verdict(data)
-    if top is None:
+    if view.is_scan(data):
+        body.extend(_scan(data))
+    elif top is None:
         body.append(f'<div class="verdict healthy" id="verdict"><span class="code">'
                     f"{_e(view.healthy_text(data))}</span></div>")
     else:
         body.append('<section id="verdict">' + _cause(top, top=True) + "</section>")
-    rest = view.others(data)
+    rest = [] if view.is_scan(data) else view.others(data)
     if rest:
         body.append("<h2>Other candidates</h2>" + "".join(_cause(c, top=False) for c in rest))
     steps = view.steps(data)
@@ -144,14 +167,6 @@ def render_html_data(data: Data, *, verbose: bool = False) -> str:
     if cfg:
         body.append('<h2>Effective configuration</h2><section id="config">'
                     + _kv(view.config_rows(cfg)) + "</section>")
-    groups = view.groups(data)
-    if groups:
-        head = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in view.GROUP_COLUMNS)
-        rows = "".join("<tr>" + "".join(f"<td>{_e(view.scalar(g.get(c)))}</td>"
-                                        for c in view.GROUP_COLUMNS) + "</tr>"
-                       + f'<tr><td colspan="{len(view.GROUP_COLUMNS)}">{_pre([view.group_example(g)])}</td></tr>'
-                       for g in groups)
-        body.append(f"<h2>Pull failures found ({len(groups)} groups)</h2><table><tr>{head}</tr>{rows}</table>")
     more = view.extra_rows(data)
     if more:
         body.append("<h2>More</h2><details" + (" open" if verbose else "") + "><summary>"

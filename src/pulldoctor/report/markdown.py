@@ -67,9 +67,43 @@ def render_markdown(report: Report, *, verbose: bool = False) -> str:
     return render_markdown_data(view.report_data(report), verbose=verbose)
 
 
+def _scan(data: Data, verbose: bool) -> list[str]:
+    """scan: the table of groups first, then one section per group; no single verdict."""
+    groups = view.groups(data)
+    if not groups:
+        return ["**No pull failure found.**", ""]
+    lines = [f"### Pull failures ({len(groups)} groups, most frequent first)", "", *_table(
+        [c.replace("_", " ").title() for c in view.GROUP_COLUMNS],
+        [[code(v) if c == "code" else cell(v)
+          for c, v in zip(view.GROUP_COLUMNS, view.group_cells(g), strict=True)] for g in groups]), ""]
+    lines += ["### Groups", ""]
+    for i, g in enumerate(groups, 1):
+        lines += [f"#### {esc(view.group_heading(i, data, g))}", ""]
+        lines += [f"- **{esc(k)}**: " + (code(v) if k == "sample" else esc(v))
+                  for k, v in view.group_facts(g)]
+        lines.append("")
+        cause = view.cause_of(data, g.get("code")) or {}
+        fix = view.group_fix(data, g)
+        confirm = [str(x) for x in cause.get("confirm") or []] if verbose else []
+        for label, items in (("Fix", fix), ("Confirm", confirm)):
+            if items:
+                lines += [f"**{label}**", "", *block(items, "sh"), ""]
+    return lines
+
+
 def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
     subject = view.subject(data)
     lines = [f"## pulldoctor {esc(data.get('command', ''))}" + (f": {code(subject)}" if subject else ""), ""]
+    if view.is_scan(data):
+        lines += _scan(data, verbose)
+        if data.get("facts"):
+            lines += ["### Facts", "", *_table(["Fact", "Value"], [
+                [cell(k), cell(view.scalar(v))] for k, v in data["facts"].items()]), ""]
+        if data.get("notes"):
+            lines += ["### Notes", "", *(f"- {esc(n)}" for n in data["notes"]), ""]
+        lines.append(f"<sub>pulldoctor {esc(data.get('pulldoctor_version', ''))}, "
+                     f"report schema {esc(data.get('schema_version', ''))}</sub>")
+        return redact("\n".join(lines) + "\n")
     top = view.verdict(data)
     if top is None:
         lines += [f"**Verdict:** {esc(view.healthy_text(data))}", ""]
@@ -129,16 +163,6 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
     if cfg:
         lines += ["### Effective configuration", "", *_table(["Setting", "Value"], [
             [cell(k), cell(v)] for k, v in view.config_rows(cfg)]), ""]
-    groups = view.groups(data)
-    if groups:
-        lines += [f"### Pull failures found ({len(groups)} groups)", "", *_table(
-            [c.replace("_", " ").title() for c in view.GROUP_COLUMNS],
-            [[code(g.get(c)) if c == "code" else cell(view.scalar(g.get(c)))
-              for c in view.GROUP_COLUMNS] for g in groups]), ""]
-        examples = [f"[{g.get('code')}] {view.group_example(g, 10_000 if verbose else 300)}"
-                    for g in groups[: None if verbose else 5] if g.get("example")]
-        if examples:
-            lines += ["**Examples**", "", *block(examples), ""]
     more = view.extra_rows(data) if verbose else []
     if more:
         lines += ["### More", "", *_table(["Key", "Value"], [[cell(k), cell(v)] for k, v in more]), ""]

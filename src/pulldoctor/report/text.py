@@ -70,6 +70,8 @@ def render_text(report: Report, *, verbose: bool = False) -> str:
 
 
 def render_text_data(data: Data, *, verbose: bool = False) -> str:
+    if view.is_scan(data):
+        return redact("\n".join(_scan_lines(data, verbose)) + "\n")
     lines: list[str] = [view.title_line(data), ""]
     top = view.verdict(data)
     if top is None:
@@ -113,7 +115,6 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     if cfg:
         lines += ["", "Effective configuration:"]
         lines.extend(f"  {k}: {v}" for k, v in view.config_rows(cfg))
-    lines.extend(_groups_lines(view.groups(data), verbose))
     more = view.extra_rows(data) if verbose else []
     if more:
         lines += ["", "More:"]
@@ -126,16 +127,32 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     return redact("\n".join(lines) + "\n")
 
 
-def _groups_lines(groups: list[Data], verbose: bool) -> list[str]:
+def _scan_lines(data: Data, verbose: bool) -> list[str]:
+    """scan: the table of groups first, then each group's detail; no verdict over unrelated
+    failures (each group is its own finding)."""
+    lines: list[str] = [view.title_line(data), ""]
+    groups = view.groups(data)
     if not groups:
-        return []
-    rows: list[tuple[str, ...]] = [tuple(view.scalar(g.get(c)) for c in view.GROUP_COLUMNS)
-                                   for g in groups]
-    lines = ["", f"Pull failures found ({len(groups)} groups):"]
-    lines += _table(tuple(c.upper().replace("_", " ") for c in view.GROUP_COLUMNS), rows)
-    limit = None if verbose else 5
-    for g in groups[:limit]:
-        ex = view.group_example(g, 10_000 if verbose else 300)
-        if ex:
-            lines.append(_item(f"  e.g. [{g.get('code')}] ", ex))
+        lines.append("No pull failure found.")
+    else:
+        failures = data.get("facts", {}).get("failures", sum(int(g.get("count") or 0) for g in groups))
+        lines.append(f"Pull failures: {failures} in {len(groups)} group(s), most frequent first")
+        lines += _table(tuple(c.upper().replace("_", " ") for c in view.GROUP_COLUMNS),
+                        [view.group_cells(g) for g in groups])
+        lines += ["", "Groups:"]
+        for i, g in enumerate(groups, 1):
+            lines.append("  " + view.group_heading(i, data, g))
+            lines.extend(_item(f"     {k}: ", v) for k, v in view.group_facts(g))
+            cause = view.cause_of(data, g.get("code")) or {}
+            lines.extend(_item("     fix: $ ", x) for x in view.group_fix(data, g))
+            if verbose:
+                lines.extend(_item("     confirm: $ ", x) for x in cause.get("confirm") or [])
+            if verbose and cause.get("meaning"):
+                lines.append(_item("     meaning: ", cause["meaning"]))
+    if data.get("facts"):
+        lines += ["", "Facts:"]
+        lines.extend(_item(f"  {k}: ", view.scalar(v)) for k, v in data["facts"].items())
+    if data.get("notes"):
+        lines += ["", "Notes:"]
+        lines.extend(_item("  - ", n) for n in data["notes"])
     return lines

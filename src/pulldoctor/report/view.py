@@ -217,7 +217,14 @@ def config_rows(cfg: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-GROUP_COLUMNS = ("count", "code", "image", "first_seen", "last_seen")
+GROUP_COLUMNS = ("count", "code", "image", "registry", "node", "first_seen", "last_seen", "sample")
+"""scan's table: one row per (cause, image, registry, node), most frequent first."""
+TABLE_SAMPLE = 110
+"""Characters of the sample line in the table (the group's detail shows it whole)."""
+
+
+def is_scan(data: Data) -> bool:
+    return data.get("command") == "scan"
 
 
 def groups(data: Data) -> list[Data]:
@@ -226,9 +233,59 @@ def groups(data: Data) -> list[Data]:
     return [x for x in g if isinstance(x, dict)] if isinstance(g, list) else []
 
 
+def group_sample(group: Mapping[str, Any], limit: int = 600) -> str:
+    """The group's sample line (older reports call it ``example``), cut never inside a URL."""
+    from pulldoctor.excerpt import excerpt
+
+    return excerpt(str(group.get("sample") or group.get("example") or ""), limit)
+
+
 def group_example(group: Mapping[str, Any], limit: int = 300) -> str:
-    text = str(group.get("example") or "")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return group_sample(group, limit)
+
+
+def group_cells(group: Mapping[str, Any]) -> tuple[str, ...]:
+    """One table row: the columns of :data:`GROUP_COLUMNS`, the sample cut short."""
+    return tuple(group_sample(group, TABLE_SAMPLE) if c == "sample" else scalar(group.get(c))
+                 for c in GROUP_COLUMNS)
+
+
+def cause_of(data: Data, code: Any) -> Data | None:
+    """The report's catalogue entry (title, fix, confirm) for a group's code."""
+    return next((c for c in data.get("causes") or [] if c.get("code") == code), None)
+
+
+def group_fix(data: Data, group: Mapping[str, Any]) -> list[str]:
+    """The group's own fix commands (filled with its image and host), else its cause's."""
+    fix = group.get("fix")
+    if isinstance(fix, list) and fix:
+        return [str(x) for x in fix]
+    return [str(x) for x in (cause_of(data, group.get("code")) or {}).get("fix") or []]
+
+
+def group_heading(i: int, data: Data, group: Mapping[str, Any]) -> str:
+    cause = cause_of(data, group.get("code")) or {}
+    conf = next((c.get("confidence") for c in group.get("candidates") or []
+                 if c.get("code") == group.get("code")), cause.get("confidence"))
+    inferred = " -- inferred from the failing step, no wording names it" if group.get("inferred") else ""
+    return f"{i}. {group.get('code')}: {cause.get('title', '')} ({percent(conf)}){inferred}"
+
+
+def group_facts(group: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) lines of one group's detail, in reading order."""
+    rows = [("where", f"image {scalar(group.get('image'))} from {scalar(group.get('registry'))}"
+                      f" on node {scalar(group.get('node'))}"),
+            ("seen", f"{scalar(group.get('count'))} time{'' if group.get('count') == 1 else 's'}, "
+                     f"first {scalar(group.get('first_seen'))}, last {scalar(group.get('last_seen'))}")]
+    for key in ("pods", "namespaces", "sources"):
+        if group.get(key):
+            rows.append((key, scalar(group.get(key))))
+    rows.append(("sample", group_sample(group)))
+    cands = group.get("candidates") or []
+    if cands:
+        rows.append(("candidates", ", ".join(f"{c.get('code')} {percent(c.get('confidence'))}"
+                                              for c in cands if isinstance(c, Mapping))))
+    return rows
 
 
 def answer_table(data: Data) -> tuple[list[str], list[list[str]]]:
