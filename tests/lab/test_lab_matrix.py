@@ -37,23 +37,9 @@ RECORD = os.environ.get("PULLDOCTOR_MATRIX_RECORD")
 
 # Where diagnose disagrees with the real client today (issue 9); a fix turns the cell XPASS.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("insecure-cdn-dns-udp-timeout", "docker"):
-        "issue 9 defect 1: the http:// fallback walk reaches the CDN with an address learnt over "
-        "TCP by the https:// walk, so diagnose says the pull works",
-    ("insecure-cdn-dns-udp-timeout", "containerd"):
-        "issue 9 defect 1: the CDN host is reached with an address not resolved over UDP",
-    ("insecure-cdn-dns-udp-timeout", "skopeo"):
-        "host check containers_config calls registry.lab.test:5002/... a short name "
-        "(daemon.config) and the CDN's UDP DNS failure is not seen (issue 9 defect 1)",
     ("healthy-insecure-http", "skopeo"):
         "host check containers_config calls registry.lab.test:5002/... a short name "
         "(daemon.config) though the pull works",
-    ("insecure-cdn-refused", "docker"):
-        "issue 9 defect 1: a refused CDN connection in the fallback walk becomes net.unreachable",
-    ("insecure-cdn-refused", "containerd"):
-        "issue 9 defect 1: a refused CDN connection becomes net.unreachable",
-    ("insecure-cdn-refused", "skopeo"):
-        "issue 9 defect 1: a refused CDN connection becomes net.unreachable",
     ("proxy-shell-only", "containerd"):
         "diagnose --runtime containerd takes the proxy from containerd.service only; ctr 1.6 "
         "fetches in its own process with the shell's HTTPS_PROXY",
@@ -63,17 +49,7 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
 }
 """(scenario, client) -> the diagnose defect that makes the cell disagree."""
 
-_VALIDATE = ("Confirm suggests `dockerd --validate`, a flag of docker >= 23.0: Debian's dockerd "
-             "20.10 answers 'unknown flag: --validate' (issue 9 defect 5)")
-_VALIDATE_PODMAN = (_VALIDATE + "; and it is docker's command, offered to a containers/image "
-                    "user for the spurious daemon.config (the short-name host check)")
-CONFIRM_DEFECTS: dict[tuple[str, str], str] = {
-    ("daemon-config-broken", "docker"): _VALIDATE,
-    ("daemon-config-broken", "skopeo"): _VALIDATE + "; and docker's command for podman",
-    **{(name, "skopeo"): _VALIDATE_PODMAN
-       for name in ("healthy-insecure-http", "insecure-cdn-dns-udp-timeout",
-                    "insecure-cdn-nxdomain", "insecure-cdn-refused", "insecure-cdn-tcp-drop")},
-}
+CONFIRM_DEFECTS: dict[tuple[str, str], str] = {}
 """(scenario, client) -> the defect in a Confirm command diagnose suggests there."""
 
 
