@@ -145,14 +145,15 @@ def command(journal: bool, units: tuple[str, ...], journal_dir: str | None,
     saved = store.positions()
     sources: list[Source] = []
     if journal:
-        sources.append(JournalSource(writer.batches, writer.stop, saved.get("journal"),
+        sources.append(JournalSource(writer.batches, writer.stop, None,
                                      units=units or UNITS, directory=journal_dir))
     for f in dict.fromkeys(p.absolute() for p in files):
-        sources.append(FileSource(f, writer.batches, writer.stop, saved.get(f"file:{f}"),
-                                  from_start=from_start))
+        sources.append(FileSource(f, writer.batches, writer.stop, None, from_start=from_start))
     if api is not None:
-        sources.append(K8sEventsSource(writer.batches, writer.stop, saved.get(f"k8s:{node}"),
-                                       api=api, node=node))
+        sources.append(K8sEventsSource(writer.batches, writer.stop, None, api=api, node=node))
+    for s in sources:
+        s.position, context = saved.get(s.id, (None, None))
+        s.recogniser.context.load(context)
     server: Any = None
     try:
         writer.restore(sources)

@@ -1,7 +1,9 @@
 """``--file PATH``: follow a log file the way ``tail -F`` does, through rotation, without loss.
 
-The position is ``dev:inode:offset`` of the end of the last whole line handed to the writer. On
-restart the file is found again by its inode: still at PATH (resume at the offset), renamed by
+The position is ``dev:inode:offset:n:crc`` of the end of the last whole line handed to the
+writer, with a fingerprint (CRC-32 of the file's first ``n`` <= 256 bytes) because a deleted
+file's inode number is soon reused by the next file. On restart the file is found again by its
+inode and fingerprint: still at PATH (resume at the offset), renamed by
 logrotate to a sibling such as ``PATH.1`` (finish that one, then read PATH from its start), or gone
 (read PATH from its start and say so). While running, a new inode at PATH means the file was
 rotated: the old one is read to its end first. A file shorter than the offset was truncated in
@@ -20,11 +22,13 @@ import os
 import queue
 import threading
 import time
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from pulldoctor.watch.model import Batch, SourceKind
-from pulldoctor.watch.recognise import Recogniser, plain_decoder
+from pulldoctor.watch.recognise import plain_decoder
 from pulldoctor.watch.sources import Source
 
 CHUNK = 1024 * 1024
@@ -34,17 +38,47 @@ MAX_CARRY = 1024 * 1024
 POLL_S = 0.25
 
 
-def parse_position(position: str | None) -> tuple[int, int, int] | None:
+FINGERPRINT = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    dev: int
+    ino: int
+    offset: int
+    fp_len: int = 0
+    fp_crc: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.dev}:{self.ino}:{self.offset}:{self.fp_len}:{self.fp_crc}"
+
+    def matches(self, path: Path) -> bool:
+        """``path`` is this file: same inode and the same first bytes."""
+        try:
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                head = f.read(self.fp_len)
+        except OSError:
+            return False
+        return ((st.st_dev, st.st_ino) == (self.dev, self.ino) and len(head) == self.fp_len
+                and zlib.crc32(head) == self.fp_crc)
+
+
+def parse_position(position: str | None) -> Position | None:
     if not position:
         return None
     try:
-        dev, ino, off = (int(x) for x in position.split(":"))
-    except ValueError:
+        return Position(*(int(x) for x in position.split(":")))
+    except (ValueError, TypeError):
         return None
-    return dev, ino, off
 
 
-def find_inode(path: Path, dev: int, ino: int) -> Path | None:
+def fingerprint(fd: int) -> tuple[int, int]:
+    head = os.pread(fd, FINGERPRINT, 0)
+    return len(head), zlib.crc32(head)
+
+
+def find_inode(path: Path, saved: Position) -> Path | None:
     """A sibling of ``path`` (``path.1``, ``path-20261205``...) that is the file (dev, ino)."""
     try:
         entries = list(os.scandir(path.parent))
@@ -57,7 +91,7 @@ def find_inode(path: Path, dev: int, ino: int) -> Path | None:
             st = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if (st.st_dev, st.st_ino) == (dev, ino):
+        if (st.st_dev, st.st_ino) == (saved.dev, saved.ino) and saved.matches(Path(entry.path)):
             return Path(entry.path)
     return None
 
@@ -72,7 +106,7 @@ class FileSource(Source):
         self.path = path
         self.from_start = from_start
         self.poll_s = poll_s
-        self.recogniser = Recogniser(origin=str(path))
+        self.recogniser.origin = str(path)
         self._f: BinaryIO | None = None
         self._dev = self._ino = 0
         self._offset = 0  # source offset of the next byte to read
@@ -112,14 +146,14 @@ class FileSource(Source):
         except OSError:
             st = None
         if saved is not None:
-            dev, ino, off = saved
-            if st is not None and (st.st_dev, st.st_ino) == (dev, ino):
+            off = saved.offset
+            if st is not None and saved.matches(self.path):
                 if st.st_size < off:
                     self.note(f"{self.path} is shorter than where we stopped (truncated): "
                               "reading it from its start", up=True)
                     off = 0
                 return self._open(self.path, off)
-            rotated = find_inode(self.path, dev, ino)
+            rotated = find_inode(self.path, saved)
             if rotated is not None and self._open(rotated, off):
                 self._then_path = True
                 self.note(f"{self.path} was rotated while we were stopped: finishing {rotated.name}"
@@ -190,7 +224,7 @@ class FileSource(Source):
         sightings, pulled, errors = self.recogniser.scan(
             buf, 0, end, base=base, decode=plain_decoder(f"{self._dev}:{self._ino}:"))
         self._carry = b"" if drop else buf[cut:]
-        position = f"{self._dev}:{self._ino}:{base + end}"
+        position = self._position(base + end)
         self.position = position
         try:
             lag = max(0.0, time.time() - os.stat(self.path).st_mtime) if self._f else None
@@ -198,6 +232,10 @@ class FileSource(Source):
             lag = None
         self.emit(Batch(self.id, self.kind, sightings=sightings, pulled=pulled, lines=lines,
                         parse_errors=errors, position=position, lag_s=lag))
+
+    def _position(self, offset: int) -> str:
+        n, crc = fingerprint(self._f.fileno()) if self._f is not None else (0, 0)
+        return str(Position(self._dev, self._ino, offset, n, crc))
 
     def _flush_carry(self) -> None:
         """The last line of a file that is being left, even without its newline."""
@@ -225,7 +263,7 @@ class FileSource(Source):
                     self.note(f"{self.path} was {'rotated' if rotated else 'recreated'}: "
                               "following the new file from its start", up=True)
                 self._gone = False
-                self.position = f"{self._dev}:{self._ino}:0"
+                self.position = self._position(0)
                 self.emit(Batch(self.id, self.kind, position=self.position))
             return
         if self._gone:
@@ -236,5 +274,5 @@ class FileSource(Source):
             assert self._f is not None
             self._f.seek(0)
             self._offset, self._carry = 0, b""
-            self.position = f"{self._dev}:{self._ino}:0"
+            self.position = self._position(0)
             self.emit(Batch(self.id, self.kind, position=self.position))

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 
 from pulldoctor.watch.model import Batch, SourceKind
-from pulldoctor.watch.recognise import Decoder, Recogniser, Record
+from pulldoctor.watch.recognise import Decoder, Record
 from pulldoctor.watch.sources import Source
 
 UNITS: tuple[str, ...] = ("docker.service", "containerd.service", "crio.service",
@@ -141,7 +141,7 @@ class JournalSource(Source):
         super().__init__("journal", out, stop, position)
         self.units = units
         self.directory = directory
-        self.recogniser = Recogniser(origin="journal")
+        self.recogniser.origin = "journal"
         self._decode = journal_decoder()
         self._since: float | None = None
 

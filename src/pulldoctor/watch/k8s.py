@@ -154,7 +154,7 @@ class K8sEventsSource(Source):
         super().__init__(f"k8s:{node}", out, stop, position)
         self.api = api
         self.node = node
-        self.recogniser = Recogniser(kubernetes=True)
+        self.recogniser.kubernetes = True
 
     def _client(self) -> Any:
         import httpx

@@ -99,6 +99,7 @@ class Batch:
     lines: int = 0
     parse_errors: int = 0
     position: str | None = None  #: None: nothing new to resume from
+    context: str | None = None  #: the image context to resume with (see ImageContext.dump)
     lag_s: float | None = None  #: delay between the newest record's own time and now
     up: bool = True
     note: str | None = None  #: a condition worth one line on stderr (rotated, gone, back)

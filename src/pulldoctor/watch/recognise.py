@@ -83,6 +83,17 @@ class ImageContext:
     def current(self, now: float) -> str | None:
         return self.image if self.image and now - self.at <= CONTEXT_TTL_S else None
 
+    def dump(self) -> str | None:
+        """Saved with the source's position: a restart still knows what was being pulled."""
+        return f"{self.at:.3f} {self.image}" if self.image else None
+
+    def load(self, saved: str | None) -> None:
+        at, _, image = (saved or "").partition(" ")
+        try:
+            self.at, self.image = float(at), image or None
+        except ValueError:
+            self.image = None
+
 
 @dataclass(frozen=True, slots=True)
 class Record:

@@ -61,7 +61,7 @@ class Writer:
     stop: threading.Event = field(default_factory=threading.Event)
     _dirty: dict[int, FailureRow] = field(default_factory=dict)
     _diagnoses: list[DiagnosisRow] = field(default_factory=list)
-    _positions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _positions: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
     _fold: dict[tuple[str, str, str], FailureRow] = field(default_factory=dict)
     _seen: OrderedDict[tuple[str, str], None] = field(default_factory=OrderedDict)
     _last_commit: float = 0.0
@@ -164,7 +164,7 @@ class Writer:
         for sg in batch.sightings:
             self._sighting(batch, sg)
         if batch.position is not None:
-            self._positions[sid] = (str(batch.kind), batch.position)
+            self._positions[sid] = (str(batch.kind), batch.position, batch.context)
 
     def _sighting(self, batch: Batch, sg: Sighting) -> None:
         sid = batch.source_id

@@ -15,6 +15,7 @@ import time
 from abc import ABC, abstractmethod
 
 from pulldoctor.watch.model import Batch, SourceKind
+from pulldoctor.watch.recognise import Recogniser
 
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 30.0
@@ -31,6 +32,7 @@ class Source(ABC):
         self.out = out
         self.stop = stop
         self.position = position  #: where the writer last committed (or None: start fresh)
+        self.recogniser = Recogniser()
         self.thread = threading.Thread(target=self._run, name=f"pulldoctor-{source_id}",
                                        daemon=True)
 
@@ -39,6 +41,8 @@ class Source(ABC):
 
     def emit(self, batch: Batch) -> bool:
         """Hand a batch to the writer; blocks while the queue is full. False once stopping."""
+        if batch.position is not None:
+            batch.context = self.recogniser.context.dump()
         while not self.stop.is_set():
             try:
                 self.out.put(batch, timeout=0.5)

@@ -37,6 +37,7 @@ _V1 = (
         id TEXT PRIMARY KEY,              -- journal, file:/path, k8s:node
         kind TEXT NOT NULL,
         position TEXT,                    -- where to resume: dev:inode:offset, cursor, resourceVersion
+        context TEXT,                     -- the image being pulled at that point (inferred images)
         updated REAL NOT NULL)""",
     """CREATE TABLE failures (
         id INTEGER PRIMARY KEY,
@@ -214,9 +215,10 @@ class Store:
             pass
 
     # ------------------------------------------------------------------ reads at start-up
-    def positions(self) -> dict[str, str]:
-        return {r["id"]: r["position"] for r in self.db.execute(
-            "SELECT id, position FROM sources WHERE position IS NOT NULL")}
+    def positions(self) -> dict[str, tuple[str, str | None]]:
+        """Per source id: (position, image context) to resume from."""
+        return {r["id"]: (r["position"], r["context"]) for r in self.db.execute(
+            "SELECT id, position, context FROM sources WHERE position IS NOT NULL")}
 
     def totals(self) -> Iterator[sqlite3.Row]:
         """Counts per metric label set, so counters survive a restart."""
@@ -242,7 +244,7 @@ class Store:
 
     # ------------------------------------------------------------------ the one write path
     def commit(self, rows: list[FailureRow], diagnoses: list[DiagnosisRow],
-               positions: dict[str, tuple[str, str]], meta: dict[str, str] | None = None,
+               positions: dict[str, tuple[str, str, str | None]], meta: dict[str, str] | None = None,
                ) -> list[FailureRow]:
         """Write changed failures, finished diagnoses and source positions in ONE transaction.
 
@@ -258,10 +260,11 @@ class Store:
             for row in rows:
                 if row.id is None:
                     cur = self.db.execute(
-                        "INSERT OR IGNORE INTO failures (first_seen, last_seen, lines, node, "
+                        "INSERT INTO failures (first_seen, last_seen, lines, node, "
                         "source, source_id, origin, record_key, image, image_inferred, registry, "
                         "cause, confidence, text, diagnosis_state, skip_reason) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) "
+                        "ON CONFLICT (source_id, record_key) DO NOTHING",
                         (row.first_seen, row.last_seen, row.lines, row.node, row.source,
                          row.source_id, row.origin, row.record_key, row.image,
                          int(row.image_inferred), row.registry, row.cause, row.confidence,
@@ -289,11 +292,12 @@ class Store:
                     "cause, report, note) VALUES (?,?,?,?,?,?,?,?)",
                     (d.failure.id, d.started, d.duration_s, d.image, d.outcome, d.cause,
                      d.report, d.note))
-            for sid, (kind, pos) in positions.items():
+            for sid, (kind, pos, context) in positions.items():
                 self.db.execute(
-                    "INSERT INTO sources (id, kind, position, updated) VALUES (?,?,?,?) "
+                    "INSERT INTO sources (id, kind, position, context, updated) VALUES (?,?,?,?,?) "
                     "ON CONFLICT (id) DO UPDATE SET position = excluded.position, "
-                    "updated = excluded.updated", (sid, kind, pos, now))
+                    "context = excluded.context, updated = excluded.updated",
+                    (sid, kind, pos, context, now))
             for k, v in (meta or {}).items():
                 self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, v))
             self.db.execute("COMMIT")
