@@ -85,6 +85,8 @@ class Writer:
         for row in rows.values():
             if now - row.last_seen <= FOLD_MAX_S:
                 self._fold[(row.source_id, row.cause, row.image or row.registry or "-")] = row
+                if row.registry:
+                    self._fold[(row.source_id, row.cause, "@" + row.registry)] = row
             if row.image and row.diagnosis_state != DiagnosisState.SKIPPED:
                 self.capture.remember(row.image, row.cause, ago=now - row.first_seen)
         for src in sources:
@@ -173,11 +175,13 @@ class Writer:
         cause = sg.cause_label
         key = (sid, cause, sg.subject)
         row = self._fold.get(key)
+        if row is None and sg.registry:  # "trying next host" then the final line with the image
+            near = self._fold.get((sid, cause, "@" + sg.registry))
+            if near is not None and (near.image is None or sg.image is None):
+                row = near
         if row is not None and sg.at - row.last_seen <= FOLD_GAP_S \
                 and sg.at - row.first_seen <= FOLD_MAX_S:
-            row.last_seen = max(row.last_seen, sg.at)
-            row.lines += 1
-            self._dirty[id(row)] = row
+            self._fold_into(row, sg, key)
             return
         row = FailureRow(
             first_seen=sg.at, last_seen=sg.at, node=self.node, source=str(batch.kind),
@@ -185,6 +189,8 @@ class Writer:
             image_inferred=sg.image_inferred, registry=sg.registry, cause=cause,
             confidence=sg.confidence, text=sg.text, diagnosis_state=DiagnosisState.QUEUED)
         self._fold[key] = row
+        if sg.registry:
+            self._fold[(sid, cause, "@" + sg.registry)] = row
         self._dirty[id(row)] = row
         if self.metrics is not None:
             self.metrics.failure(cause, sg.registry, str(batch.kind), sg.at)
@@ -197,6 +203,21 @@ class Writer:
                                          wait=sg.kubernetes, age_s=age)
             self._count_skip(reason)
         self._new_failures.append(row)
+
+    def _fold_into(self, row: FailureRow, sg: Sighting, key: tuple[str, str, str]) -> None:
+        """A repeat of ``row``; one that names the image ``row`` lacked completes it."""
+        row.last_seen = max(row.last_seen, sg.at)
+        row.lines += 1
+        self._dirty[id(row)] = row
+        self._fold[key] = row
+        if row.image is not None or sg.image is None:
+            return
+        row.image, row.image_inferred, row.text = sg.image, sg.image_inferred, sg.text
+        if row.skip_reason == SkipReason.NO_IMAGE:
+            row.diagnosis_state, row.skip_reason = DiagnosisState.QUEUED, None
+            reason = self.capture.submit(row, image=sg.image, runtime=sg.runtime,
+                                         wait=sg.kubernetes, age_s=max(0.0, self.clock() - sg.at))
+            self._count_skip(reason)
 
     def _skip(self, row: FailureRow, reason: SkipReason) -> None:
         row.diagnosis_state, row.skip_reason = DiagnosisState.SKIPPED, reason
