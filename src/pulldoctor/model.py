@@ -18,10 +18,14 @@ from pulldoctor.causes import Code
 
 SCHEMA_VERSION = "1.0"
 
-REPORT_COMMANDS: tuple[str, ...] = ("explain", "scan", "diagnose", "host")
+REPORT_COMMANDS: tuple[str, ...] = ("explain", "scan", "diagnose", "host", "fleet", "k8s-scan")
 """Every value of :attr:`Report.command` (the schema's ``command`` enum is generated from it)."""
 STEP_COMMANDS: tuple[str, ...] = ("diagnose", "host")
 """Commands whose reports always carry ``steps``."""
+FLEET_COMMANDS: tuple[str, ...] = ("fleet", "k8s-scan")
+"""Commands whose reports compare nodes: ``facts.nodes_*`` counts and causes with ``nodes``."""
+SCOPES: tuple[str, ...] = ("fleet-wide", "node-local")
+"""Every value of :attr:`Cause.scope`: a burst many nodes hit at once, or a fault of some nodes."""
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 """Every value of :attr:`Finding.severity`, worst first."""
 
@@ -52,9 +56,15 @@ class Cause:
     confirm: list[str] = field(default_factory=list)
     distinguish: list[str] = field(default_factory=list)
     """For ambiguous input: what would tell this candidate from the others."""
+    nodes: list[str] = field(default_factory=list)
+    """Fleet reports: the hosts this cause affects (empty, and left out of JSON, elsewhere)."""
+    scope: str | None = None
+    """Fleet reports: one of :data:`SCOPES`."""
 
     def __post_init__(self) -> None:
         self.code = Code(self.code)  # a plain string from a caller becomes (and must be) a Code
+        if self.scope is not None and self.scope not in SCOPES:
+            raise ValueError(f"Cause scope must be one of {SCOPES}, not {self.scope!r}")
 
     @property
     def info(self) -> _causes.CauseInfo:
@@ -83,7 +93,7 @@ class Cause:
 
     def to_dict(self) -> dict[str, JSONValue]:
         ci = self.info
-        return {
+        out: dict[str, JSONValue] = {
             "code": self.code,
             "area": str(ci.area),
             "confidence": self.confidence,
@@ -94,6 +104,11 @@ class Cause:
             "fix": list(self.fix),
             "distinguish": list(self.distinguish),
         }
+        if self.nodes:
+            out["nodes"] = list(self.nodes)
+        if self.scope is not None:
+            out["scope"] = self.scope
+        return out
 
 
 @dataclass(slots=True)

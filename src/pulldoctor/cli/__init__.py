@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "watch": ("pulldoctor.cli.watch_cmd", "Catch each pull failure as it happens; history, metrics."),
     "history": ("pulldoctor.cli.history_cmd", "List the failures watch recorded; show a report."),
     "npd-check": ("pulldoctor.cli.npd_cmd", "node-problem-detector plugin: recent pull failures?"),
+    "fleet": ("pulldoctor.cli.fleet_cmd", "Merge many hosts' reports: what the failing nodes share."),
+    "k8s": ("pulldoctor.cli.k8s_cmd", "Kubernetes: failing pulls per node (scan), probe nodes (probe)."),
     "lab": ("pulldoctor.cli.lab_cmd", "Reproduce pull failures with real parts (root)."),
     "demo": ("pulldoctor.cli.demo_cmd", "See a misleading docker error, then the proven cause (root)."),
     "causes": ("pulldoctor.cli.causes_cmd", "List every cause code pulldoctor can name."),

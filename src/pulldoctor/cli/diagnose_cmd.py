@@ -36,11 +36,15 @@ def _error_text(value: str | None) -> str | None:
                    "for large images.")
 @click.option("--timeout", type=click.FloatRange(min=0.5, max=600.0), default=15.0,
               show_default=True, help="Absolute deadline for the whole walk, in seconds.")
-@click.option("--root", default="/", show_default=True, hidden=True,
-              help="File-system root to read the runtime configuration from.")
+@click.option("--root", default="/", show_default=True, metavar="DIR",
+              help="Read configuration, credentials, resolv.conf and data roots from the host "
+                   "file system mounted at DIR (a node at /host), probing from this network.")
+@click.option("--node", default=None, metavar="NAME",
+              help="This host's name in the report (facts.node; default $NODE_NAME, else the "
+                   "hostname), for fleet merge.")
 @output_options
 def command(image: str, error: str | None, runtime: str, platform: str | None, layers: bool,
-            timeout: float, root: str, output: OutputOptions) -> int:
+            timeout: float, root: str, node: str | None, output: OutputOptions) -> int:
     """Re-walk the pull of IMAGE from this host, step by step, and name the proven cause.
 
     Read-only: resolves, connects, handshakes and reads from the registry exactly as the runtime
@@ -53,6 +57,7 @@ def command(image: str, error: str | None, runtime: str, platform: str | None, l
       pulldoctor diagnose registry.example.com:5000/team/app:1.2 --runtime containerd --json
       docker pull x 2>&1 | pulldoctor diagnose x --error -
       pulldoctor diagnose --layers --platform linux/arm64 ghcr.io/org/app:v1
+      pulldoctor diagnose nginx --root /host --json --node "$NODE_NAME"   # in a node pod
     """
     from pulldoctor.diagnose import diagnose
 
@@ -65,11 +70,11 @@ def command(image: str, error: str | None, runtime: str, platform: str | None, l
     if progress is not None:
         with progress:
             report = diagnose(image, runtime=runtime, platform=platform, layers=layers,
-                              timeout=timeout, error_text=text, root=root,
+                              timeout=timeout, error_text=text, root=root, node=node,
                               on_step=progress.on_step)
     else:
         report = diagnose(image, runtime=runtime, platform=platform, layers=layers,
-                          timeout=timeout, error_text=text, root=root)
+                          timeout=timeout, error_text=text, root=root, node=node)
     output.emit(report)
     return exit_code(report)
 

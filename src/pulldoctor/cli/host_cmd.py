@@ -24,11 +24,14 @@ def _check_names() -> list[str]:
               help="Whose configuration to read (auto: the runtime found on this host).")
 @click.option("--root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("/"),
               show_default=True, help="Read configuration files under this root (a mounted node image).")
+@click.option("--node", default=None, metavar="NAME",
+              help="This host's name in the report (facts.node; default $NODE_NAME, else the "
+                   "hostname), for fleet merge.")
 @click.option("--check", "only", multiple=True, metavar="NAME",
               help="Run only this check (repeatable): daemon_config, containerd_config, "
                    "containers_config, resolver, kernel_udp, firewall, routes_mtu, disk, memory, cpu, clock.")
 @output_options
-def command(image: str | None, runtime: str, root: Path, only: tuple[str, ...],
+def command(image: str | None, runtime: str, root: Path, node: str | None, only: tuple[str, ...],
             output: OutputOptions) -> int:
     """Inspect this host for why pulls of IMAGE could fail (read-only; root sees more).
 
@@ -52,7 +55,7 @@ def command(image: str | None, runtime: str, root: Path, only: tuple[str, ...],
     unknown = [n for n in only if n not in names]
     if unknown:
         raise UsageError(f"unknown check {unknown[0]!r}: choose from {', '.join(names)}")
-    report = inspect_host(image, runtime, root=root, only=list(only) or None)
+    report = inspect_host(image, runtime, root=root, only=list(only) or None, node=node)
     output.emit(report)
     # warnings (settings that do nothing, drift) are shown but do not fail the command
     return 1 if any(s.outcome in (Outcome.PROBLEM, Outcome.CRASHED) for s in report.steps) else 0

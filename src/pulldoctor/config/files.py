@@ -8,13 +8,42 @@ read is a *finding* (often "needs root"), so the reason is returned rather than 
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
+
+_MAX_LINKS = 40  # as the kernel's own limit on symlinks followed in one lookup
 
 
 def under(root: str | Path, path: str | Path) -> Path:
-    """``path`` (absolute, as on the host) placed under ``root``."""
+    """``path`` (absolute, as on the host) placed under ``root``, symlinks resolved *inside* it.
+
+    A node's ``/etc/resolv.conf`` is usually a symlink to ``/run/systemd/resolve/stub-resolv.conf``:
+    mounted at ``/host``, following it naively would read *this* machine's (or pod's) file, or
+    nothing. So under a root other than ``/``, absolute link targets restart at ``root``.
+    """
     p = str(path)
-    return Path(root) / p.lstrip("/")
+    if str(root) in ("", "/"):
+        return Path("/") / p.lstrip("/")
+    base = Path(root)
+    parts = [x for x in p.split("/") if x not in ("", ".")]
+    cur: list[str] = []
+    links = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if cur:
+                cur.pop()
+            continue
+        cand = base.joinpath(*cur, part)
+        if cand.is_symlink() and links < _MAX_LINKS:
+            links += 1
+            target = os.readlink(cand)
+            if target.startswith("/"):
+                cur = []
+            parts = [x for x in target.split("/") if x not in ("", ".")] + parts
+            continue
+        cur.append(part)
+    return base.joinpath(*cur)
 
 
 def read_text(root: str | Path, path: str | Path) -> tuple[str | None, str | None]:

@@ -43,12 +43,14 @@ async def diagnose_async(
     timeout: float = 15.0,
     error_text: str | None = None,
     root: str = "/",
+    node: str | None = None,
     on_step: OnStep | None = None,
 ) -> Report:
     """The asynchronous form of :func:`diagnose` (same arguments)."""
     from pulldoctor.config.effective import discover
     from pulldoctor.diagnose import engine
     from pulldoctor.diagnose.walk import Walk
+    from pulldoctor.fleet.node_facts import node_facts
     from pulldoctor.probes.registry_api import host_platform
     from pulldoctor.reference import parse_reference
 
@@ -70,6 +72,7 @@ async def diagnose_async(
         "deadline_s": timeout, "endpoints": [e.url for e in cfg.endpoints],
         "resolvers": list(cfg.resolver.nameservers), **text_facts,
     }
+    facts.update(node_facts(cfg, root=root, node=node))
     try:
         async with asyncio.timeout(max(0.1, deadline - time.monotonic() - 0.1)):
             causes = await engine.run(walk, ref, platform=want, layers_full=layers,
@@ -96,13 +99,15 @@ def diagnose(
     timeout: float = 15.0,
     error_text: str | None = None,
     root: str = "/",
+    node: str | None = None,
     on_step: OnStep | None = None,
 ) -> Report:
     """Re-walk the pull of ``image`` from this host and return the report (command="diagnose").
 
     Read-only. Ends within ``timeout`` seconds. ``on_step`` is called with each :class:`Step` as it
-    finishes (for a live view). Raises :class:`UsageError` for a bad reference or argument.
+    finishes (for a live view). ``root`` is where the host's files are mounted (probing stays in
+    this network namespace); ``node`` names the host in ``facts.node``. Raises :class:`UsageError` for a bad reference or argument.
     """
     return asyncio.run(diagnose_async(
         image, runtime=runtime, platform=platform, layers=layers, timeout=timeout,
-        error_text=error_text, root=root, on_step=on_step))
+        error_text=error_text, root=root, node=node, on_step=on_step))

@@ -68,6 +68,7 @@ def inspect_host(
     needed_bytes: int | None = None,
     config: PullConfig | None = None,
     deadline: float | None = None,
+    node: str | None = None,
 ) -> Report:
     """Inspect this host (or the tree at ``root``) for why pulls of ``image`` could fail.
 
@@ -76,9 +77,10 @@ def inspect_host(
     the probe), the runtime's real data roots and the bytes the image needs (disk). It also
     passes the ``config`` it already discovered for the same image, runtime and root (so it is not
     read, nor dockerd asked, a second time) and its absolute ``deadline`` (``time.monotonic()``),
-    which bounds every command the checks run.
+    which bounds every command the checks run. ``node`` names the host in ``facts.node``.
     """
     from pulldoctor.config.effective import answer_table, normalise_runtime
+    from pulldoctor.fleet.node_facts import node_facts
 
     t0 = time.monotonic()
     ref = parse_reference(image) if isinstance(image, str) else image
@@ -95,6 +97,7 @@ def inspect_host(
     cfg = ctx.pull_config()
     extra: dict[str, Any] = {}
     facts: dict[str, Any] = {"runtime": rt, "root": str(root), "euid": os.geteuid()}
+    facts.update(node_facts(cfg, root=root, node=node, env=ctx.env, proc=proc))
     if cfg is not None:
         extra["config"] = cfg.to_dict()
         extra["answer_table"] = answer_table(cfg)

@@ -33,8 +33,10 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
 
     from pulldoctor.causes import CODES, Area
     from pulldoctor.model import (
+        FLEET_COMMANDS,
         REPORT_COMMANDS,
         SCHEMA_VERSION,
+        SCOPES,
         SEVERITIES,
         STEP_COMMANDS,
         Outcome,
@@ -45,9 +47,11 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     doc["properties"]["schema_version"] = {"const": SCHEMA_VERSION}
     doc["properties"]["command"]["enum"] = list(REPORT_COMMANDS)
     doc["allOf"][1]["if"]["properties"]["command"]["enum"] = list(STEP_COMMANDS)
+    doc["allOf"][3]["if"]["properties"]["command"]["enum"] = list(FLEET_COMMANDS)
     defs = doc["$defs"]
     defs["code"]["enum"] = [str(c) for c in CODES]
     defs["cause"]["properties"]["area"]["enum"] = [str(a) for a in Area]
+    defs["cause"]["properties"]["scope"]["enum"] = list(SCOPES)
     defs["finding"]["properties"]["severity"]["enum"] = list(SEVERITIES)
     defs["step"]["properties"]["outcome"]["enum"] = [str(o) for o in Outcome]
     return doc
