@@ -8,10 +8,13 @@ with the failures, so a restart resumes exactly there. A version the server has 
 (HTTP 410 or a watch ``ERROR`` with code 410) means a fresh ``LIST``: events seen before are
 recognised by their uid and count and not stored twice.
 
-The field selector narrows the stream to kubelet's events about pods
-(``involvedObject.kind=Pod,source=kubelet``). Core/v1 events have no selectable node field (the
-selectable ones are ``involvedObject.*``, ``reason``, ``source``, ``type``, ``reportingComponent``
-and ``metadata.*``), so events of other nodes are dropped here by ``source.host``. Speaks plain
+The field selector narrows the stream to events about pods (``involvedObject.kind=Pod``).
+Core/v1 events have no selectable node field: the selectable ones are ``involvedObject.*``,
+``reason``, ``source`` (the component, not the host), ``type``, ``reportingComponent`` (recent
+API servers only) and ``metadata.*``. So every node's watcher receives the cluster's pod events
+and drops those of other nodes here, by ``source.host`` (or ``reportingInstance``): the cost of
+reading the only place that keeps the text, in a cluster whose event rate is modest; a very large
+cluster should prefer ``--journal`` on each node. Speaks plain
 HTTP(S) with httpx and a bearer token (in-cluster: the service account's files, re-read at every
 connection because projected tokens rotate).
 """
@@ -37,7 +40,7 @@ from pulldoctor.watch.recognise import Recogniser, success_image
 from pulldoctor.watch.sources import Source
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
-FIELD_SELECTOR = "involvedObject.kind=Pod,source=kubelet"
+FIELD_SELECTOR = "involvedObject.kind=Pod"
 WATCH_TIMEOUT_S = 290
 """Server-side end of one watch request (the client reconnects from the last version)."""
 PAGE = 500
