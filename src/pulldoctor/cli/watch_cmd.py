@@ -74,6 +74,10 @@ def _in_pod() -> bool:
               metavar="SECONDS",
               help="Wait this long before probing a first Kubernetes ErrImagePull (often "
                    "transient); its text is stored at once.")
+@click.option("--root", default="/", show_default=True, metavar="DIR",
+              type=click.Path(file_okay=False, exists=True),
+              help="Where the node's files are (a pod's /host): runtime configuration, "
+                   "resolv.conf and credentials that capture diagnoses read.")
 @click.option("--diagnose-timeout", type=click.FloatRange(1, 120), default=15.0,
               show_default=True, metavar="SECONDS", help="Deadline of each diagnosis.")
 @click.option("--exit-idle", type=float, default=None, hidden=True,
@@ -83,7 +87,7 @@ def command(journal: bool, units: tuple[str, ...], journal_dir: str | None,
             files: tuple[Path, ...], from_start: bool, k8s: bool, k8s_api: str | None,
             k8s_token_file: str | None, k8s_ca: str | None, db: Path | None, node: str | None,
             listen: str | None, textfile: Path | None, diagnose_mode: str, concurrency: int,
-            rate: float, budget: int, dedup: float, backoff_wait: float,
+            rate: float, budget: int, dedup: float, backoff_wait: float, root: str,
             diagnose_timeout: float, exit_idle: float | None) -> int:
     """Follow the container runtime's logs, store every image pull failure as it happens, and
     diagnose it in the background while the fault is still there.
@@ -106,7 +110,7 @@ def command(journal: bool, units: tuple[str, ...], journal_dir: str | None,
       pulldoctor watch --file /var/log/docker.log --textfile /var/lib/node_exporter/pulldoctor.prom
       pulldoctor watch --k8s --node "$NODE_NAME" --listen :9890
     """
-    from pulldoctor.watch.capture import Capture, Limits
+    from pulldoctor.watch.capture import Capture, Limits, diagnose_on
     from pulldoctor.watch.files import FileSource
     from pulldoctor.watch.journal import UNITS, JournalSource
     from pulldoctor.watch.k8s import ApiConfig, K8sEventsSource
@@ -140,8 +144,8 @@ def command(journal: bool, units: tuple[str, ...], journal_dir: str | None,
     except StoreError as exc:
         click.echo(f"pulldoctor: {exc}", err=True)
         return 3
-    writer = Writer(store, Capture(limits, enabled=diagnose_mode == "auto"), node,
-                    metrics=metrics, textfile=textfile)
+    capture = Capture(limits, enabled=diagnose_mode == "auto", diagnose=diagnose_on(root, node))
+    writer = Writer(store, capture, node, metrics=metrics, textfile=textfile)
     saved = store.positions()
     sources: list[Source] = []
     if journal:

@@ -76,6 +76,18 @@ def real_diagnose(image: str, runtime: str, error_text: str | None, timeout: flo
     return diagnose(image, runtime=runtime, error_text=error_text, timeout=timeout)
 
 
+def diagnose_on(root: str, node: str | None) -> Diagnose:
+    """The probe reading the runtime configuration under ``root`` (a node's / at /host)."""
+
+    def run(image: str, runtime: str, error_text: str | None, timeout: float) -> Report:
+        from pulldoctor.diagnose import diagnose
+
+        return diagnose(image, runtime=runtime, error_text=error_text, timeout=timeout,
+                        root=root, node=node)
+
+    return run
+
+
 def outcome_of(report: Report, cause: str) -> tuple[Outcome, str | None]:
     """Compare what diagnose proved with the cause read from the failure text."""
     if report.causes:
