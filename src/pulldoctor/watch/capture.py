@@ -196,6 +196,10 @@ class Capture:
             changed.append(job.row)
         while self._hour and now - self._hour[0] > 3600.0:
             self._hour.popleft()
+        if len(self._recent) > 1000:  # bounded memory: forget what the dedup window has passed
+            old = [k for k, t in self._recent.items() if now - t >= self.limits.dedup_s]
+            for k in old:
+                del self._recent[k]
         while self._queued and self._running < self.limits.concurrency:
             job = self._queued[0]
             if len(self._hour) >= self.limits.per_hour:
