@@ -49,7 +49,6 @@ class SkipReason(StrEnum):
     BUDGET = "budget"  #: the hourly budget is spent
     QUEUE_FULL = "queue_full"
     STALE = "stale"  #: found pending at start-up, too old to probe now
-    BAD_IMAGE = "bad_image"  #: the image named in the text does not parse
 
 
 class Outcome(StrEnum):

@@ -44,6 +44,8 @@ TEXTFILE_EVERY_S = 10.0
 RETRY_S = 5.0
 MAX_PENDING = 10_000
 SEEN_KEYS = 50_000
+MAX_FOLD = 2_000
+"""Failures kept in memory to fold repeats into (each holds its text, up to 4 KiB)."""
 QUEUE_BATCHES = 64
 
 
@@ -310,10 +312,14 @@ class Writer:
                 or (self._textfile_due and now - self._last_textfile >= 1.0)):
             self._write_textfile()
             self._last_textfile = now
-        if len(self._fold) > 1000:
+        if len(self._fold) > MAX_FOLD:  # bounded memory, whatever the failure rate
             cutoff = self.clock() - FOLD_MAX_S
             for k in [k for k, r in self._fold.items() if r.last_seen < cutoff and r.id]:
                 del self._fold[k]
+            if len(self._fold) > MAX_FOLD:  # a storm of distinct failures: fold the newest only
+                stored = sorted((r.last_seen, k) for k, r in self._fold.items() if r.id)
+                for _, k in stored[:len(self._fold) - MAX_FOLD * 3 // 4]:
+                    del self._fold[k]
 
     def _write_textfile(self) -> None:
         assert self.textfile is not None and self.metrics is not None
