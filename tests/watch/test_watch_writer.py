@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 from pulldoctor.causes import Code
+from pulldoctor.model import Report
 from pulldoctor.watch.capture import Capture, Limits
 from pulldoctor.watch.model import Batch, Sighting, SourceKind
 from pulldoctor.watch.runner import Writer
@@ -26,9 +27,13 @@ class Clock:
         return self.t
 
 
+def _no_probe(image: str, runtime: str, text: str | None, timeout: float) -> Report:
+    raise AssertionError("these tests never start a probe")
+
+
 def _writer(tmp_path: Path, clock: Clock, *, enabled: bool = False) -> Writer:
-    return Writer(Store(tmp_path / "h.db"), Capture(Limits(), enabled=enabled), "n1",
-                  out=io.StringIO(), err=io.StringIO(), clock=clock)
+    return Writer(Store(tmp_path / "h.db"), Capture(Limits(), enabled=enabled, diagnose=_no_probe),
+                  "n1", out=io.StringIO(), err=io.StringIO(), clock=clock)
 
 
 def _rows(w: Writer) -> list[tuple[str | None, str, int]]:
