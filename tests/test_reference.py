@@ -53,6 +53,9 @@ def test_host_and_port_split() -> None:
         ("nginx:bad tag", "tag"),
         ("alpine@sha256:abc", "digest"),
         ("a//b", "component"),
+        ("localhost:99999/x", "port 99999"),
+        ("localhost:0/x", "port 0"),
+        ("[fd00::1]:70000/x", "port 70000"),
     ],
 )
 def test_malformed_references_say_why(text: str, needle: str) -> None:

@@ -45,7 +45,7 @@ _LAZY = {
     "parse_reference": ("pulldoctor.reference", "parse_reference"),
     "PulldoctorError": ("pulldoctor.errors", "PulldoctorError"),
     "explain": ("pulldoctor.explain", "explain"),
-    "scan": ("pulldoctor.explain.scan", "scan"),
+    "scan": ("pulldoctor.explain.scan_files", "scan"),
     "diagnose": ("pulldoctor.diagnose", "diagnose"),
     "inspect_host": ("pulldoctor.host", "inspect_host"),
 }
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     from pulldoctor.diagnose import diagnose
     from pulldoctor.errors import PulldoctorError
     from pulldoctor.explain import explain
-    from pulldoctor.explain.scan import scan
+    from pulldoctor.explain.scan_files import scan
     from pulldoctor.host import inspect_host
     from pulldoctor.model import Cause, Finding, Outcome, Report, Step
     from pulldoctor.reference import ImageReference, parse_reference

@@ -10,6 +10,7 @@ edge of each probe and mapped to an observation or to one of these; none escapes
     │   └── ReferenceError_    an image reference that does not parse
     └── LabError               the lab could not be built or torn down (needs root, a tool missing)
         └── LabToolMissing     a program the lab needs is not installed
+    Interrupted                Ctrl-C, with what it interrupted (exit code 130); a KeyboardInterrupt
 """
 
 from __future__ import annotations
@@ -33,3 +34,8 @@ class LabError(PulldoctorError):
 
 class LabToolMissing(LabError):
     """A program the lab needs is not installed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C; the message says what was under way. A ``KeyboardInterrupt``, so code that lets
+    Ctrl-C through still does."""

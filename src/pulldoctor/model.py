@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pulldoctor import causes as _causes
+from pulldoctor.advice import render
 from pulldoctor.causes import Code
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+"""1.1: every step carries ``endpoint``, ``cause`` and ``confidence``; causes carry ``advice``
+and ``runtime``."""
 
 REPORT_COMMANDS: tuple[str, ...] = ("explain", "scan", "diagnose", "host", "fleet", "k8s-scan")
 """Every value of :attr:`Report.command` (the schema's ``command`` enum is generated from it)."""
@@ -28,6 +31,8 @@ SCOPES: tuple[str, ...] = ("fleet-wide", "node-local")
 """Every value of :attr:`Cause.scope`: a burst many nodes hit at once, or a fault of some nodes."""
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
 """Every value of :attr:`Finding.severity`, worst first."""
+ENDPOINT_OUTCOMES: tuple[str, ...] = ("ok", "failed", "fell_back", "not_walked")
+"""What became of one endpoint in ``diagnose`` (the report's ``endpoints[].outcome``)."""
 
 JSONValue = Any
 """A value that ``json.dumps`` accepts (kept loose on purpose: facts carry ints, lists, dicts)."""
@@ -47,7 +52,12 @@ class Outcome(StrEnum):
 
 @dataclass(slots=True)
 class Cause:
-    """One ranked root-cause candidate with the evidence that supports it."""
+    """One ranked root-cause candidate with the evidence that supports it.
+
+    ``fix`` and ``confirm`` are shell commands, each runnable as printed; ``advice`` holds the
+    fix steps that are sentences, never printed as commands. ``runtime`` says which runtime the
+    runtime-specific items are for (None: every runtime's, each labelled).
+    """
 
     code: Code
     confidence: float
@@ -56,6 +66,8 @@ class Cause:
     confirm: list[str] = field(default_factory=list)
     distinguish: list[str] = field(default_factory=list)
     """For ambiguous input: what would tell this candidate from the others."""
+    advice: list[str] = field(default_factory=list)
+    runtime: str | None = None
     nodes: list[str] = field(default_factory=list)
     """Fleet reports: the hosts this cause affects (empty, and left out of JSON, elsewhere)."""
     scope: str | None = None
@@ -78,17 +90,25 @@ class Cause:
         evidence: list[str],
         values: Mapping[str, str | None] | None = None,
         distinguish: list[str] | None = None,
+        *,
+        runtime: str | None = None,
+        context: frozenset[str] = frozenset(),
+        complete: bool = False,
     ) -> Cause:
-        """A cause with the catalogue's fix/confirm commands filled from ``values``."""
+        """A cause with the catalogue's fix/confirm items filled from ``values`` for ``runtime``
+        (see :func:`pulldoctor.advice.render` for ``context`` and ``complete``)."""
         ci = _causes.info(code)
-        vals = values or {}
+        r = render(ci.confirm, ci.fix, values or {}, runtime=runtime, context=context,
+                   complete=complete)
         return cls(
             code=ci.code,
             confidence=round(max(0.0, min(1.0, confidence)), 2),
             evidence=evidence,
-            fix=_causes.render_commands(ci.fix, vals),
-            confirm=_causes.render_commands(ci.confirm, vals),
+            fix=r.fix,
+            confirm=r.confirm,
             distinguish=distinguish or [],
+            advice=r.advice,
+            runtime=runtime,
         )
 
     def to_dict(self) -> dict[str, JSONValue]:
@@ -102,6 +122,8 @@ class Cause:
             "evidence": list(self.evidence),
             "confirm": list(self.confirm),
             "fix": list(self.fix),
+            "advice": list(self.advice),
+            "runtime": self.runtime,
             "distinguish": list(self.distinguish),
         }
         if self.nodes:
@@ -120,6 +142,9 @@ class Finding:
     code: Code | None = None  # a cause code when the finding supports one
     evidence: list[str] = field(default_factory=list)
     fix: list[str] = field(default_factory=list)
+    """Shell commands, each runnable as printed."""
+    advice: list[str] = field(default_factory=list)
+    """What to change, in words (never printed as a command)."""
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -134,12 +159,25 @@ class Finding:
             "code": self.code,
             "evidence": list(self.evidence),
             "fix": list(self.fix),
+            "advice": list(self.advice),
         }
+
+
+class Observation(Protocol):
+    """What one step observed, typed (``pulldoctor.diagnose.observe``); a dict only at the JSON
+    edge, where it becomes the step's ``data``."""
+
+    def to_dict(self) -> dict[str, JSONValue]: ...
 
 
 @dataclass(slots=True)
 class Step:
-    """One step of a re-walked pull, or one host check, with its typed outcome."""
+    """One step of a re-walked pull, or one host check, with its typed outcome.
+
+    ``cause`` and ``confidence`` are the step's own verdict (what its classifier proved from its
+    observation); ``endpoint`` is the endpoint whose walk the step belongs to (None for steps of
+    the whole diagnosis: the configuration, the host checks, the deadline).
+    """
 
     name: str
     outcome: Outcome
@@ -148,18 +186,31 @@ class Step:
     evidence: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     data: dict[str, JSONValue] = field(default_factory=dict)
-    """Structured observations (addresses, status codes, certificate details...)."""
+    """Structured observations of a host check (addresses, counters...)."""
     blocked_by: str | None = None
+    cause: Code | None = None
+    confidence: float | None = None
+    endpoint: str | None = None
+    observation: Observation | None = None
+    """The walk's typed observation; becomes ``data`` in JSON."""
+
+    def __post_init__(self) -> None:
+        if self.cause is not None:
+            self.cause = Code(self.cause)
 
     def to_dict(self) -> dict[str, JSONValue]:
+        data = self.observation.to_dict() if self.observation is not None else self.data
         return {
             "name": self.name,
+            "endpoint": self.endpoint,
             "outcome": str(self.outcome),
             "duration_s": round(self.duration_s, 4),
             "summary": self.summary,
             "evidence": list(self.evidence),
             "findings": [f.to_dict() for f in self.findings],
-            "data": self.data,
+            "data": data,
+            "cause": self.cause,
+            "confidence": None if self.confidence is None else round(self.confidence, 2),
             "blocked_by": self.blocked_by,
         }
 
@@ -181,8 +232,9 @@ class Report:
 
     @property
     def healthy(self) -> bool:
+        """No cause, and no step that failed, crashed or was cut short by a deadline."""
         return not self.causes and not any(
-            s.outcome in (Outcome.PROBLEM, Outcome.CRASHED) for s in self.steps
+            s.outcome in (Outcome.PROBLEM, Outcome.CRASHED, Outcome.TIMEOUT) for s in self.steps
         )
 
     def to_dict(self) -> dict[str, JSONValue]:

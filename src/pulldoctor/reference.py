@@ -134,6 +134,11 @@ def parse_reference(text: str) -> ImageReference:
     domain, path = _split_domain(s)
     if domain != DOCKER_HUB and not _DOMAIN_RE.match(domain):
         raise ReferenceError_(f"invalid reference format: bad registry host {domain!r}")
+    port = domain.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in domain.rsplit("]", 1)[-1] else ""
+    if port and not 1 <= int(port) <= 65535:
+        # distribution's grammar takes any digits; no runtime can dial them (Go: "invalid port")
+        raise ReferenceError_(f"invalid reference format: port {port} of {domain!r} is not "
+                              "between 1 and 65535")
     if not path:
         raise ReferenceError_("invalid reference format: empty repository name")
     for comp in path.split("/"):

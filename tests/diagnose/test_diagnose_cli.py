@@ -19,6 +19,10 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     (("x:y", "--timeout", "0"), "--timeout"),
     (("x:y", "--runtime", "rkt"), "--runtime"),
     (("x:y", "--platform", "amd64"), "--platform must be OS/ARCH"),
+    (("x:y", "--platform", "linux/"), "--platform must be OS/ARCH"),  # issue 9, defect 6
+    (("x:y", "--platform", "/amd64"), "--platform must be OS/ARCH"),
+    (("localhost:99999/x",), "port 99999"),  # was an internal error (exit 3)
+    (("localhost:0/x",), "port 0"),  # was accepted
     (("x:y", "--root", "/nonexistent/pd-root"), "is not a directory"),
     ((), "Missing argument"),
 ])
@@ -30,11 +34,19 @@ def test_usage_errors(args: tuple[str, ...], fragment: str) -> None:
     assert r.stdout == ""
 
 
+def test_host_rejects_the_same_references() -> None:
+    """``host localhost:99999/x`` said "No problem found" (issue 9, defect 6)."""
+    r = subprocess.run([sys.executable, "-m", "pulldoctor", "host", "localhost:99999/x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "port 99999" in r.stderr and r.stdout == ""
+
+
 def test_help_lists_the_options() -> None:
     r = run("--help")
     assert r.returncode == 0
     for opt in ("--error", "--runtime", "--platform", "--layers", "--timeout", "--json"):
         assert opt in r.stdout
+    assert "130 on Ctrl-C" in r.stdout
 
 
 def test_exit_code_mapping() -> None:

@@ -21,7 +21,11 @@ from pulldoctor.lab.faults import apply_faults
 from pulldoctor.lab.faults.delay import Delay
 from pulldoctor.lab.scenarios import SCENARIOS
 
-DEADLINE_S = 20.0  # above diagnose's usual 12 s: every exchange of the walk costs up to 1.2 s
+DEADLINE_S = {250: 20.0, 600: 30.0}
+"""Above diagnose's usual 12 s: every exchange of the walk costs up to 1.2 s. At 1.2 s RTT the
+whole healthy walk (three hosts reached, five requests) needs ~25 s; with 20 s it was cut before
+the CDN's config blob, which the report used to call healthy (issue 9, defect 3: a walk the
+deadline cut now exits 1)."""
 SLACK_S = 6.0
 
 
@@ -56,9 +60,10 @@ def test_diagnose_on_a_slow_link_keeps_the_verdict(name: str, ms: int) -> None:
             assert r.returncode == 0, r.stderr
             assert float(r.stdout) >= 2 * ms / 1000 * 0.95
         start = time.monotonic()
+        deadline = DEADLINE_S[ms]
         r = lab.client_exec([sys.executable, "-m", "pulldoctor", "diagnose", sc.image, "--json",
-                             "--runtime", "docker", "--timeout", str(DEADLINE_S)],
-                            timeout=DEADLINE_S + SLACK_S + 10)
+                             "--runtime", "docker", "--timeout", str(deadline)],
+                            timeout=deadline + SLACK_S + 10)
         took = time.monotonic() - start
     assert r.returncode in (0, 1), r.stderr
     rep = json.loads(r.stdout)
@@ -69,17 +74,20 @@ def test_diagnose_on_a_slow_link_keeps_the_verdict(name: str, ms: int) -> None:
     else:
         assert causes and causes[0] == sc.code, f"{causes}\n{summary}"
         assert r.returncode == 1
-    assert rep["duration_s"] <= DEADLINE_S + 0.5, summary
-    assert took <= DEADLINE_S + SLACK_S
+    assert rep["duration_s"] <= deadline + 0.5, summary
+    assert took <= deadline + SLACK_S
 
 
 
 def test_http_budgets_follow_the_measured_rtt() -> None:
+    from pulldoctor.diagnose.observe import TcpObservation
     from pulldoctor.diagnose.timing import first_try, measured_rtt, step_cap
     from pulldoctor.model import Outcome, Step
+    from pulldoctor.probes.tcp import TcpResult
 
-    tcp = Step("tcp", Outcome.OK, data={"kind": "tcp", "results": [
-        {"status": "ok", "latency_ms": 1210.0}, {"status": "timeout", "latency_ms": None}]})
+    tcp = Step("tcp", Outcome.OK, observation=TcpObservation("h", 443, [
+        TcpResult("198.18.2.2", 443, "ipv4", "ok", latency_s=1.21),
+        TcpResult("198.18.2.3", 443, "ipv4", "timeout")]))
     other = Step("dns", Outcome.OK, data={"kind": "dns", "results": [
         {"status": "ok", "latency_ms": 5.0}]})
     assert measured_rtt([tcp, other]) == pytest.approx(1.21)

@@ -13,6 +13,7 @@ run, and to the terminal when pytest runs without xdist, whatever ``-s`` says.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from collections import Counter
@@ -27,11 +28,23 @@ from pulldoctor.causes import CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Floors, a little under what explain scored on the corpus as committed (top-1 90.2 %, top-3 93.3 %
-# on 357 texts, 29 Nov 2026): a regression of about seven texts fails. Raise them when explain
-# improves; never lower them to make a regression pass. TOP1 must stay >= 0.80 (the issue's bar).
-TOP1_FLOOR = 0.88
-TOP3_FLOOR = 0.91
+# Floors per source, each the figure explain scored on the corpus as committed minus a few texts
+# (3 for a source of more than 60 texts, else 2), so a regression of that size fails. Raise them
+# when explain improves; never lower them to make a regression pass. The blind batches' own
+# figures are history (blind_scores.json); these rows are tuned on.
+# (file or source kind) -> (top-1 floor, top-3 floor)
+FLOORS: dict[str, tuple[float, float]] = {
+    "thread": (0.923, 0.978),
+    "lab": (0.96, 0.96),
+    "format-string": (0.945, 0.945),
+    "blind-b4.jsonl": (0.887, 0.95),
+    "blind-b5.jsonl": (0.893, 0.946),
+    "holdout.jsonl": (0.881, 0.947),
+    "issues.jsonl": (0.939, 0.976),
+    "real_dev.jsonl": (0.862, 0.939),
+}
+MAX_NO_CAUSE = 0.01
+"""The issue's bar: at most 1 % of real pull-failure texts get no cause at all."""
 MIN_TEXTS = 150
 MAX_FORMAT_STRING_SHARE = 0.30
 MIN_TEXTS_PER_CODE = 3
@@ -91,7 +104,7 @@ def _show(config: pytest.Config, table: str, path: Path) -> None:
 @pytest.fixture(scope="session")
 def result(corpus: list[Any], request: pytest.FixtureRequest) -> Any:
     res = acc.evaluate(corpus, _explain())
-    table = acc.format_table(res, CODES)
+    table = acc.format_table(res, CODES, acc.load_blind_scores(ROOT / "tests" / "corpus" / acc.SCORES_FILE))
     path = acc.write_outputs(res, table)
     _show(request.config, table, path)
     return res
@@ -133,6 +146,54 @@ def test_texts_are_unique(corpus: list[Any]) -> None:
             dups.append(f"{e.where} repeats {seen[key]}")
         seen.setdefault(key, e.where)
     assert not dups, "\n".join(dups)
+
+
+def test_no_near_duplicates(corpus: list[Any]) -> None:
+    """The same message up to a port, address, digest, timestamp, image or host name is counted
+    once (tests/corpus/README.md): the later copy goes."""
+    pairs = [f"{later.where} repeats {earlier.where}" for later, earlier in acc.near_duplicates(corpus)]
+    assert not pairs, "\n".join(pairs)
+
+
+def test_near_duplicate_key_keeps_what_changes_meaning() -> None:
+    key = acc.near_duplicate_key
+    assert key('Get "https://a.io/v2/": dial tcp 10.0.0.1:443: i/o timeout') == key(
+        'Get "https://b.example.com:5000/v2/": dial tcp 192.168.1.9:5000: i/o timeout')
+    assert key("manifest for a/b:1 not found at 2026-11-29T09:00:00Z") == key(
+        "manifest for c/d:2 not found at 2025-01-01T10:11:12Z")
+    assert key("dial tcp 127.0.0.1:443: connect: connection refused") != key(
+        "dial tcp 52.1.2.3:443: connect: connection refused")  # local service vs middlebox
+    assert key('Get "https://a.io/v2/": EOF') != key('Get "https://a.io/v2/x/blobs/sha256:00": EOF')
+    assert key("no matching manifest for linux/arm64") != key("no matching manifest for linux/amd64")
+
+
+def test_blind_history_is_read_as_recorded() -> None:
+    batches = acc.load_blind_scores(ROOT / "tests" / "corpus" / acc.SCORES_FILE)
+    assert [b.batch for b in batches][:2] == ["b1", "b2"]
+    top1, n = acc.pooled(batches, "top1")
+    assert n == sum(b.n for b in batches)
+    assert 0 < top1 < 1
+    assert "pooled (the headline)" in "\n".join(acc.format_blind(batches))
+
+
+def test_blind_option_scores_only_the_given_batch(tmp_path: Path) -> None:
+    batch = tmp_path / "blind-b99.jsonl"
+    batch.write_text(
+        '{"text": "toomanyrequests: You have reached your pull rate limit.", "runtime": "docker", '
+        '"label": "registry.rate_limited", "source": "https://example.invalid/1", '
+        '"confidence": "text-only"}\n'
+        '{"text": "all is well", "runtime": "docker", "label": "net.reset", '
+        '"source": "https://example.invalid/2", "confidence": "text-only"}\n')
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert acc.main(["--blind", str(batch)]) == 0
+    text = out.getvalue()
+    assert "n=2" in text and "top-1 50.0% (1)" in text and "no cause 50.0% (1)" in text
+    record = json.loads(text[text.index("{"):])
+    assert record["batch"] == "b99" and record["n"] == 2 and record["top1"] == 1
 
 
 def test_format_strings_are_a_minority(corpus: list[Any]) -> None:
@@ -232,18 +293,30 @@ def test_every_text_is_answered_without_exception(result: Any) -> None:
     assert not errors, f"{len(errors)} texts made explain raise:\n" + "\n".join(errors[:30])
 
 
-def test_top1_accuracy_floor(result: Any) -> None:
-    t = result.total
-    assert t.top1 >= TOP1_FLOOR, (
-        f"top-1 accuracy {t.top1:.1%} < floor {TOP1_FLOOR:.0%}\n" + acc.format_table(result, CODES)
-    )
+def _tallies(result: Any) -> dict[str, Any]:
+    out = {kind: result.of(kind).total for kind in ("thread", "lab", "format-string")}
+    out.update(result.by(lambda o: o.entry.file))
+    return out
 
 
-def test_top3_recall_floor(result: Any) -> None:
-    t = result.total
-    assert t.top3 >= TOP3_FLOOR, (
-        f"top-3 recall {t.top3:.1%} < floor {TOP3_FLOOR:.0%}\n" + acc.format_table(result, CODES)
-    )
+@pytest.mark.parametrize("source", sorted(FLOORS))
+def test_accuracy_floor_per_source(result: Any, source: str) -> None:
+    t = _tallies(result)[source]
+    top1, top3 = FLOORS[source]
+    assert t.top1 >= top1 and t.top3 >= top3, (
+        f"{source}: top-1 {t.top1:.1%} (floor {top1:.1%}), top-3 {t.top3:.1%} (floor {top3:.1%})\n"
+        + acc.format_table(result, CODES))
+
+
+def test_every_source_has_a_floor(result: Any) -> None:
+    missing = set(_tallies(result)) - set(FLOORS) - {"lab.jsonl", "source_formats.jsonl"}
+    assert not missing, f"add floors for {sorted(missing)}"
+
+
+def test_real_pull_failures_without_a_cause_are_rare(result: Any) -> None:
+    t = result.of("thread").total
+    none = [o.entry.where for o in result.of("thread").outcomes if o.no_cause]
+    assert t.no_cause <= MAX_NO_CAUSE, f"{len(none)} thread texts get no cause: {none}"
 
 
 def test_floor_catches_a_worse_explainer(corpus: list[Any]) -> None:
@@ -254,4 +327,4 @@ def test_floor_catches_a_worse_explainer(corpus: list[Any]) -> None:
         report = explain(text)
         return _FakeReport(*[c.code for c in report.causes[1:]])
 
-    assert acc.evaluate(corpus, worse).total.top1 < TOP1_FLOOR
+    assert acc.evaluate(corpus, worse).of("thread").total.top1 < FLOORS["thread"][0]

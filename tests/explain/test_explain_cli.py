@@ -88,3 +88,47 @@ def test_html_report_is_written(tmp_path: Path) -> None:
     assert page.exists() and "dns.udp_timeout" in page.read_text()
     bad = run("--html", str(tmp_path / "missing" / "r.html"), TEXT)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+BAD_UTF8 = b'Failed to pull image "ng\xffinx:1": x509: certificate signed by unknown authority \xfe'
+
+
+def run_bytes(*args: bytes | str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "pulldoctor", "explain", *args],
+                          capture_output=True, timeout=60, check=False)
+
+
+def test_invalid_utf8_argument_gives_valid_json() -> None:
+    p = run_bytes("--json", BAD_UTF8)
+    assert p.returncode == 1, p.stderr
+    doc = json.loads(p.stdout.decode("utf-8"))  # strict: the bytes are UTF-8
+    assert doc["causes"][0]["code"] == "tls.unknown_authority"
+    assert doc["subject"] == "ng\ufffdinx:1"
+
+
+def test_invalid_utf8_on_stdin_and_in_every_format() -> None:
+    for fmt in ("text", "markdown", "json"):
+        p = subprocess.run([sys.executable, "-m", "pulldoctor", "explain", "--format", fmt, "-"],
+                           input=BAD_UTF8, capture_output=True, timeout=60, check=False)
+        assert p.returncode == 1, (fmt, p.stderr)
+        p.stdout.decode("utf-8")
+
+
+def test_html_with_invalid_utf8_is_written_whole(tmp_path: Path) -> None:
+    page = tmp_path / "r.html"
+    p = run_bytes("--html", str(page), BAD_UTF8)
+    assert p.returncode == 1, p.stderr
+    body = page.read_bytes().decode("utf-8")
+    assert body.startswith("<!DOCTYPE html>") and body.rstrip().endswith("</html>")
+
+
+def test_html_that_cannot_be_written_leaves_nothing_behind(tmp_path: Path) -> None:
+    target = tmp_path / "taken"
+    target.mkdir()  # a directory where the page should go: the rename fails
+    p = run("--html", str(target), TEXT)
+    assert p.returncode == 2 and "Traceback" not in p.stderr
+    assert list(tmp_path.iterdir()) == [target] and list(target.iterdir()) == []
+    page = tmp_path / "old.html"
+    page.write_text("previous report")
+    p2 = run("--html", str(page), TEXT)
+    assert p2.returncode == 1 and page.read_text().startswith("<!DOCTYPE html>")

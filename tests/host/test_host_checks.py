@@ -44,7 +44,8 @@ def test_daemon_config_invalid_mirror_is_daemon_config(tmp_path: Path) -> None:
     errors = [f for f in step.findings if f.severity == "error"]
     assert {f.code for f in step.findings} == {"daemon.config"}
     assert any("did you mean 'registry-mirrors'" in f.title for f in errors)
-    assert any("no scheme" in f.title and "https://mirror.corp:5000" in f.fix[0] for f in errors)
+    # what to change is a sentence (advice); only commands are fixes to run
+    assert any("no scheme" in f.title and "https://mirror.corp:5000" in f.advice[0] for f in errors)
     assert any("only set containers' DNS" in f.title for f in step.findings)
     assert all("systemctl restart docker" in f.fix for f in errors)
 

@@ -8,6 +8,7 @@ import pytest
 from pdt_netns import SERVER_ADDR, NetPair
 
 from pulldoctor.diagnose.infer import classify_dns
+from pulldoctor.diagnose.observe import DnsObservation
 from pulldoctor.probes import dns
 
 
@@ -31,9 +32,8 @@ def _probe(pair: NetPair, host: str, servers: list[str] | None = None,
                                                 tries=3))
 
 
-def _data(res: dns.DnsResult) -> dict[str, object]:
-    return {"host": res.host, "addresses": res.addresses, "literal": res.literal,
-            "queries": [q.to_dict() for q in res.queries]}
+def _data(res: dns.DnsResult) -> DnsObservation:
+    return DnsObservation(res.host, "registry", [], res)
 
 
 @pytest.mark.lab

@@ -11,7 +11,8 @@ import trustme
 from pdt_netns import SERVER_ADDR, NetPair
 
 from pulldoctor.diagnose.infer import classify_dns, classify_tcp
-from pulldoctor.diagnose.reach import TCP_DECIDE_S, decide_after
+from pulldoctor.diagnose.observe import DnsObservation, TcpObservation
+from pulldoctor.diagnose.stages.tcp import TCP_DECIDE_S, decide_after
 from pulldoctor.probes import dns, tcp, tls
 
 
@@ -45,13 +46,17 @@ def test_tls_context_errors_are_never_cached(tmp_path: Path) -> None:
     tls.prewarm_contexts([str(tmp_path / "missing.pem")])  # never raises: the step reports it
 
 
-def _dns_data(*latencies_ms: float | None, status: str = dns.ANSWER) -> dict[str, Any]:
-    return {"queries": [{"status": status, "latency_ms": ms} for ms in latencies_ms]}
+def _dns_data(*latencies_ms: float | None, status: str = dns.ANSWER) -> DnsObservation:
+    queries = [dns.DnsQuery("h.", "198.18.4.2", "udp", "A", status,
+                            latency_s=None if ms is None else ms / 1000) for ms in latencies_ms]
+    return DnsObservation("h", "registry", [], dns.DnsResult("h", queries=queries))
 
 
 def test_tcp_wait_follows_the_dns_round_trip() -> None:
     assert decide_after(None, 10.0) == TCP_DECIDE_S
-    assert decide_after({"literal": True}, 10.0) == TCP_DECIDE_S
+    literal = DnsObservation("1.2.3.4", "registry", [],
+                             dns.DnsResult("1.2.3.4", addresses=["1.2.3.4"], literal=True))
+    assert decide_after(literal, 10.0) == TCP_DECIDE_S
     assert decide_after(_dns_data(3.0, 40.0), 10.0) == TCP_DECIDE_S  # a fast path
     assert decide_after(_dns_data(600.0, 900.0), 10.0) == pytest.approx(2.4)  # a slow link waits
     assert decide_after(_dns_data(2000.0), 10.0) == 3.0  # never past the old ceiling
@@ -70,7 +75,7 @@ def test_raced_connect_outcomes(netpair: NetPair, registry: Any) -> None:
     res = netpair.in_client(lambda: tcp.probe_raced(SERVER_ADDR, port, 0.7))
     assert res.status == tcp.TIMEOUT and "3 connects raced" in res.detail
     got = netpair.in_client(lambda: tcp.probe_all([SERVER_ADDR], port, 0.7))
-    assert classify_tcp({"results": [r.to_dict() for r in got]}).code == "net.tcp_timeout"
+    assert classify_tcp(TcpObservation("h", port, got)).code == "net.tcp_timeout"
 
 
 @pytest.mark.lab
@@ -82,9 +87,9 @@ def test_udp_cut_short_once_tcp_answered(netpair: NetPair, dns_server: object) -
     assert {q.status for q in udp} == {dns.TIMEOUT}
     assert all("had answered over TCP" in q.detail for q in udp)
     assert {q.status for q in res.queries if q.transport == "tcp"} == {dns.ANSWER, dns.NODATA}
-    data = {"host": res.host, "addresses": res.addresses,
-            "queries": [q.to_dict() for q in res.queries]}
-    assert classify_dns(data).code == "dns.udp_timeout"
+    obs = DnsObservation(res.host, "blob redirect", [SERVER_ADDR], res)
+    assert classify_dns(obs).code == "dns.udp_timeout"
+    assert obs.runtime_addresses == []  # only the probe's own TCP query got one
 
 
 @pytest.mark.lab

@@ -83,9 +83,9 @@ def test_token_auth_outcomes(netpair: NetPair, token_registry: dict[str, Any],
 
     good = _walk(netpair, _root(tmp_path, ca, "puller"))
     assert good.causes == [], json.dumps([s.to_dict() for s in good.steps], indent=1)
-    tok = next(s for s in good.steps if s.name.startswith("token "))
-    assert tok.data["with_credentials"] and tok.data["token_grants_pull"] is True
-    assert tok.data["anonymous"]["status"] == 401
+    tok = next(s for s in good.steps if s.name.startswith("token ")).to_dict()["data"]
+    assert tok["with_credentials"] and tok["token_grants_pull"] is True
+    assert tok["anonymous"]["status"] == 401
     text = render_json(good)
     assert GOOD not in text and base64.b64encode(f"puller:{GOOD}".encode()).decode() not in text
 

@@ -152,9 +152,10 @@ def test_plain_http_registry(netpair: NetPair, registry: Any, dns_server: Any,
     rep, _ = walk(netpair, image, make_root(tmp_path / "i", port=port, insecure=True), layers=True)
     assert rep.causes == [], [s.to_dict() for s in rep.steps]
     layer = next(s for s in rep.steps if s.name.startswith("layer 1/1"))
-    assert layer.data["size"] > 300 * 1024 and layer.data["sha256"] == img["layer"]
-    assert layer.data["throughput_mbps"] and "Mbit/s" in layer.evidence[-1]
-    assert layer.data["authorization_sent"] is False  # no credentials configured at all
+    data = layer.to_dict()["data"]
+    assert data["size"] > 300 * 1024 and data["sha256"] == img["layer"]
+    assert data["throughput_mbps"] and "Mbit/s" in layer.evidence[-1]
+    assert data["authorization_sent"] is False  # no credentials configured at all
     # MTU blackhole on plain HTTP: small replies pass, the 300 KiB layer stalls.
     netpair.nft(netpair.client, "input", "ip length > 700 drop")
     rep, took = walk(netpair, image, make_root(tmp_path / "m", port=port, insecure=True),
@@ -204,7 +205,8 @@ def test_credentials_used_only_where_allowed_and_never_shown(
     text = render_json(rep)
     assert secret not in text and auth not in text
     # the registry's own origin got the credentials; nothing else did
-    assert any(s.data.get("authorization_sent") for s in rep.steps if s.name.startswith("layer"))
+    assert any(s.to_dict()["data"].get("authorization_sent") for s in rep.steps
+               if s.name.startswith("layer"))
 
     (home / "config.json").write_text(json.dumps({"auths": {f"registry.pdt.test:{port}": {
         "auth": base64.b64encode(b"puller:wrong-password").decode()}}}))

@@ -46,15 +46,32 @@ def scan_report() -> Report:
     return Report(
         command="scan",
         subject="/var/log/syslog",
-        causes=[Cause.from_catalogue("registry.rate_limited", 0.95, ["toomanyrequests"], VALUES)],
-        facts={"lines": 120000, "failures": 17},
+        causes=[Cause.from_catalogue("registry.rate_limited", 0.95, ["toomanyrequests"], VALUES),
+                Cause.from_catalogue("dns.nxdomain", 0.86, ["no such host"], VALUES)],
+        facts={"lines": 120000, "failures": 17, "groups": 2},
+        notes=["2 different causes: each group is its own finding (no single verdict over "
+               "unrelated failures)"],
         extra={"groups": [
-            {"code": "registry.rate_limited", "image": "docker.io/library/nginx:latest", "count": 12,
-             "first_seen": "2026-11-29T08:01:02Z", "last_seen": "2026-11-29T09:14:00Z",
-             "example": "toomanyrequests: You have reached your pull rate limit. | <b>*_x_*</b>"},
-            {"code": "dns.nxdomain", "image": "regsitry.example.com/app:1.2", "count": 5,
-             "first_seen": 17, "last_seen": 4031,
-             "example": "dial tcp: lookup regsitry.example.com: no such host ```x```"},
+            {"code": "registry.rate_limited", "image": "nginx:latest", "registry": "docker.io",
+             "node": "node-a1", "count": 12, "first_seen": "2026-11-29T08:01:02Z",
+             "last_seen": "2026-11-29T09:14:00Z", "source": "/var/log/syslog",
+             "sources": ["kubelet"], "pods": ["web-0", "web-1"], "namespaces": ["default"],
+             "sample": "toomanyrequests: You have reached your pull rate limit. | <b>*_x_*</b>",
+             "example": "toomanyrequests: You have reached your pull rate limit. | <b>*_x_*</b>",
+             "candidates": [{"code": "registry.rate_limited", "confidence": 0.95}],
+             "inferred": False, "fix": ["docker login"],
+             "advice": ["authenticated pulls have a larger quota; or configure a pull-through "
+                        "mirror"]},
+            {"code": "dns.nxdomain", "image": "regsitry.example.com/app:1.2",
+             "registry": "regsitry.example.com", "node": "-", "count": 5, "first_seen": "line 17",
+             "last_seen": "line 4031", "source": "/var/log/syslog",
+             "sample": 'Head "https://regsitry.example.com/v2/app/manifests/1.2": dial tcp: lookup '
+                       "regsitry.example.com: no such host ```x```",
+             "example": "dial tcp: lookup regsitry.example.com: no such host ```x```",
+             "candidates": [{"code": "dns.nxdomain", "confidence": 0.86}], "inferred": False,
+             "fix": ["dig regsitry.example.com"],
+             "advice": ["check the registry host in the image reference: regsitry.example.com/app:1.2"],
+             "first_line": 17, "last_line": 4031},
         ]},
     )
 
@@ -101,6 +118,46 @@ def healthy_report() -> Report:
         notes=["every step of the pull worked from this host"], duration_s=0.4)
 
 
+def fallback_report() -> Report:
+    """diagnose with two endpoints: the runtime's error comes from the second (shown first)."""
+    https, http = "https://registry.lab.test:443", "http://registry.lab.test:443"
+    cdn_ev = ["cdn.lab.test: no UDP query to 198.18.4.2 got a reply, but the same server answers "
+              "over TCP: UDP port 53 is dropped on the path (firewall)"]
+    steps = [
+        Step("config", Outcome.OK, 0.0, "runtime docker; endpoints in order: " + https + ", "
+             + http),
+        Step("dns registry.lab.test", Outcome.OK, 0.004, "registry.lab.test resolves to "
+             "198.18.2.2 via 198.18.4.2", endpoint=http),
+        Step("registry ping " + http, Outcome.OK, 0.006, f"ping: {http}/v2/ -> HTTP 200",
+             endpoint=http),
+        Step("config blob registry.lab.test", Outcome.OK, 0.01, "config blob: HTTP 307",
+             endpoint=http),
+        Step("dns cdn.lab.test", Outcome.PROBLEM, 0.51, cdn_ev[0], cdn_ev, endpoint=http,
+             cause="dns.udp_timeout", confidence=0.97),
+        Step("config blob", Outcome.BLOCKED, 0.0, "not run: dns cdn.lab.test failed",
+             blocked_by="dns cdn.lab.test", endpoint=http),
+        Step("dns registry.lab.test", Outcome.OK, 0.004, "registry.lab.test resolves to "
+             "198.18.2.2 via 198.18.4.2", endpoint=https),
+        Step("tls registry.lab.test:443", Outcome.WARNING, 0.02, "registry.lab.test: TLS "
+             "http_response", ["insecure registry: the runtime falls back to its plain-HTTP "
+                               "endpoint"], endpoint=https),
+        Step("host checks", Outcome.OK, 0.05, "host checks found nothing wrong"),
+    ]
+    return Report(
+        command="diagnose", subject="registry.lab.test:443/lab/hello:latest",
+        causes=[Cause.from_catalogue("dns.udp_timeout", 0.97, [f"[dns cdn.lab.test] {cdn_ev[0]}"],
+                                     {"host": "cdn.lab.test", "resolver": "198.18.4.2",
+                                      "image": "registry.lab.test:443/lab/hello:latest"},
+                                     runtime="docker", context=frozenset({"walked"}),
+                                     complete=True)],
+        facts={"runtime": "docker", "endpoints": [https, http]}, steps=steps, duration_s=0.7,
+        extra={"endpoints": [
+            {"url": http, "mirror": False, "outcome": "failed", "reported": True,
+             "note": "the error dockerd reports comes from here"},
+            {"url": https, "mirror": False, "outcome": "fell_back", "reported": False,
+             "note": "dockerd falls back to its next endpoint from here"}]})
+
+
 def pull_config() -> PullConfig:
     return PullConfig(
         runtime="docker", image="docker.io/library/nginx:latest",
@@ -129,7 +186,8 @@ def host_report() -> Report:
             Step("daemon_config", Outcome.PROBLEM, 0.002, "1 problem in /etc/docker/daemon.json",
                  findings=[Finding("unknown key 'registry-mirror'", "error", "daemon.config",
                                    ["/etc/docker/daemon.json: \"registry-mirror\""],
-                                   ["rename \"registry-mirror\" to \"registry-mirrors\" and restart dockerd"])]),
+                                   ["systemctl restart docker"],
+                                   ["rename \"registry-mirror\" to \"registry-mirrors\""])]),
             Step("kernel_udp", Outcome.OK, 0.001, "no UDP drops"),
             Step("disk", Outcome.WARNING, 0.001, "/var/lib/docker 91% full",
                  findings=[Finding("data root nearly full", "warning", None, ["91% used"], ["docker system prune"])]),
@@ -150,4 +208,5 @@ def host_report() -> Report:
 ALL = {
     "explain": explain_report, "unrecognised": unrecognised_report, "scan": scan_report,
     "diagnose": diagnose_report, "healthy": healthy_report, "host": host_report,
+    "fallback": fallback_report,
 }

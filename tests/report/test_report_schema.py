@@ -94,7 +94,7 @@ def test_real_explain_reports_validate(validator: jsonschema.protocols.Validator
 
 
 def test_real_scan_report_validates(validator: jsonschema.protocols.Validator, tmp_path: Path) -> None:
-    from pulldoctor.explain.scan import scan
+    from pulldoctor.explain.scan_files import scan
 
     log = tmp_path / "kubelet.log"
     lines = [json.loads(line)["text"].replace("\n", " ")
@@ -144,3 +144,23 @@ def test_schema_command_prints_the_shipped_schema() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == schema_text()
     assert json.loads(proc.stdout)["$defs"]["code"]["enum"] == list(CODES)
+
+
+def test_causes_json_validates_against_its_own_shipped_schema() -> None:
+    from pulldoctor.report.schema import causes_schema_text, generated_causes_text
+
+    assert causes_schema_text() == generated_causes_text(), "run python -m pulldoctor.report.schema --write"
+    schema = json.loads(causes_schema_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    proc = subprocess.run([sys.executable, "-m", "pulldoctor", "causes", "--json"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    assert {c["code"] for c in doc} == set(load_schema()["$defs"]["code"]["enum"])
+    printed = subprocess.run([sys.executable, "-m", "pulldoctor", "schema", "--causes"],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert printed.stdout == causes_schema_text()
+    broken = [dict(doc[0], code="not.a.code")]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(broken)

@@ -25,7 +25,7 @@ class ExitCode(IntEnum):
     PROBLEM = 1  #: a problem (a cause) was found
     USAGE = 2  #: bad arguments or input
     INTERNAL = 3  #: pulldoctor itself failed (a bug, or it could not run its checks)
-    INTERRUPTED = 130
+    INTERRUPTED = 130  #: Ctrl-C (128 + SIGINT, as shells report it); stderr says what it stopped
 
 
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -97,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return ExitCode.USAGE
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C into Abort (after a newline)
+        cause = exc.__cause__ or exc.__context__
+        what = str(cause) if isinstance(cause, KeyboardInterrupt) and str(cause) else "interrupted"
+        click.echo(f"pulldoctor: {what}", err=True)
         return ExitCode.INTERRUPTED
     except UsageError as exc:  # messages quote the input, which may carry user:password@
         from pulldoctor.redact import redact
@@ -109,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
 
         click.echo(f"pulldoctor: {redact(str(exc))}", err=True)
         return ExitCode.INTERNAL
-    except KeyboardInterrupt:
-        click.echo("pulldoctor: interrupted", err=True)
+    except KeyboardInterrupt as exc:
+        click.echo(f"pulldoctor: {exc or 'interrupted'}", err=True)
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         sys.stderr.close()

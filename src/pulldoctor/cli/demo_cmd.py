@@ -55,7 +55,8 @@ def _cause_from_dict(d: dict[str, Any]) -> Any:
 
     return Cause(code=d["code"], confidence=float(d.get("confidence", 0.0)),
                  evidence=list(d.get("evidence", [])), fix=list(d.get("fix", [])),
-                 confirm=list(d.get("confirm", [])), distinguish=list(d.get("distinguish", [])))
+                 confirm=list(d.get("confirm", [])), distinguish=list(d.get("distinguish", [])),
+                 advice=list(d.get("advice", [])), runtime=d.get("runtime"))
 
 
 def _diagnose_in_lab(lab: Any, image: str, timeout: float) -> tuple[dict[str, Any] | None, float, str]:

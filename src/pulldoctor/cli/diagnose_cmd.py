@@ -49,7 +49,8 @@ def command(image: str, error: str | None, runtime: str, platform: str | None, l
 
     Read-only: resolves, connects, handshakes and reads from the registry exactly as the runtime
     would, and never writes anything. Exit code 0 when the pull path is healthy, 1 when a problem
-    was found, 2 on usage errors, 3 when pulldoctor itself failed.
+    was found or the deadline cut the walk, 2 on usage errors, 3 when pulldoctor itself failed,
+    130 on Ctrl-C (stderr says which step it interrupted).
 
     \b
     Examples:

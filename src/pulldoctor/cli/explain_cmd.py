@@ -8,6 +8,7 @@ import click
 
 from pulldoctor.errors import UsageError
 from pulldoctor.report.options import OutputOptions, output_options
+from pulldoctor.textclean import valid_utf8
 
 MAX_STDIN = 16 * 1024 * 1024
 """explain reads one error text; whole logs belong to ``pulldoctor scan`` (constant memory)."""
@@ -21,7 +22,7 @@ def read_text(args: tuple[str, ...]) -> str:
             raise UsageError("stdin is larger than 16 MiB; use 'pulldoctor scan -' for whole logs")
         text = data.decode("utf-8", errors="replace")
     else:
-        text = " ".join(args)
+        text = valid_utf8(" ".join(args))  # undecodable bytes arrive as lone surrogates
     if not text.strip():
         raise UsageError("no error text given: pulldoctor explain 'TEXT' (or - to read stdin)")
     return text

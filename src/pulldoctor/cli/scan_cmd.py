@@ -11,18 +11,20 @@ from pulldoctor.report.options import OutputOptions, output_options
 @click.argument("sources", nargs=-1)
 @output_options
 def command(sources: tuple[str, ...], output: OutputOptions) -> int:
-    """Find every pull failure in log FILEs ("-" for stdin) and group them by cause and image.
+    """Find every pull failure in log FILEs ("-" for stdin), one group per cause, image, registry
+    and node, most frequent first.
 
-    Reads journalctl output, kubelet/containerd/dockerd logs and "kubectl get events -o json" in
-    constant memory. Exit code 1 when a failure was found, 0 when none, 2 on usage errors.
+    Reads journalctl output (short, short-iso, -o json), kubelet/containerd/CRI-O/dockerd logs in
+    constant memory, and "kubectl get events" (-o json, -o yaml, the table) as documents. Exit code
+    1 when a failure was found, 0 when none, 2 on usage errors.
 
     \b
     Examples:
-      journalctl -u kubelet -u containerd --since today | pulldoctor scan -
-      kubectl get events -A -o json | pulldoctor scan - --json
-      pulldoctor scan /var/log/syslog /var/log/containerd.log
+      journalctl -u kubelet -u containerd --since today -o short-iso | pulldoctor scan -
+      kubectl get events -A -o yaml | pulldoctor scan - --json
+      pulldoctor scan /var/log/syslog node2.journal.json --format markdown
     """
-    from pulldoctor.explain.scan import scan
+    from pulldoctor.explain.scan_files import scan
 
     report = scan(list(sources))
     output.emit(report)

@@ -67,6 +67,18 @@ def normalise_runtime(runtime: str, root: str | Path) -> str:
     return RUNTIME_ALIASES[r]
 
 
+def _docker_store(daemon: Mapping[str, Any], driver: Any) -> str:
+    """Which of dockerd's two pull paths runs: "containerd" (the containerd image store, whose
+    errors and endpoint fallback are containerd's) or "graphdriver" (pull-internals.md §1.1)."""
+    features = daemon.get("features")
+    if isinstance(features, Mapping) and features.get("containerd-snapshotter") is True:
+        return "containerd"
+    if isinstance(driver, str) and (driver.startswith("io.containerd.snapshotter")
+                                    or driver in ("overlayfs", "fuse-overlayfs", "stargz")):
+        return "containerd"
+    return "graphdriver"
+
+
 def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str],
             live: bool) -> None:
     daemon, problem, exists = dkr.load_daemon_json(root)
@@ -87,6 +99,7 @@ def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping
         "max_download_attempts": d.get("max-download-attempts", 5),
         "registry_mirrors": d.get("registry-mirrors") or [],
         "insecure_registries": d.get("insecure-registries") or [],
+        "image_store": _docker_store(d, None),
     })
     if live:
         info, err = dkr.daemon_info(root)
@@ -101,6 +114,7 @@ def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping
                 "no_proxy": info.get("NoProxy") or None,
                 "driver": info.get("Driver"),
             }
+            cfg.settings["image_store"] = _docker_store(d, info.get("Driver"))
             cfg.sources.append(f"{dkr.DOCKER_SOCK} GET /info")
         elif err:
             cfg.settings["live_error"] = err

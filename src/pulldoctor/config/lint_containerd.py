@@ -59,11 +59,11 @@ def lint_hosts_dir_names(names: list[str], base: str) -> list[Issue]:
     for n in names:
         if n in ("registry-1.docker.io", "index.docker.io"):
             out.append(Issue("error", f"{base}/{n}: containerd looks up Docker Hub as {base}/docker.io",
-                             n, [f"mv {base}/{n} {base}/docker.io"]))
+                             n, commands=[f"mv {base}/{n} {base}/docker.io"]))
         elif "_" in n and not n.endswith("_") and n != "_default" and n.rsplit("_", 1)[1].isdigit():
             host, port = n.rsplit("_", 1)
             out.append(Issue("error", f"{base}/{n}: a port is written host_port_ (trailing underscore) "
-                             f"or host:port", n, [f"mv {base}/{n} {base}/{host}_{port}_"]))
+                             f"or host:port", n, commands=[f"mv {base}/{n} {base}/{host}_{port}_"]))
         elif "://" in n or n.startswith("http"):
             out.append(Issue("error", f"{base}/{n}: the directory is the registry host, not a URL", n))
     return out

@@ -39,6 +39,9 @@ class Issue:
     message: str
     key: str = ""
     fix: list[str] = field(default_factory=list)
+    """What to change, in words (shown as advice, never as a command)."""
+    commands: list[str] = field(default_factory=list)
+    """Shell commands that make the change, runnable as printed."""
 
 
 def did_you_mean(key: str, known: frozenset[str] | set[str]) -> str:

@@ -8,15 +8,19 @@ always written in time, even where the real clients hang (TCP or MTU blackholes)
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
 
-from pulldoctor.diagnose.walk import OnStep
-from pulldoctor.errors import UsageError
+from pulldoctor.diagnose.walk import OnStep, Walk
+from pulldoctor.errors import Interrupted, UsageError
 from pulldoctor.model import Cause, Report
 
 __all__ = ["diagnose", "diagnose_async"]
+
+_PLATFORM = re.compile(r"[a-z0-9_.-]+/[a-z0-9_.-]+(?:/[a-z0-9_.-]+)?")
+"""OS/ARCH[/VARIANT] as the OCI image spec spells them (linux/amd64, linux/arm/v7)."""
 
 
 def _text_evidence(error_text: str | None) -> tuple[list[Cause], dict[str, Any]]:
@@ -47,9 +51,37 @@ async def diagnose_async(
     on_step: OnStep | None = None,
 ) -> Report:
     """The asynchronous form of :func:`diagnose` (same arguments)."""
+    return await _diagnose_async(image, runtime=runtime, platform=platform, layers=layers,
+                                 timeout=timeout, error_text=error_text, root=root, node=node,
+                                 on_step=on_step, seen=[])
+
+
+def interrupted_at(walks: list[Walk]) -> str:
+    """What a Ctrl-C interrupted, in words (for the one line the CLI prints)."""
+    if not walks:
+        return "before the walk started (while reading the configuration)"
+    walk = walks[0]
+    done = f"{len(walk.steps)} step{'s' if len(walk.steps) != 1 else ''} had finished"
+    if walk.interrupted:
+        return f"while running {', '.join(walk.interrupted)} ({done})"
+    return f"between steps ({done})"
+
+
+async def _diagnose_async(
+    image: str,
+    *,
+    runtime: str,
+    platform: str | None,
+    layers: bool,
+    timeout: float,
+    error_text: str | None,
+    root: str,
+    node: str | None,
+    on_step: OnStep | None,
+    seen: list[Walk],
+) -> Report:
     from pulldoctor.config.effective import discover
     from pulldoctor.diagnose import engine
-    from pulldoctor.diagnose.walk import Walk
     from pulldoctor.fleet.node_facts import node_facts
     from pulldoctor.probes.registry_api import host_platform
     from pulldoctor.reference import parse_reference
@@ -59,7 +91,7 @@ async def diagnose_async(
         raise UsageError("--timeout must be a positive number of seconds")
     deadline = started + timeout
     ref = parse_reference(image)
-    if platform is not None and platform.count("/") not in (1, 2):
+    if platform is not None and not _PLATFORM.fullmatch(platform):
         raise UsageError(f"--platform must be OS/ARCH[/VARIANT], not {platform!r}")
     if not Path(root).is_dir():
         raise UsageError(f"--root {root!r} is not a directory")
@@ -67,6 +99,7 @@ async def diagnose_async(
     want = platform or host_platform()
     text_causes, text_facts = _text_evidence(error_text)
     walk = Walk(cfg, deadline, on_step, root=root)
+    seen.append(walk)
     facts: dict[str, Any] = {
         "image": str(ref), "registry": ref.registry, "runtime": cfg.runtime, "platform": want,
         "deadline_s": timeout, "endpoints": [e.url for e in cfg.endpoints],
@@ -79,8 +112,8 @@ async def diagnose_async(
                                       text_causes=text_causes)
     except TimeoutError:
         return engine.timed_out_report(walk, ref, started, facts)
-    if walk.pins:
-        facts["addresses"] = {h: a for h, a in walk.pins.items() if a}
+    if walk.facts.get("addresses"):
+        facts["addresses"] = walk.facts["addresses"]
     notes: list[str] = []
     if text_causes and not causes:
         guess = text_causes[0]
@@ -106,8 +139,15 @@ def diagnose(
 
     Read-only. Ends within ``timeout`` seconds. ``on_step`` is called with each :class:`Step` as it
     finishes (for a live view). ``root`` is where the host's files are mounted (probing stays in
-    this network namespace); ``node`` names the host in ``facts.node``. Raises :class:`UsageError` for a bad reference or argument.
+    this network namespace); ``node`` names the host in ``facts.node``. Raises
+    :class:`UsageError` for a bad reference or argument, and
+    :class:`~pulldoctor.errors.Interrupted` (a ``KeyboardInterrupt``) on Ctrl-C, saying which
+    steps it interrupted.
     """
-    return asyncio.run(diagnose_async(
-        image, runtime=runtime, platform=platform, layers=layers, timeout=timeout,
-        error_text=error_text, root=root, node=node, on_step=on_step))
+    seen: list[Walk] = []
+    try:
+        return asyncio.run(_diagnose_async(
+            image, runtime=runtime, platform=platform, layers=layers, timeout=timeout,
+            error_text=error_text, root=root, node=node, on_step=on_step, seen=seen))
+    except KeyboardInterrupt:
+        raise Interrupted(f"diagnose interrupted {interrupted_at(seen)}") from None

@@ -1,10 +1,10 @@
-"""The engine: walk the pull endpoint by endpoint under one deadline, then infer.
+"""The engine: walk the pull endpoint by endpoint under one deadline, then rank.
 
-Order of a walk, per endpoint (mirrors first, as the runtime tries them): reach the host (DNS, TCP,
-TLS or the proxy), ``GET /v2/``, token, manifest, platform, config blob (redirects reached as hosts of
-their own), layers. The first endpoint that gets through ends the walk; a mirror that failed before
-it is a warning, because the runtime fell back past it. Host checks run beside the walk, in a daemon
-thread, and are waited for only until the deadline.
+Each endpoint is walked from scratch as its own :class:`EndpointWalk` through the declared stages
+(``diagnose/stages``), in the order the runtime tries them (mirrors first). The first endpoint
+that gets through ends the walk; an endpoint the runtime falls back past is a warning when a
+later one works (a mirror always). Host checks run beside the walk, in a daemon thread, and are
+waited for only until the deadline.
 """
 
 from __future__ import annotations
@@ -13,81 +13,21 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pulldoctor.causes import Code
 from pulldoctor.config.model import Endpoint, PullConfig
 from pulldoctor.diagnose import infer
-from pulldoctor.diagnose.reach import reach
-from pulldoctor.diagnose.walk import Walk, broken
+from pulldoctor.diagnose.hostchecks import HostChecks, walk_data
+from pulldoctor.diagnose.observe import ConfigObservation
+from pulldoctor.diagnose.rank import EndpointOutcome, first_problem, rank, reported_endpoint
+from pulldoctor.diagnose.session import EndpointWalk
+from pulldoctor.diagnose.stage import run_stages
+from pulldoctor.diagnose.walk import Walk
 from pulldoctor.model import Cause, Outcome, Report, Step
-from pulldoctor.probes import registry_api as rp
 from pulldoctor.redact import redact_url
 from pulldoctor.reference import ImageReference
-
-if TYPE_CHECKING:
-    from pulldoctor.diagnose.registry_steps import Session
-
-REGISTRY_STEPS = ["registry ping", "token", "manifest", "platform", "config blob", "layers"]
-
-
-async def walk_endpoint(walk: Walk, ref: ImageReference, ep: Endpoint, *, platform: str,
-                        layers_full: bool) -> bool:
-    """Walk one endpoint to the last layer; True when nothing broke."""
-    insecure = ep.insecure or ep.skip_verify
-    r = await reach(walk, ep.url, ca_files=list(ep.ca_files), insecure=insecure)
-    if not r.ok:
-        walk.block(REGISTRY_STEPS, r.failed or "reach")
-        return False
-    from pulldoctor.diagnose import registry_steps as rs  # httpx: imported while DNS/TCP/TLS ran
-
-    parts = urlsplit(ep.url)
-    origin = f"{'http' if r.plain_http else parts.scheme}://{parts.netloc}"
-    sess = rs.Session(walk, ref, ep, origin, rp.accept_header(walk.config.runtime), platform,
-                      layers_full)
-    try:
-        return await _registry_walk(sess)
-    finally:
-        await sess.close()
-
-
-async def _registry_walk(sess: Session) -> bool:
-    from pulldoctor.diagnose import registry_steps as rs
-
-    walk = sess.walk
-    s = await rs.ping(sess)
-    if broken(s):
-        walk.block(REGISTRY_STEPS[1:], s.name)
-        return False
-    t = await rs.authenticate(sess)
-    if t is not None and (broken(t) or t.outcome == Outcome.BLOCKED):
-        walk.block(REGISTRY_STEPS[2:], t.name)
-        return False
-    s, man = await rs.get_manifest(sess, sess.ref.reference, "manifest")
-    if man is None:
-        walk.block(REGISTRY_STEPS[3:], s.name)
-        return False
-    if man.is_index:
-        p, chosen = await rs.choose_platform(sess, man)
-        if broken(p):
-            walk.block(REGISTRY_STEPS[4:], p.name)
-            return False
-        size = chosen.get("size")
-        s, man = await rs.get_manifest(sess, str(chosen.get("digest")), "platform manifest",
-                                       size if isinstance(size, int) else None)
-        if man is None:
-            walk.block(REGISTRY_STEPS[4:], s.name)
-            return False
-    if man.config is None:
-        walk.block(REGISTRY_STEPS[4:], s.name)
-        return False
-    c = await rs.get_blob(sess, man.config, "config blob", cap=6.0)
-    if broken(c) or c.outcome == Outcome.BLOCKED:
-        walk.block(["layers"], c.name)
-        return False
-    layer_steps = await rs.layers(sess, man)
-    return rs.any_broken(layer_steps) is None
 
 
 def _skip_httpx_cli() -> None:
@@ -118,8 +58,10 @@ def prefetch_imports(walk: Walk | None = None) -> None:
     _skip_httpx_cli()
 
     def imports() -> None:
-        try:
-            importlib.import_module("pulldoctor.diagnose.registry_steps")
+        try:  # the stages first (the walk needs them as soon as the host checks have started)
+            for name in ("pulldoctor.diagnose.stages.host", "pulldoctor.diagnose.stages",
+                         "pulldoctor.probes.http", "pulldoctor.probes.registry_api"):
+                importlib.import_module(name)
         except Exception:  # the walk imports it again and reports any real error
             pass
 
@@ -136,150 +78,176 @@ def prefetch_imports(walk: Walk | None = None) -> None:
                              name="pulldoctor-tls-contexts", daemon=True).start()
 
 
-def _start_host_checks(cfg: PullConfig, ref: ImageReference, root: str, deadline: float
-                       ) -> tuple[threading.Thread | None, list[Any]]:
-    """Run ``pulldoctor.host.inspect_host`` (if that package is there) in a daemon thread.
-
-    It is given the walk's configuration (no second discovery) and deadline (no command outlives
-    the report). ``box`` is ``[start, result, end]`` once it is done: the step's duration is the
-    checks' own, not the time the walk took before it collected them.
-    """
-    try:
-        from pulldoctor import host as hostpkg
-    except ImportError:
-        return None, []
-    fn: Callable[..., Any] | None = getattr(hostpkg, "inspect_host", None)
-    if fn is None:
-        return None, []
-    box: list[Any] = [time.monotonic()]
-
-    def target() -> None:
-        try:
-            res: Any = fn(str(ref), runtime=cfg.runtime, root=root, config=cfg,
-                          deadline=deadline)
-        except Exception as exc:  # recorded as a crashed step, never spoils the walk
-            res = exc
-        box.extend([res, time.monotonic()])  # one call: the collector sees both or neither
-
-    th = threading.Thread(target=target, name="pulldoctor-host-checks", daemon=True)
-    th.start()
-    return th, box
-
-
-HOST_GRACE_S = 1.0
-"""How long host checks are still waited for once the walk has proven its own cause."""
-
-
-def _host_step(th: threading.Thread | None, box: list[Any], walk: Walk, *, walk_found: bool
-               ) -> tuple[Step | None, list[Cause]]:
-    """Collect the host checks: until the deadline when the walk found nothing (they are then the
-    only evidence left), briefly when the walk already proved a cause (they only support it)."""
-    if th is None:
-        return None, []
-    wait = max(0.0, walk.remaining() - 0.2)
-    th.join(min(wait, HOST_GRACE_S) if walk_found else wait)
-    step = Step("host checks", Outcome.OK, data={"kind": "host"})
-    step.duration_s = (float(box[2]) if len(box) > 2 else time.monotonic()) - float(box[0])
-    if len(box) < 2:
-        step.outcome, step.summary = Outcome.SKIPPED, "host checks were still running (not needed)"
-        if not walk_found:
-            step.outcome, step.summary = Outcome.TIMEOUT, "host checks did not finish in time"
-        return walk.record(step), []
-    res = box[1]
-    if isinstance(res, Exception):
-        step.outcome, step.summary = Outcome.CRASHED, f"host checks failed: {type(res).__name__}"
-        return walk.record(step), []
-    causes = [c for c in getattr(res, "causes", []) if isinstance(c, Cause)]
-    step.summary = ("host checks found: " + ", ".join(c.code for c in causes)) if causes \
-        else "host checks found nothing wrong"
-    step.evidence = [f"{c.code}: {e}" for c in causes for e in c.evidence[:3]]
-    if causes:
-        step.outcome = Outcome.WARNING
-    walk.record(step)
-    return step, causes
-
-
-def _config_step(walk: Walk) -> None:
-    cfg = walk.config
-    ev = [f"runtime {cfg.runtime}; endpoints in order: "
-          + ", ".join(e.url + (" (mirror)" if e.is_mirror else "") for e in cfg.endpoints),
-          f"resolvers: {', '.join(cfg.resolver.nameservers) or '(none: Go uses 127.0.0.1, ::1)'}"]
-    if cfg.proxy.https_proxy or cfg.proxy.http_proxy:
-        ev.append("proxy: " + str(cfg.proxy.to_dict()))
-    ev.extend(f"problem: {p}" for p in cfg.problems)
+def _config_observation(cfg: PullConfig) -> ConfigObservation:
     shell = next((os.environ[k] for k in ("HTTPS_PROXY", "https_proxy") if os.environ.get(k)), None)
-    warn = bool(cfg.problems)
-    if shell and cfg.runtime in ("docker", "containerd") and not cfg.proxy.https_proxy:
-        warn = True  # a classic: the proxy is set in the shell, where the daemon never sees it
-        ev.append(f"this shell sets HTTPS_PROXY={redact_url(shell)}, but {cfg.runtime}d does not "
-                  "see it (only daemon.json \"proxies\" or the service's environment apply); "
-                  "the walk goes direct, as the daemon does")
-    step = Step("config", Outcome.WARNING if warn else Outcome.OK, evidence=ev,
-                summary=ev[0], data={"kind": "config", **cfg.to_dict()})
-    walk.record(step)
+    return ConfigObservation(
+        cfg.to_dict(), cfg.runtime, [(e.url, e.is_mirror) for e in cfg.endpoints],
+        list(cfg.resolver.nameservers), list(cfg.problems),
+        proxy_set=bool(cfg.proxy.https_proxy or cfg.proxy.http_proxy),
+        shell_proxy=redact_url(shell) if shell else None)
+
+
+def _http_fallback(endpoints: list[Endpoint], i: int) -> bool:
+    """The runtime's next endpoint is this one's host over plain HTTP (an insecure registry)."""
+    ep = endpoints[i]
+    nxt = endpoints[i + 1] if i + 1 < len(endpoints) else None
+    return (nxt is not None and urlsplit(ep.url).scheme == "https"
+            and urlsplit(nxt.url).scheme == "http"
+            and urlsplit(nxt.url).hostname == urlsplit(ep.url).hostname)
+
+
+RUNTIME_LABEL = {"docker": "dockerd", "containerd": "containerd",
+                 "podman": "containers/image (podman, skopeo, CRI-O)"}
+
+
+def _start_checks(checks: HostChecks, tried: list[EndpointWalk]
+                  ) -> Callable[[EndpointWalk], None]:
+    """When an endpoint's walk has reached every host (its layers are next), the checks that
+    need the walk can start; their address checks are needed only if an earlier endpoint (one the
+    runtime fell back from) failed."""
+    return lambda ew: checks.after_walk(walk_data([*tried, ew]), walk_failed=bool(tried))
+
+
+async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
+                          checks: HostChecks | None = None,
+                          ) -> list[tuple[EndpointWalk | None, EndpointOutcome]]:
+    """Walk the endpoints in the runtime's order until one works; the ones the deadline left no
+    time for are recorded as not walked (a TIMEOUT step each: the diagnosis is incomplete)."""
+    from pulldoctor.diagnose.stages import ENDPOINT_STAGES
+
+    eps = walk.config.endpoints
+    done: list[tuple[EndpointWalk | None, EndpointOutcome]] = []
+    for i, ep in enumerate(eps):
+        if done and walk.remaining() <= 0.5:
+            for rest in eps[i:]:
+                walk.record(Step(f"endpoint {rest.url}", Outcome.TIMEOUT, endpoint=rest.url,
+                                 summary="not walked: the deadline was near (raise --timeout)"))
+                done.append((None, EndpointOutcome(rest.url, rest.is_mirror, False, None,
+                                                   walked=False)))
+            break
+        ew = EndpointWalk(walk, ref, ep, platform, layers_full,
+                          http_fallback=_http_fallback(eps, i))
+        if checks is not None:  # start the checks that need the walk while the layers download
+            ew.on_hosts_reached = _start_checks(checks, [w for w, _o in done if w is not None])
+        try:
+            res = await run_stages(ENDPOINT_STAGES, ew)
+        finally:
+            await ew.close()
+        done.append((ew, EndpointOutcome(ep.url, ep.is_mirror, res.ok, res.failed, res.stage)))
+        if res.ok:
+            break
+    return done
+
+
+def _arrange(walk: Walk, done: list[tuple[EndpointWalk | None, EndpointOutcome]]
+             ) -> list[dict[str, Any]]:
+    """Order the steps as the report shows them and say what became of each endpoint.
+
+    The endpoint whose error the runtime reports comes first (then the others in the order they
+    were tried); the steps of an endpoint the runtime falls back past become warnings when a
+    later endpoint works, and always for a mirror: they are not the cause.
+    """
+    cfg = walk.config
+    outcomes = [o for _ew, o in done]
+    store = str(cfg.settings.get("image_store") or "graphdriver")
+    r = reported_endpoint(cfg.runtime, store, outcomes)
+    label = RUNTIME_LABEL.get(cfg.runtime, cfg.runtime)
+    info: list[dict[str, Any]] = []
+    for i, (ew, o) in enumerate(done):
+        later_ok = any(x.ok for x in outcomes[i + 1:])
+        if ew is not None and i != r and (o.is_mirror or later_ok):
+            for st in ew.steps:  # the runtime fell back past this endpoint
+                if st.outcome in (Outcome.PROBLEM, Outcome.TIMEOUT):
+                    st.outcome = Outcome.WARNING
+                    st.summary = f"(fell back from {ew.url}) {st.summary}"
+        if not o.walked:
+            state, note = "not_walked", "not walked: the deadline was near (raise --timeout)"
+        elif o.ok:
+            state, note = "ok", "the pull works from here"
+        elif i == r:
+            state, note = "failed", f"the error {label} reports comes from here"
+        elif ew is not None and ew.ended:
+            state, note = "fell_back", f"{label} falls back to its next endpoint from here"
+        else:
+            state, note = "fell_back", f"failed; {label} tries the next endpoint"
+            if cfg.runtime == "podman" and o.is_mirror:
+                note += " (and prints this error too, under 'Mirrors also failed')"
+        info.append({"url": o.url, "mirror": o.is_mirror, "outcome": state, "reported": i == r,
+                     "note": note})
+    order = ([r] if r is not None else []) + [i for i in range(len(done)) if i != r]
+    by_endpoint: dict[str, list[Step]] = {}
+    for st in walk.steps:
+        by_endpoint.setdefault(st.endpoint or "", []).append(st)
+    walk.steps[:] = by_endpoint.pop("", []) + [st for i in order
+                                               for st in by_endpoint.get(done[i][1].url, [])]
+    return [info[i] for i in order]
 
 
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
               text_causes: list[Cause]) -> list[Cause]:
     """Walk every endpoint in order until one works, then rank the causes."""
     prefetch_imports(walk)
-    th, box = _start_host_checks(walk.config, ref, walk.root, walk.deadline)
-    _config_step(walk)
-    segments: list[tuple[Endpoint, int, int, bool]] = []
-    for ep in walk.config.endpoints:
-        start = len(walk.steps)
-        try:
-            ok = await walk_endpoint(walk, ref, ep, platform=platform, layers_full=layers_full)
-        except TimeoutError:
-            ok = False
-        segments.append((ep, start, len(walk.steps), ok))
-        if ok or walk.remaining() <= 0.5:
-            break
+    checks = HostChecks(walk.config, ref, walk.root, walk.deadline)
+    cobs = _config_observation(walk.config)
+    walk.record_observed("config", cobs, infer.classify_config(cobs), duration_s=0.0)
     if not walk.config.endpoints:
-        walk.record(Step("endpoints", Outcome.PROBLEM, summary="no endpoint to pull from",
-                         data={"cause": Code.DAEMON_CONFIG, "confidence": 0.6},
-                         evidence=["the configuration leaves no endpoint for this image"]))
-    # Steps of endpoints the runtime fell back past are warnings (a mirror always; any endpoint
-    # when a later one worked); the error the runtime reports comes from the last endpoint it
-    # tried, so that one is ranked first.
-    last = segments[-1] if segments else None
-    ordered: list[Step] = []
-    for ep, a, b, _ok in segments:
-        if last is not None and (ep, a, b) != last[:3]:
-            for st in walk.steps[a:b]:
-                if st.outcome == Outcome.PROBLEM and (ep.is_mirror or last[3]):
-                    st.outcome = Outcome.WARNING
-                    st.summary = f"(fell back from {ep.url}) {st.summary}"
-    if last is not None:
-        ordered = walk.steps[last[1]:last[2]] + walk.steps[: last[1]] + walk.steps[last[2]:]
-    else:
-        ordered = list(walk.steps)
-    _hs, host_causes = _host_step(th, box, walk,
-                                  walk_found=infer.first_problem(ordered) is not None)
-    if walk.config.problems:
-        host_causes = [*host_causes, Cause.from_catalogue(
-            Code.DAEMON_CONFIG, 0.6, [f"configuration problem: {p}" for p in walk.config.problems])]
-    values: dict[str, str | None] = {
+        walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
+    done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full,
+                                 checks=checks)
+    walk.facts["walked_endpoints"] = _arrange(walk, done)
+    checks.after_walk(walk_data([ew for ew, _o in done if ew is not None]))
+    host_causes = checks.collect(walk, walk_found=first_problem(walk.steps) is not None)
+    problems = infer.config_problems(cobs)
+    if problems.code is not None:
+        host_causes.append(Cause.from_catalogue(problems.code, problems.confidence,
+                                                problems.evidence))
+    addresses = {h: a for ew, _o in done if ew is not None for h, a in ew.pins.items() if a}
+    walk.facts["addresses"] = addresses
+    return rank(walk.steps, values=base_values(walk.config, ref, walk.root),
+                text_causes=text_causes, host_causes=host_causes, runtime=walk.config.runtime,
+                addresses=addresses, endpoints={ep.url: endpoint_values(ep)
+                                                for ep in walk.config.endpoints})
+
+
+def endpoint_values(ep: Endpoint) -> dict[str, str | None]:
+    """One endpoint's own values for commands: its URL, and how curl must trust it (its CA from
+    certs.d / hosts.toml, or -k for an endpoint the runtime does not verify)."""
+    parts = urlsplit(ep.url)
+    tls = "-k " if ep.insecure or ep.skip_verify else \
+        (f"--cacert {ep.ca_files[0]} " if ep.ca_files else "")
+    return {"base_url": f"{parts.scheme}://{parts.netloc}", "scheme": parts.scheme,
+            "curl_tls": tls}
+
+
+def _existing(path: str, root: str) -> str:
+    """``path`` or its nearest existing parent (``df`` needs one; the data root may not exist
+    before the runtime's first pull)."""
+    p = Path(path)
+    while str(p) != p.anchor and not (Path(root) / str(p).lstrip("/")).exists():
+        p = p.parent
+    return str(p)
+
+
+def base_values(cfg: PullConfig, ref: ImageReference, root: str = "/") -> dict[str, str | None]:
+    """What every cause's commands may use before a step adds its own (host, port...)."""
+    proxy = cfg.proxy.https_proxy or cfg.proxy.http_proxy
+    data_root = str(cfg.settings.get("data_root") or "")
+    return {
         "image": ref.familiar, "registry": ref.registry, "host": ref.host,
-        "port": str(ref.port or 443),
-        "resolver": next(iter(walk.config.resolver.nameservers), None),
-        "registry_repo": f"{ref.registry}/{ref.repository}",
+        "port": str(ref.port or 443), "registry_repo": f"{ref.registry}/{ref.repository}",
+        # Go asks 127.0.0.1 (and ::1) when resolv.conf names no server
+        "resolver": next(iter(cfg.resolver.nameservers), "127.0.0.1"),
+        "data_root": _existing(data_root, root) if data_root else None,
+        "proxy": redact_url(proxy) if proxy else None,
     }
-    problem = infer.first_problem(ordered)
-    if problem is not None:
-        values["host"] = str(problem.data.get("host") or urlsplit(
-            str(problem.data.get("url", ""))).hostname or ref.host)
-        addrs = problem.data.get("addresses") or [r.get("address") for r in
-                                                  problem.data.get("results") or []]
-        if addrs:
-            values["address"] = str(addrs[0])
-    return infer.rank(ordered, values=values, text_causes=text_causes, host_causes=host_causes)
 
 
 def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: float,
                  facts: dict[str, Any], notes: list[str]) -> Report:
     rep = Report(command="diagnose", subject=ref.familiar, causes=causes, steps=walk.steps,
                  facts=facts, notes=notes)
+    if walk.facts.get("walked_endpoints"):
+        rep.extra["endpoints"] = walk.facts["walked_endpoints"]
     rep.duration_s = time.monotonic() - started
     if not causes and rep.healthy:
         rep.notes.append(f"the pull of {ref.familiar} works from this host: every step passed")
@@ -288,9 +256,10 @@ def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: 
 
 def timed_out_report(walk: Walk, ref: ImageReference, started: float,
                      facts: dict[str, Any]) -> Report:
-    """What the report says when the absolute deadline cut the walk short."""
-    causes = infer.rank(walk.steps, values={"image": ref.familiar, "registry": ref.registry,
-                                            "host": ref.host})
+    """What the report says when the absolute deadline cut the walk short (the steps under way
+    were recorded as stalls, with what they waited for)."""
+    causes = rank(walk.steps, values=base_values(walk.config, ref, walk.root),
+                  runtime=walk.config.runtime)
     walk.record(Step("deadline", Outcome.TIMEOUT,
                      summary="the absolute deadline passed before the walk finished"))
     return build_report(walk, ref, causes, started, facts,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pulldoctor.diagnose.infer import Verdict
+from pulldoctor.diagnose.observe import TcpObservation
 from pulldoctor.model import Outcome, Step
 
 FRESH_REQUEST_RTTS = 4.0
@@ -20,10 +21,9 @@ FRESH_REQUEST_RTTS = 4.0
 
 
 def measured_rtt(steps: Sequence[Step]) -> float | None:
-    """The fastest successful TCP connect of the walk (one round trip), or None without one."""
-    rtts = [float(r["latency_ms"]) / 1000 for s in steps if s.data.get("kind") == "tcp"
-            for r in s.data.get("results") or []
-            if r.get("status") == "ok" and r.get("latency_ms") is not None]
+    """The fastest successful TCP connect among ``steps`` (one round trip), or None without one."""
+    rtts = [r for s in steps if isinstance(s.observation, TcpObservation)
+            for r in s.observation.rtts]
     return min(rtts) if rtts else None
 
 

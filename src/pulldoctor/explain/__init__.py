@@ -3,7 +3,8 @@
 The pipeline is four pure steps, one module each: :mod:`.normalize` peels quoting and log prefixes
 and bounds the text, :mod:`.runtimes` names who printed it, :mod:`.facts` underlines what the text
 says (step, host, resolver, addresses...), and :mod:`.rules` turns wording into ranked causes. A
-text nothing recognises gets no cause and a plain note, never a guess dressed up as a finding.
+failed pull whose wording names no cause gets the candidates its failing step implies, low and
+said so (:mod:`.fallback`); a text that is not a pull failure gets no cause and a plain note.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pulldoctor.explain import rules
 from pulldoctor.explain.facts import extract
 from pulldoctor.explain.normalize import normalize
 from pulldoctor.explain.runtimes import detect
-from pulldoctor.model import Report
+from pulldoctor.model import Cause, Report
 
 __all__ = ["NOTHING_RECOGNISED", "explain"]
 
@@ -30,20 +31,25 @@ def explain(text: str) -> Report:
     norm = normalize(text)
     facts = extract(norm)
     origin = detect(norm)
-    causes = rules.evaluate(norm, facts)
+    ranking = rules.ranked(norm)
+    values = rules.values_for(facts)
+    causes = [Cause.from_catalogue(c.code, c.confidence, c.evidence, values,
+                                   render_commands(c.distinguish, values))
+              for c in ranking.candidates]
     out: dict[str, object] = {"runtime": origin.runtime}
     if origin.backend:
         out["backend"] = origin.backend
     if origin.docker_store:
         out["docker_store"] = origin.docker_store
     out.update(facts)
-    report = Report(command="explain", subject=str(facts.get("image", "")), causes=causes, facts=out)
+    report = Report(command="explain", subject=str(facts.get("image", "")), causes=causes, facts=out,
+                    notes=list(ranking.notes))
     if not causes:
         report.facts = {}
         report.notes.append(NOTHING_RECOGNISED)
         return report
     close = [c for c in causes[1:] if causes[0].confidence - c.confidence < AMBIGUITY_GAP]
-    if close:
+    if close and not ranking.inferred:
         report.notes.append(
             "ambiguous: " + ", ".join(c.code for c in [causes[0], *close])
             + " fit this text; the 'distinguish' checks tell them apart"

@@ -6,89 +6,79 @@ without any regex (:mod:`.triggers`); only the lines holding one are decoded, fi
 cheap regex for failure wording, and only those reach the explainer's rules, once per message
 *shape* (a failure repeated with other ports, times or ids is one cache hit). Memory is one chunk plus
 the groups, whatever the input size; a line with no newline for megabytes is cut into windows
-around its trigger words instead of being buffered. A large regular file is cut into segments at
-line boundaries and scanned by one process per CPU (:mod:`.segments`); counts merge exactly.
+around its trigger words instead of being buffered. Event documents (``kubectl get events -o
+json|yaml``, the events table) are read as documents, one event at a time (:mod:`.scan_formats`).
 
-Failures are grouped by (cause code, image) with a count, first and last sighting (the log prefix's
-timestamp when there is one, else the line number) and one example text.
+Failures are grouped by (cause, image, registry, node) (:mod:`.scan_groups`); files are driven by
+:mod:`.scan_files`, large ones in parallel segments (:mod:`.segments`).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from functools import lru_cache, partial
-from typing import Any
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from pulldoctor.causes import Code
-from pulldoctor.errors import ReferenceError_, UsageError
 from pulldoctor.explain import rules
 from pulldoctor.explain.facts import extract, image_of
 from pulldoctor.explain.normalize import normalize, strip_prefixes
+from pulldoctor.explain.scan_formats import (
+    Format,
+    event_sighting,
+    journal_json,
+    journal_prefix,
+    json_events,
+    sniff,
+    table_sightings,
+    yaml_events,
+)
+from pulldoctor.explain.scan_groups import (
+    Group,
+    Sighting,
+    build_report,
+    canonical_image,
+    sample_line,
+)
 from pulldoctor.explain.triggers import MAX_LINE, candidate_spans, engine
-from pulldoctor.model import Cause, Report
-from pulldoctor.reference import parse_reference
+from pulldoctor.model import Report
 
 CHUNK = 4 * 1024 * 1024
 SEGMENT = 32 * 1024 * 1024
 """Files larger than this are scanned in segments of this size, in parallel."""
 MAX_GROUPS = 10_000
-"""Distinct (cause, image) pairs kept; more are counted under ``other_failures``."""
+"""Distinct groups kept; failures beyond them are counted under ``other_failures``."""
 
 _FAILURE = re.compile(
-    rb"rror|[Ff]ail|denied|nauthorized|timeout|timed out|refused|reset|EOF|not found|unknown|"
-    rb"toomanyrequests|BackOff|no space|invalid|x509|no such host|misbehaving|unreachable|"
-    rb"no route|exceeded|429|50[0-4]|certificate"
+    r"rror|[Ff]ail|denied|nauthorized|timeout|timed out|refused|reset|EOF|not found|unknown|"
+    r"toomanyrequests|BackOff|no space|invalid|x509|no such host|misbehaving|unreachable|"
+    r"no route|exceeded|429|50[0-4]|certificate|rejected|[Ss]ignature|cannot be used|"
+    r"does not match|incompatible|[Cc]redentials|canceled|not present|no signatures|no match|"
+    r"fatal|FATA|ERRO|unavailable|Killed|not known|nsupported|should be|mismatch|authorized|"
+    r"no image found|unknown type|nexpected|GOAWAY|Request Time|no progress|not match|"
+    r"Not continuing|DEPRECATION|Too Many|[Dd]isabled"
 )
+_LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
+"""logrus's own fields before the message: not part of the failure a sample shows."""
+_BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
+"""journald writes a message that is not UTF-8 as an array of byte values (no word to find)."""
+_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr)"
+                      rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
+"""A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
+COMMAND_REACH = 4096
+"""Bytes after a command line within which an output line is read together with it."""
+_FAILURE_B = re.compile(_FAILURE.pattern.encode())
 _TIMESTAMP = re.compile(
     r"^(?:[IWEF](?P<klog>\d{4} \d\d:\d\d:\d\d)|(?P<iso>\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?"
     r"(?:Z|[+-]\d\d:?\d\d)?)|(?P<syslog>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)|"
     r"time=\"(?P<logrus>[^\"]{1,40})\")"
 )
 _INNER_TS = re.compile(r"time=\"(?P<t>[^\"]{1,40})\"|\"(?:lastTimestamp|time)\": ?\"(?P<j>[^\"]{1,40})\"")
-
-
-@dataclass(slots=True)
-class Group:
-    """All sightings of one cause for one image."""
-
-    code: Code
-    image: str
-    count: int = 0
-    first_ts: str | None = None
-    last_ts: str | None = None
-    source: str = ""
-    first_line: int | None = None  # None: not counted (a timestamped log scanned in parallel)
-    last_line: int | None = None
-    first_offset: int = 0
-    last_offset: int = 0
-    example: str = ""
-    confidence: float = 0.0
-    evidence: list[str] = field(default_factory=list)
-    values: dict[str, str | None] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {"code": self.code, "image": self.image, "count": self.count,
-               "first_seen": self.first_ts or _position(self.first_line, self.first_offset),
-               "last_seen": self.last_ts or _position(self.last_line, self.last_offset),
-               "source": self.source, "example": self.example}
-        if self.first_line is not None and self.last_line is not None:
-            out["first_line"], out["last_line"] = self.first_line, self.last_line
-        return out
-
-
-def _position(line: int | None, offset: int) -> str:
-    return f"line {line}" if line is not None else f"byte {offset}"
-
-
-Verdict = tuple[str, float, str, tuple[str, ...], tuple[tuple[str, str | None], ...]]
-
 _SHAPE = re.compile(
     r"\d{1,3}(?:\.\d{1,3}){3}|\d\d:\d\d:\d\d(?:[.,]\d{1,9})?|[0-9a-f]{12,}|\d{4,}")
 """What varies between repeats of one failure: addresses, clock times, ids, ports, pids."""
+
+Decision = tuple[Code, float, bool]
 
 
 def shape(text: str) -> str:
@@ -100,37 +90,21 @@ def shape(text: str) -> str:
     return _SHAPE.sub("0", text)
 
 
-def _canonical_image(image: str | None) -> str:
-    if not image:
-        return "-"
-    try:  # kubelet's "nginx" and containerd's "docker.io/library/nginx" are one image
-        return parse_reference(image).familiar
-    except ReferenceError_:
-        return image
-
-
-def _verdict(message: str) -> Verdict | None:
-    """Top cause of one (prefix-stripped) message, exactly as :func:`explain` ranks it."""
-    text = normalize(message)
-    ranked = rules.rank(text)
-    if not ranked:
-        return None
-    code, confidence, evidence, _ = ranked[0]
-    f = extract(text)
-    values = (("image", f.get("image")), ("host", f.get("host")), ("resolver", f.get("resolver")))
-    return code, round(confidence, 2), _canonical_image(f.get("image")), tuple(evidence), values
-
-
 @lru_cache(maxsize=4096)
-def _decision(text_shape: str) -> tuple[str, float] | None:
-    """Top cause of a message shape: a repeat of a failure costs one cache hit, not 60 rules."""
-    ranked = rules.rank(text_shape)
-    return (ranked[0][0], round(ranked[0][1], 2)) if ranked else None
+def _decision(text_shape: str) -> Decision | None:
+    """Top cause of a message shape: a repeat of a failure costs one cache hit, not every rule."""
+    r = rules.ranked(text_shape)
+    if not r.candidates:
+        return None
+    return r.candidates[0].code, round(r.candidates[0].confidence, 2), r.inferred
 
 
 def _timestamp(line: str) -> str | None:
     m = _TIMESTAMP.match(line)
     if m:
+        if m.group("klog"):  # "1129 09:59:02": klog's month and day, no year
+            k = m.group("klog")
+            return f"{k[:2]}-{k[2:4]} {k[5:]}"
         return next(g for g in m.groups() if g)
     found = None
     for m2 in _INNER_TS.finditer(line):  # the last one: nearest to the message it stamps
@@ -138,44 +112,65 @@ def _timestamp(line: str) -> str | None:
     return found
 
 
-def _pieces(raw: bytes) -> list[tuple[bytes, bytes]]:
-    """(text, what precedes it) for one line, or for each event of a compact JSON event list.
-
-    kubectl prints an event's fields in alphabetical order, so its ``lastTimestamp`` comes just
-    before its ``message``: the preceding slice is where that event's time is found.
-    """
-    if raw.count(b'"message":') < 2:
-        return [(raw, b"")]
-    parts = raw.split(b'"message":')
-    return [(b'"message":' + parts[k], parts[k - 1][-400:]) for k in range(1, len(parts))]
-
-
 class Scanner:
     """Feed bytes in any chunking; keeps only the carry-over partial line and the groups."""
 
-    def __init__(self, source: str = "", *, count_lines: bool = True, offset: int = 0) -> None:
-        self.groups: dict[tuple[str, str], Group] = {}
+    def __init__(self, source: str = "", *, count_lines: bool = True, offset: int = 0,
+                 fmt: Format = Format.LINES) -> None:
+        self.groups: dict[tuple[str, str, str, str], Group] = {}
         self.other_failures = 0
         self.lines = 0  # lines of the current source so far (when counting)
         self.total_lines: int | None = 0  # finished sources; None once one was not counted
         self.bytes = 0
-        self.failures = 0
         self.count_lines = count_lines
+        self.fmt = fmt
         self._pos = offset  # byte offset, in the current source, of the next byte fed
         self._carry = b""
         self._last = b""  # last byte fed for the current source: is a line still open?
         self._source = source
+        self._command: tuple[int, str] | None = None  # (end offset, text) of a pasted command
 
-    def start(self, source: str) -> None:
+    def start(self, source: str, fmt: Format = Format.LINES) -> None:
         self.finish_source()
         self._end_source()
         self._source = source
         self.count_lines = True
+        self.fmt = fmt
+        self._command = None
 
     def _end_source(self) -> None:
         if self.total_lines is not None:
             self.total_lines = self.total_lines + self.lines if self.count_lines else None
         self.lines, self._pos = 0, 0
+
+    # -- documents (kubectl events) --------------------------------------------------------------
+
+    def read_document(self, chunks: Iterable[bytes]) -> None:
+        """Read a whole event document (``self.fmt`` says which kind), one event at a time."""
+        counted = self._counting(chunks)
+        if self.fmt == Format.EVENTS_TABLE:
+            self.count_lines = False
+            for s, line in table_sightings(counted):
+                s.line = line
+                self._consider(s, ordered=False)
+            return
+        events = json_events(counted) if self.fmt == Format.EVENTS_JSON else yaml_events(counted)
+        self.count_lines = False  # a document's lines are not log lines
+        for ev in events:
+            sighting = event_sighting(ev)
+            if sighting is not None:
+                self._consider(sighting, ordered=True)
+
+    def _counting(self, chunks: Iterable[bytes]) -> Iterable[bytes]:
+        for chunk in chunks:
+            self.bytes += len(chunk)
+            yield chunk
+
+    def _consider(self, s: Sighting, ordered: bool) -> None:
+        if _FAILURE.search(s.message):
+            self.add(s, ordered)
+
+    # -- lines ----------------------------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> None:
         """Look at every whole line in ``chunk`` (plus the partial one carried over) without
@@ -227,134 +222,168 @@ class Scanner:
         """
         count = self.count_lines
         pos, line = lo, self.lines
-        for s, e in candidate_spans(view, lo, hi):
+        spans = candidate_spans(view, lo, hi)
+        if self.fmt == Format.JOURNAL_JSON and _BYTE_MESSAGE.search(view, lo, hi):
+            spans = _with_byte_messages(view, lo, hi, spans)  # no trigger word can be found there
+        for s, e in spans:
             if count:
                 line += view.count(b"\n", pos, s)
                 pos = s
-            for raw, before in _pieces(view[s:e]):
-                if _FAILURE.search(raw):
-                    self._record(raw.decode("utf-8", errors="replace"),
-                                 line + 1 if count else None, base + s,
-                                 before.decode("utf-8", errors="replace"))
+            raw = view[s:e]
+            if (b" pull " in raw or b" from " in raw or b" copy " in raw) and _COMMAND.search(raw):
+                self._command = (base + e, raw.decode("utf-8", errors="replace").strip())
+            if _FAILURE_B.search(raw) or (self.fmt == Format.JOURNAL_JSON
+                                          and _BYTE_MESSAGE.search(raw)):
+                self._record(raw.decode("utf-8", errors="replace"), line + 1 if count else None,
+                             base + s)
         if count:
             self.lines = line + view.count(b"\n", pos, hi)
 
-    def _record(self, text: str, lineno: int | None, offset: int, before: str = "") -> None:
-        message = strip_prefixes(text.strip())[:MAX_LINE]
-        norm = normalize(message)
+    def _record(self, text: str, lineno: int | None, offset: int) -> None:
+        if self.fmt == Format.JOURNAL_JSON:
+            rec = journal_json(text)
+            if rec is None:
+                return
+            message, when, node, unit = rec
+            if not _FAILURE.search(message):
+                return
+        else:
+            text = text.strip()
+            node, unit = journal_prefix(text)
+            message, when = text, _timestamp(text)
+        self.add(Sighting(strip_prefixes(message.strip())[:MAX_LINE], first=when, node=node,
+                          source=unit or self._source, line=lineno, offset=offset), ordered=False)
+
+    # -- grouping -------------------------------------------------------------------------------
+
+    def add(self, s: Sighting, ordered: bool) -> None:
+        """Rank one failure message and count it in its group."""
+        norm = normalize(s.message)
         decided = _decision(shape(norm))
+        cmd = self._command
+        if (decided is None or decided[2]) and cmd and 0 <= s.offset - cmd[0] <= COMMAND_REACH:
+            # the output of a pasted command: read with the command, as explain reads the paste
+            with_cmd = normalize(cmd[1] + "\n" + s.message)
+            better = _decision(shape(with_cmd))
+            if better is not None and (decided is None or not better[2]):
+                norm, decided = with_cmd, better
         if decided is None:
             return
-        code, conf = decided
-        image = _canonical_image(image_of(norm))
-        evidence: tuple[str, ...] = ()
-        values: tuple[tuple[str, str | None], ...] = ()
-        if (code, image) not in self.groups:
-            exact = _verdict(message)  # a new group: rank the real text, keep its evidence
-            if exact is None:
-                return
-            code, conf, image, evidence, values = exact
-        when = _timestamp(before) if before else _timestamp(text)
-        g = self._group(code, image, lambda: Group(
-            Code(code), image, first_ts=when, source=self._source, first_line=lineno,
-            first_offset=offset, example=norm[:500], confidence=conf, evidence=list(evidence),
-            values=dict(values)))
-        if g is not None:
-            g.count += 1
-            g.last_ts, g.last_line, g.last_offset = when, lineno, offset
-
-    def _group(self, code: str, image: str, make: Callable[[], Group]) -> Group | None:
-        self.failures += 1
-        g = self.groups.get((code, image))
+        image, registry = canonical_image(image_of(norm))
+        node = s.node or "-"
+        g = self.groups.get((decided[0], image, registry, node))
         if g is None:
-            if len(self.groups) >= MAX_GROUPS:
-                self.other_failures += 1
-                return None
-            g = self.groups[(code, image)] = make()
+            g = self._new_group(norm, node, s)
+            if g is None:
+                return
+        g.seen(s, ordered)
+
+    def _new_group(self, norm: str, node: str, s: Sighting) -> Group | None:
+        """A first sighting: rank the real text (not its shape) and keep its evidence."""
+        ranking = rules.ranked(norm)
+        if not ranking.candidates:
+            return None
+        top = ranking.candidates[0]
+        facts = extract(norm)
+        image, registry = canonical_image(facts.get("image"))
+        if registry == "-" and facts.get("host"):
+            registry = str(facts["host"])
+        key = (top.code, image, registry, node)
+        if key in self.groups:
+            return self.groups[key]
+        if len(self.groups) >= MAX_GROUPS:
+            self.other_failures += s.count
+            return None
+        g = self.groups[key] = Group(
+            top.code, image, registry, node, source=self._source,
+            sample=sample_line(_LOGFMT_HEAD.sub("", norm), top.evidence[0] if top.evidence else ""),
+            confidence=round(top.confidence, 2), inferred=ranking.inferred,
+            candidates=[(c.code, round(c.confidence, 2)) for c in ranking.candidates[:3]],
+            evidence=list(top.evidence),
+            values={k: facts.get(k) for k in ("image", "host", "resolver")})
         return g
 
     def merge(self, part: Scanner) -> None:
         """Add a later segment of the same source (offsets are the source's; lines are not
         counted in segments, see :mod:`.segments`)."""
-        for (code, image), pg in part.groups.items():
-            self.failures -= 1  # _group counts one sighting; the real count is added below
-            g = self._group(code, image, partial(replace, pg, count=0))
-            if g is None:
-                self.other_failures += pg.count - 1
-                continue
-            g.count += pg.count
-            g.last_ts, g.last_line, g.last_offset = pg.last_ts, pg.last_line, pg.last_offset
-        self.failures += part.failures
+        for key, pg in part.groups.items():
+            g = self.groups.get(key)
+            if g is not None:
+                g.merge(pg)
+            elif len(self.groups) < MAX_GROUPS:
+                self.groups[key] = pg
+            else:
+                self.other_failures += pg.count
         self.other_failures += part.other_failures
         self.bytes += part.bytes
 
     def report(self, sources: list[str]) -> Report:
         self.finish_source()
         self._end_source()
-        order = {key: i for i, key in enumerate(self.groups)}  # first-seen order breaks ties
-        groups = sorted(self.groups.values(), key=lambda g: (-g.count, order[(g.code, g.image)]))
-        by_code: dict[str, list[Group]] = {}
-        for g in groups:
-            by_code.setdefault(g.code, []).append(g)
-        ranked = sorted(by_code.items(), key=lambda kv: -sum(g.count for g in kv[1]))
-        causes = []
-        for code, gs in ranked[:10]:
-            evidence: list[str] = []
-            for g in gs[:3]:
-                evidence.extend(e for e in g.evidence if e not in evidence)
-            causes.append(Cause.from_catalogue(code, max(g.confidence for g in gs), evidence,
-                                               gs[0].values))
-        report = Report(command="scan", subject=" ".join(sources), causes=causes, facts={
-            "sources": sources, "bytes": self.bytes,
-            "failures": self.failures, "groups": len(groups), "engine": engine()[0],
-        })
+        facts: dict[str, object] = {"bytes": self.bytes, "engine": engine()[0]}
         if self.total_lines is not None:
-            report.facts["lines"] = self.total_lines
-        report.extra["groups"] = [g.to_dict() for g in groups]
-        if self.other_failures:
-            report.facts["other_failures"] = self.other_failures
-        if not groups:
+            facts["lines"] = self.total_lines
+        report = build_report(list(self.groups.values()), sources, facts, self.other_failures)
+        if not report.extra["groups"]:
             size = (f"{self.total_lines} lines" if self.total_lines is not None
                     else f"{self.bytes} bytes")
             report.notes.append(f"no pull failure was recognised in {size}")
         return report
 
 
+def _with_byte_messages(view: bytes, lo: int, hi: int,
+                        spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Add the journal-json lines whose MESSAGE is a byte array (not UTF-8) to ``spans``."""
+    extra = []
+    for m in _BYTE_MESSAGE.finditer(view, lo, hi):
+        s = view.rfind(b"\n", lo, m.start()) + 1 or lo
+        e = view.find(b"\n", m.start(), hi)
+        extra.append((s, hi if e == -1 else e))
+    merged = sorted(set(spans) | set(extra))
+    out: list[tuple[int, int]] = []
+    for s, e in merged:
+        if out and s < out[-1][1]:
+            continue
+        out.append((s, e))
+    return out
+
+
 def scan_streams(named: Iterable[tuple[str, Iterable[bytes]]]) -> Report:
-    """Scan already-open byte streams (name, chunks); the pure core of :func:`scan`."""
+    """Scan already-open byte streams (name, chunks), each in the format its first bytes show."""
     scanner = Scanner()
     names: list[str] = []
     for name, chunks in named:
         names.append(name)
-        scanner.start(name)
-        for chunk in chunks:
-            scanner.feed(chunk)
+        first, it = head(chunks)
+        fmt = sniff(first)
+        scanner.start(name, fmt)
+        if fmt in (Format.LINES, Format.JOURNAL_JSON):
+            scanner.feed(first)
+            for chunk in it:
+                scanner.feed(chunk)
+        else:
+            scanner.read_document(_prepend(first, it))
     return scanner.report(names)
 
 
-def scan(sources: list[str]) -> Report:
-    """Scan files (``-`` is stdin) for pull failures; a usage error for an unreadable file."""
-    if not sources:
-        raise UsageError("no log given: pulldoctor scan FILE... (or - to read stdin)")
-    from pulldoctor.explain.segments import chunks, scan_file_parallel, workers_wanted
+SNIFF = 8192
+"""Bytes a source's format is told from (however small its chunks are)."""
 
-    scanner = Scanner()
-    workers = workers_wanted()
-    for src in sources:
-        scanner.start(src)
-        if src == "-":
-            for chunk in chunks(sys.stdin.buffer):
-                scanner.feed(chunk)
-            continue
-        try:
-            f = open(src, "rb")  # noqa: SIM115 - closed below, after streaming
-        except OSError as exc:
-            raise UsageError(f"cannot read {src}: {exc.strerror or exc}") from None
-        with f:
-            size = os.fstat(f.fileno()).st_size
-            if workers > 1 and size > SEGMENT and os.path.isfile(src):
-                scan_file_parallel(scanner, src, size, workers)
-                continue
-            for chunk in chunks(f):
-                scanner.feed(chunk)
-    return scanner.report(list(sources))
+
+def head(chunks: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The first ``SNIFF`` bytes (or all, if fewer) and an iterator over the rest."""
+    it = iter(chunks)
+    parts: list[bytes] = []
+    size = 0
+    while size < SNIFF:
+        chunk = next(it, None)
+        if chunk is None:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    return b"".join(parts), it
+
+
+def _prepend(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest

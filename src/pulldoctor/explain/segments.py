@@ -17,6 +17,7 @@ from typing import IO
 
 from pulldoctor.explain import scan as _scan
 from pulldoctor.explain.scan import CHUNK, Scanner
+from pulldoctor.explain.scan_formats import Format
 from pulldoctor.explain.triggers import engine
 
 
@@ -68,12 +69,12 @@ def _segment_chunks(f: IO[bytes], pos: int, end: int) -> Iterator[bytes]:
         yield block
 
 
-def scan_segment(args: tuple[str, int, int]) -> Scanner:
+def scan_segment(args: tuple[str, int, int, Format]) -> Scanner:
     """Scan the lines starting in [start, end) of ``path``; runs in a worker process."""
-    path, start, end = args
+    path, start, end, fmt = args
     with open(path, "rb") as f:
         pos = _first_line_start(f, start)
-        part = Scanner(path, count_lines=False, offset=pos or 0)
+        part = Scanner(path, count_lines=False, offset=pos or 0, fmt=fmt)
         if pos is not None:
             for chunk in _segment_chunks(f, pos, end):
                 part.feed(chunk)
@@ -112,7 +113,7 @@ def scan_file_parallel(scanner: Scanner, path: str, size: int, workers: int) -> 
     """Scan ``path`` in segments on ``workers`` processes and merge into ``scanner``."""
     scanner.count_lines = False  # this source's lines are not counted (see the module doc)
     step = _scan.SEGMENT
-    segments = [(path, a, min(size, a + step)) for a in range(0, size, step)]
+    segments = [(path, a, min(size, a + step), scanner.fmt) for a in range(0, size, step)]
     engine()  # compile the trigger database once; forked workers inherit it
     pool = ProcessPoolExecutor(max_workers=workers)
     try:

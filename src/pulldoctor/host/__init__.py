@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pulldoctor.causes import RUNTIMES
 from pulldoctor.config.model import PullConfig
 from pulldoctor.host import kernel_udp
 from pulldoctor.host.checks import BY_NAME, CHECKS, Check, checks_for_cause, relevant_checks
@@ -33,21 +34,24 @@ def run_checks(ctx: HostContext, checks: Iterable[Check] | None = None) -> list[
     return [run_check(c.name, c.run, ctx) for c in (CHECKS if checks is None else checks)]
 
 
-def causes_from_steps(steps: list[Step], values: Mapping[str, str | None]) -> list[Cause]:
+def causes_from_steps(steps: list[Step], values: Mapping[str, str | None],
+                      runtime: str | None = None) -> list[Cause]:
     """One cause per code found, confidence from the worst severity, evidence merged (pure)."""
-    best: dict[str, tuple[float, list[str], list[str]]] = {}
+    best: dict[str, tuple[float, list[str], list[str], list[str]]] = {}
     for s in steps:
         for f in sorted(s.findings, key=lambda f: f.severity != "error"):
             if not f.code or f.severity not in _SEVERITY_CONFIDENCE:
                 continue
-            conf, ev, fixes = best.get(f.code, (0.0, [], []))
+            conf, ev, fixes, advice = best.get(f.code, (0.0, [], [], []))
             ev = ev + [f"{s.name}: {f.title}"] + [e for e in f.evidence if e != f.title]
             fixes = fixes + [x for x in f.fix if x not in fixes]
-            best[f.code] = (max(conf, _SEVERITY_CONFIDENCE[f.severity]), ev, fixes)
+            advice = advice + [x for x in f.advice if x not in advice]
+            best[f.code] = (max(conf, _SEVERITY_CONFIDENCE[f.severity]), ev, fixes, advice)
     causes: list[Cause] = []
-    for code, (conf, ev, fixes) in best.items():
-        cause = Cause.from_catalogue(code, conf, ev[:8], values)
+    for code, (conf, ev, fixes, advice) in best.items():
+        cause = Cause.from_catalogue(code, conf, ev[:8], values, runtime=runtime)
         cause.fix = fixes[:6] + [x for x in cause.fix if x not in fixes]  # the exact fix first
+        cause.advice = advice[:6] + [x for x in cause.advice if x not in advice]
         causes.append(cause)
     return sorted(causes, key=lambda c: -c.confidence)
 
@@ -110,5 +114,6 @@ def inspect_host(
     if cfg is not None and cfg.problems:
         notes += [f"could not read: {p}" for p in cfg.problems]
     return Report(command="host", subject=ref.familiar if ref else "this host",
-                  causes=causes_from_steps(steps, values), facts=facts, steps=steps, notes=notes,
+                  causes=causes_from_steps(steps, values, rt if rt in RUNTIMES else None),
+                  facts=facts, steps=steps, notes=notes,
                   duration_s=time.monotonic() - t0, extra=extra)

@@ -28,12 +28,15 @@ from pulldoctor.host.context import CheckFn
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One host check: its name, its function, the cause codes it can support, the steps it explains."""
+    """One host check: its name, its function, the cause codes it can support, the steps it
+    explains, and the ``HostContext`` fields only a diagnose walk can fill (``uses``): diagnose
+    runs the checks without them beside the walk and these after it, with what it learnt."""
 
     name: str
     run: CheckFn
     causes: tuple[Code, ...]
     steps: tuple[str, ...]  # keywords of diagnose step names this check can explain
+    uses: tuple[str, ...] = ()  # registry_addresses, registry_date, udp_before, needed_bytes
 
 
 CHECKS: tuple[Check, ...] = (
@@ -44,16 +47,19 @@ CHECKS: tuple[Check, ...] = (
     Check(containers_config.NAME, containers_config.check, (Code.DAEMON_CONFIG,),
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
     Check(resolver.NAME, resolver.check, (Code.DNS_RESOLVER_UNREACHABLE, Code.DNS_UDP_TIMEOUT), ("dns",)),
-    Check(kernel_udp.NAME, kernel_udp.check, (Code.HOST_KERNEL_UDP, Code.DNS_UDP_TIMEOUT), ("dns", "udp")),
+    Check(kernel_udp.NAME, kernel_udp.check, (Code.HOST_KERNEL_UDP, Code.DNS_UDP_TIMEOUT), ("dns", "udp"),
+          uses=("udp_before",)),
     Check(firewall.NAME, firewall.check,
           (Code.DNS_UDP_TIMEOUT, Code.DNS_RESOLVER_UNREACHABLE, Code.NET_TCP_TIMEOUT, Code.NET_REFUSED),
-          ("dns", "tcp", "connect", "tls", "ping")),
+          ("dns", "tcp", "connect", "tls", "ping"), uses=("registry_addresses",)),
     Check(routes_mtu.NAME, routes_mtu.check, (Code.NET_UNREACHABLE, Code.NET_MTU, Code.DNS_RESOLVER_UNREACHABLE),
-          ("dns", "tcp", "connect", "tls", "mtu", "blob", "layer")),
-    Check(disk.NAME, disk.check, (Code.HOST_DISK_FULL,), ("blob", "layer", "download", "unpack", "pull")),
+          ("dns", "tcp", "connect", "tls", "mtu", "blob", "layer"), uses=("registry_addresses",)),
+    Check(disk.NAME, disk.check, (Code.HOST_DISK_FULL,), ("blob", "layer", "download", "unpack", "pull"),
+          uses=("needed_bytes",)),
     Check(memory.NAME, memory.check, (Code.HOST_MEMORY,), ("blob", "layer", "unpack", "pull")),
     Check(cpu.NAME, cpu.check, (), ("blob", "layer", "unpack", "pull")),
-    Check(clock.NAME, clock.check, (Code.TLS_EXPIRED,), ("tls", "token", "auth")),
+    Check(clock.NAME, clock.check, (Code.TLS_EXPIRED,), ("tls", "token", "auth"),
+          uses=("registry_date",)),
 )
 
 BY_NAME = {c.name: c for c in CHECKS}

@@ -14,10 +14,11 @@ RESTART = {"docker": "systemctl restart docker", "containerd": "systemctl restar
 def to_findings(issues: list[Issue], runtime: str) -> list[Finding]:
     out: list[Finding] = []
     for i in issues:
-        fix = list(i.fix)
+        fix = list(i.commands)
         if i.severity == "error" and RESTART.get(runtime):
             fix.append(RESTART[runtime])
-        out.append(Finding(i.message, i.severity, Code.DAEMON_CONFIG, [i.message], fix))
+        out.append(Finding(i.message, i.severity, Code.DAEMON_CONFIG, [i.message], fix,
+                           advice=list(i.fix)))
     return out
 
 

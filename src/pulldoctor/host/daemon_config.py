@@ -36,7 +36,7 @@ def check(ctx: HostContext) -> Step:
             if file_m != live_m:
                 issues.append(Issue("warning", f"the running dockerd uses mirrors {live_m} but daemon.json "
                                     f"lists {file_m}: it was not restarted after the edit", "registry-mirrors",
-                                    ["systemctl restart docker"]))
+                                    commands=["systemctl restart docker"]))
     findings = to_findings(issues, "docker")
     return step(NAME, findings, evidence, "daemon.json is valid" if exists else "no daemon.json",
                 {"exists": exists, "keys": sorted(data) if data else []}, present=exists or bool(drop_files))

@@ -49,7 +49,8 @@ def check(ctx: HostContext) -> Step:
         if not _is_ip(ns):
             findings.append(Finding(f"nameserver {ns!r} is not an IP address: Go ignores it", "warning",
                                     Code.DNS_RESOLVER_UNREACHABLE, [f"{RESOLV_CONF}: nameserver {ns}"],
-                                    [f"replace {ns!r} with the resolver's IP address in {RESOLV_CONF}"]))
+                                    advice=[f"replace {ns!r} with the resolver's IP address in "
+                                            f"{RESOLV_CONF}"]))
     valid = [n for n in raw if _is_ip(n)]
     if len(valid) > 3:
         findings.append(Finding("more than 3 nameservers: Go (and glibc) use only the first 3", "warning",
@@ -58,20 +59,22 @@ def check(ctx: HostContext) -> Step:
         why = r.read_error or f"{RESOLV_CONF} has no usable nameserver line"
         findings.append(Finding("no usable nameserver: Go falls back to 127.0.0.1:53 and [::1]:53",
                                 "error", Code.DNS_RESOLVER_UNREACHABLE, [why],
-                                [f"add 'nameserver <resolver IP>' to {RESOLV_CONF}"]))
+                                advice=[f"add 'nameserver <resolver IP>' to {RESOLV_CONF}"]))
     if RESOLVED_STUB in r.nameservers:
         ev.append("systemd-resolved stub upstreams: " + (", ".join(r.stub_upstreams) or "none found"))
         if not r.stub_upstreams:
             findings.append(Finding("systemd-resolved stub 127.0.0.53 has no upstream DNS server",
                                     "warning", Code.DNS_RESOLVER_UNREACHABLE,
                                     ["/run/systemd/resolve/resolv.conf lists no nameserver"],
-                                    ["resolvectl status", "resolvectl dns IFACE <server>"]))
+                                    ["resolvectl status"],
+                                    advice=["give the stub an upstream: resolvectl dns IFACE SERVER"]))
     if "127.0.0.11" in r.nameservers:
         ev.append("127.0.0.11 is Docker's embedded DNS: this runtime runs inside a container")
     for host, ips in r.hosts_overrides.items():
         findings.append(Finding(f"/etc/hosts pins {host} to {', '.join(ips)}", "warning", None,
                                 [f"/etc/hosts: {' '.join(ips)} {host}"],
-                                [f"remove the {host} line from /etc/hosts if that address is stale"]))
+                                advice=[f"remove the {host} line from /etc/hosts if that address "
+                                        "is stale"]))
     if r.cgo_reasons:
         ev.append("Go would use libc (cgo) resolution: " + "; ".join(r.cgo_reasons))
         findings.append(Finding("lookups go through libc, not Go's resolver: errors read 'lookup X: "
@@ -82,7 +85,7 @@ def check(ctx: HostContext) -> Step:
                                 f"runtime's {DIAL_TIMEOUT_S:g}s dial timeout", "warning", None,
                                 [f"timeout {r.timeout_s:g}s x attempts {r.attempts} x "
                                  f"{len(r.nameservers)} servers"],
-                                [f"options timeout:2 attempts:2 in {RESOLV_CONF}"]))
+                                advice=[f"set options timeout:2 attempts:2 in {RESOLV_CONF}"]))
     summary = next((f.title for f in findings if f.severity != "info"), None) or (
         f"Go asks {', '.join(r.nameservers)}")
     return Step(NAME, outcome_of(findings), summary=summary, evidence=ev, findings=findings,

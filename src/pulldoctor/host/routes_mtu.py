@@ -68,7 +68,7 @@ def check(ctx: HostContext) -> Step:
                 "warning", Code.NET_MTU,
                 [f"daemon.json mtu={docker_mtu}; {dev} mtu={mtu}",
                  "daemon.json mtu sets containers' interfaces; the daemon's own pulls use the host's"],
-                [f"set \"mtu\": {mtu} in /etc/docker/daemon.json and restart dockerd"]))
+                advice=[f"set \"mtu\": {mtu} in /etc/docker/daemon.json and restart dockerd"]))
     summary = findings[0].title if findings else f"routes found to {len(routes)} address(es)"
     return Step(NAME, outcome_of(findings), summary=summary, evidence=ev, findings=findings,
                 data={"links": {n: li.get("mtu") for n, li in links.items()}, "routes": routes})

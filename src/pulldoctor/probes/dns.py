@@ -90,6 +90,28 @@ def name_list(host: str, search: list[str], ndots: int) -> list[str]:
     return [*suffixed, fq]
 
 
+def runtime_answer(queries: list[DnsQuery], use_vc: bool = False) -> list[str]:
+    """The addresses Go's resolver itself would have obtained from these queries.
+
+    Go asks over UDP and repeats a question over TCP only when the UDP reply was truncated
+    (``options use-vc`` makes every question TCP-only). The probe also asks over TCP on its own,
+    as evidence; an address only *that* TCP query got is one the runtime never sees, so it must
+    never be dialled as if the runtime had it (a UDP-dropped CDN host would look reachable).
+    """
+    truncated = {(q.name, q.qtype, q.server) for q in queries
+                 if q.transport == "udp" and q.status == TRUNCATED}
+    out: list[str] = []
+    for q in queries:
+        if q.status != ANSWER:
+            continue
+        if q.transport == "udp" and use_vc:
+            continue
+        if q.transport == "tcp" and not use_vc and (q.name, q.qtype, q.server) not in truncated:
+            continue
+        out.extend(a for a in q.addresses if a not in out)
+    return out
+
+
 def hosts_file_lookup(host: str, path: Path) -> list[str]:
     """Addresses for ``host`` in an /etc/hosts file (read first by Go with files,dns)."""
     try:

@@ -63,8 +63,8 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         addrs = self._pins.get(host.strip("[]"))
-        if not addrs:
-            raise httpcore.ConnectError(f"{host} was not resolved by the walk")
+        if not addrs:  # a bug in the walk (every host is reached first), never a network fault
+            raise httpcore.ConnectError(f"{host} was not reached by this endpoint's walk")
         last: Exception | None = None
         for addr in addrs:
             try:
@@ -135,34 +135,67 @@ def make_client(
 
 @dataclass(slots=True)
 class HttpFailure:
-    """A transport-level failure, named the way inference needs it."""
+    """A transport-level failure, named only from what was observed.
 
-    kind: str  # connect_timeout | read_timeout | stall | connect_error | reset | proxy | tls | error
+    ``kind`` is one of: connect_timeout, read_timeout, stall, refused (ECONNREFUSED seen),
+    unreachable (ENETUNREACH/EHOSTUNREACH seen), connect_error (the connect failed and no errno
+    says why), reset, proxy, tls, error. ``errno`` is the errno name when one was observed.
+    """
+
+    kind: str
     detail: str
     url: str
+    errno: str | None = None
 
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "detail": self.detail, "url": self.url}
+    def to_dict(self) -> dict[str, str | None]:
+        return {"kind": self.kind, "detail": self.detail, "url": self.url, "errno": self.errno}
+
+
+def observed_errno(exc: BaseException) -> int | None:
+    """The errno of the OSError somewhere in ``exc``'s cause chain (httpx wraps httpcore, which
+    wraps the socket's own error), or None when no layer recorded one."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, OSError) and cur.errno:
+            return cur.errno
+        cur = cur.__cause__ or cur.__context__
+    return None
 
 
 def classify_exception(exc: BaseException, url: str) -> HttpFailure:
-    """Map an httpx/httpcore exception to an :class:`HttpFailure` with a redacted URL."""
+    """Map an httpx/httpcore exception to an :class:`HttpFailure` with a redacted URL.
+
+    A connect error is named by its errno only (ECONNREFUSED is a refusal, never "no route"); an
+    error that carries none stays ``connect_error``, which inference does not guess a cause from.
+    """
+    import errno as errnos
+
     text = f"{type(exc).__name__}: {exc}"
     safe = redact_url(url)
+    code = observed_errno(exc)
+    name = errnos.errorcode.get(code) if code else None
     if isinstance(exc, httpx.ProxyError):
-        return HttpFailure("proxy", text, safe)
+        return HttpFailure("proxy", text, safe, name)
     if isinstance(exc, httpx.ConnectTimeout):
-        return HttpFailure("connect_timeout", text, safe)
+        return HttpFailure("connect_timeout", text, safe, name)
     if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout | httpx.PoolTimeout | TimeoutError):
-        return HttpFailure("read_timeout", text, safe)
+        return HttpFailure("read_timeout", text, safe, name)
     if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | ConnectionResetError):
-        return HttpFailure("reset", text, safe)
-    if isinstance(exc, httpx.ConnectError):
+        return HttpFailure("reset", text, safe, name)
+    if isinstance(exc, httpx.ConnectError | httpcore.ConnectError | OSError):
+        if code == errnos.ECONNREFUSED:
+            return HttpFailure("refused", text, safe, name)
+        if code in (errnos.ENETUNREACH, errnos.EHOSTUNREACH):
+            return HttpFailure("unreachable", text, safe, name)
+        if code == errnos.ETIMEDOUT:
+            return HttpFailure("connect_timeout", text, safe, name)
         low = text.lower()
-        if "ssl" in low or "certificate" in low or "tls" in low:
-            return HttpFailure("tls", text, safe)
-        return HttpFailure("connect_error", text, safe)
-    return HttpFailure("error", text, safe)
+        if code is None and ("ssl" in low or "certificate" in low or "tls" in low):
+            return HttpFailure("tls", text, safe, name)
+        return HttpFailure("connect_error", text, safe, name)
+    return HttpFailure("error", text, safe, name)
 
 
 @dataclass(slots=True)

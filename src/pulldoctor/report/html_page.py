@@ -61,12 +61,13 @@ def _cause(c: Data, *, top: bool) -> str:
              f'<span class="conf">({_e(view.percent(c.get("confidence")))})</span></h3>']
     if c.get("meaning"):
         parts.append(f"<p>{_e(c['meaning'])}</p>")
-    for label, key in (("Evidence", "evidence"), ("Fix", "fix"), ("Confirm", "confirm"),
-                       ("Tell apart", "distinguish")):
-        items = [str(x) for x in c.get(key) or []]
-        if items:
-            lines = [f"$ {x}" for x in items] if key in ("fix", "confirm") else items
-            parts.append(f"<h4>{label}</h4>{_pre(lines)}")
+    for label, items in view.cause_sections(c):
+        prose = [t for cmd, t in items if not cmd]
+        commands = [f"$ {t}" for cmd, t in items if cmd]
+        body = (_pre(prose) if label in ("Evidence", "Tell apart") else
+                ("<ul>" + "".join(f"<li>{_e(t)}</li>" for t in prose) + "</ul>" if prose else "")
+                + _pre(commands))
+        parts.append(f"<h4>{_e(label)}</h4>{body}")
     if top:
         parts.append("</div>")
     return "\n".join(parts)
@@ -107,22 +108,50 @@ def render_html(report: Report, *, verbose: bool = False) -> str:
     return render_html_data(view.report_data(report), verbose=verbose)
 
 
+def _scan(data: Data) -> list[str]:
+    """scan: the table of groups first, then one section per group; no single verdict."""
+    groups = view.groups(data)
+    if not groups:
+        return ['<div class="verdict healthy" id="verdict"><span class="code">No pull failure '
+                "found.</span></div>"]
+    head = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in view.GROUP_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td><code>{_e(v)}</code></td>" if c == "sample" else
+                                    f"<td>{_e(v)}</td>"
+                                    for c, v in zip(view.GROUP_COLUMNS, view.group_cells(g),
+                                                    strict=True)) + "</tr>" for g in groups)
+    out = [f'<h2>Pull failures ({len(groups)} groups, most frequent first)</h2>'
+           f'<section id="groups"><table><tr>{head}</tr>{rows}</table></section>', "<h2>Groups</h2>"]
+    for i, g in enumerate(groups, 1):
+        items = view.group_fix(data, g)
+        prose = "".join(f"<li>{_e(x)}</li>" for cmd, x in items if not cmd)
+        fix = [f"$ {x}" for cmd, x in items if cmd]
+        body = (f"<ul>{prose}</ul>" if prose else "") + (_pre(fix) if fix else "")
+        out.append(f'<section class="group"><h3>{_e(view.group_heading(i, data, g))}</h3>'
+                   + _kv(view.group_facts(g)) + (f"<h4>Fix</h4>{body}" if body else "")
+                   + "</section>")
+    return out
+
+
 def render_html_data(data: Data, *, verbose: bool = False) -> str:
     """The whole page. ``verbose`` opens the observation drawers; they are always present."""
     title = view.title_line(data)
     body: list[str] = [f"<h1>{_e(title)}</h1>"]
     top = view.verdict(data)
-    if top is None:
+    if view.is_scan(data):
+        body.extend(_scan(data))
+    elif top is None:
         body.append(f'<div class="verdict healthy" id="verdict"><span class="code">'
                     f"{_e(view.healthy_text(data))}</span></div>")
     else:
         body.append('<section id="verdict">' + _cause(top, top=True) + "</section>")
-    rest = view.others(data)
+    rest = [] if view.is_scan(data) else view.others(data)
     if rest:
         body.append("<h2>Other candidates</h2>" + "".join(_cause(c, top=False) for c in rest))
     steps = view.steps(data)
     if steps:
-        body.append('<h2>Steps</h2><section id="steps">' + _timeline(steps) + "</section>")
+        body.append('<h2>Steps</h2><section id="steps">' + "".join(
+            (f"<h3>{_e(title)}</h3>" if title else "") + _timeline(group)
+            for title, group in view.step_groups(data)) + "</section>")
     found = view.findings(data)
     if found:
         body.append("<h2>Findings</h2>")
@@ -131,6 +160,8 @@ def render_html_data(data: Data, *, verbose: bool = False) -> str:
             body.append(f"<h3>{_e(f.get('severity', 'error'))}: {_e(f.get('title'))}{_e(tag)} "
                         f'<span class="conf">({_e(step_name)})</span></h3>'
                         + _pre([str(e) for e in f.get("evidence") or []])
+                        + ("<ul>" + "".join(f"<li>{_e(a)}</li>" for a in f["advice"]) + "</ul>"
+                           if f.get("advice") else "")
                         + _pre([f"$ {x}" for x in f.get("fix") or []]))
     if data.get("facts"):
         body.append("<h2>Facts</h2>" + _kv([(str(k), view.scalar(v)) for k, v in data["facts"].items()]))
@@ -144,14 +175,6 @@ def render_html_data(data: Data, *, verbose: bool = False) -> str:
     if cfg:
         body.append('<h2>Effective configuration</h2><section id="config">'
                     + _kv(view.config_rows(cfg)) + "</section>")
-    groups = view.groups(data)
-    if groups:
-        head = "".join(f"<th>{_e(c.replace('_', ' '))}</th>" for c in view.GROUP_COLUMNS)
-        rows = "".join("<tr>" + "".join(f"<td>{_e(view.scalar(g.get(c)))}</td>"
-                                        for c in view.GROUP_COLUMNS) + "</tr>"
-                       + f'<tr><td colspan="{len(view.GROUP_COLUMNS)}">{_pre([view.group_example(g)])}</td></tr>'
-                       for g in groups)
-        body.append(f"<h2>Pull failures found ({len(groups)} groups)</h2><table><tr>{head}</tr>{rows}</table>")
     more = view.extra_rows(data)
     if more:
         body.append("<h2>More</h2><details" + (" open" if verbose else "") + "><summary>"

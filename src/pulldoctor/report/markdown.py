@@ -55,11 +55,17 @@ def _cause(c: Data, heading: str) -> list[str]:
              f"(confidence {view.percent(c.get('confidence'))})", ""]
     if c.get("meaning"):
         lines += [esc(c["meaning"]), ""]
-    for label, key, lang in (("Evidence", "evidence", "text"), ("Fix", "fix", "sh"),
-                             ("Confirm", "confirm", "sh"), ("Tell apart", "distinguish", "text")):
-        items = [str(x) for x in c.get(key) or []]
-        if items:
-            lines += [f"**{label}**", "", *block(items, lang), ""]
+    for label, items in view.cause_sections(c):
+        lines += [f"**{esc(label)}**", ""]
+        if label in ("Evidence", "Tell apart"):
+            lines += [*block([t for _cmd, t in items]), ""]
+            continue
+        prose = [t for cmd, t in items if not cmd]
+        commands = [t for cmd, t in items if cmd]
+        if prose:  # sentences stay sentences: never in a shell block
+            lines += [*(f"- {esc(t)}" for t in prose), ""]
+        if commands:
+            lines += [*block(commands, "sh"), ""]
     return lines
 
 
@@ -67,9 +73,47 @@ def render_markdown(report: Report, *, verbose: bool = False) -> str:
     return render_markdown_data(view.report_data(report), verbose=verbose)
 
 
+def _scan(data: Data, verbose: bool) -> list[str]:
+    """scan: the table of groups first, then one section per group; no single verdict."""
+    groups = view.groups(data)
+    if not groups:
+        return ["**No pull failure found.**", ""]
+    lines = [f"### Pull failures ({len(groups)} groups, most frequent first)", "", *_table(
+        [c.replace("_", " ").title() for c in view.GROUP_COLUMNS],
+        [[code(v) if c == "code" else cell(v)
+          for c, v in zip(view.GROUP_COLUMNS, view.group_cells(g), strict=True)] for g in groups]), ""]
+    lines += ["### Groups", ""]
+    for i, g in enumerate(groups, 1):
+        lines += [f"#### {esc(view.group_heading(i, data, g))}", ""]
+        lines += [f"- **{esc(k)}**: " + (code(v) if k == "sample" else esc(v))
+                  for k, v in view.group_facts(g)]
+        lines.append("")
+        cause = view.cause_of(data, g.get("code")) or {}
+        fix_items = view.group_fix(data, g)
+        prose = [x for cmd, x in fix_items if not cmd]
+        fix = [x for cmd, x in fix_items if cmd]
+        confirm = [str(x) for x in cause.get("confirm") or []] if verbose else []
+        if prose or fix:
+            lines += ["**Fix**", "", *(f"- {esc(x)}" for x in prose), *([""] if prose else [])]
+            lines += [*block(fix, "sh"), ""] if fix else []
+        if confirm:
+            lines += ["**Confirm**", "", *block(confirm, "sh"), ""]
+    return lines
+
+
 def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
     subject = view.subject(data)
     lines = [f"## pulldoctor {esc(data.get('command', ''))}" + (f": {code(subject)}" if subject else ""), ""]
+    if view.is_scan(data):
+        lines += _scan(data, verbose)
+        if data.get("facts"):
+            lines += ["### Facts", "", *_table(["Fact", "Value"], [
+                [cell(k), cell(view.scalar(v))] for k, v in data["facts"].items()]), ""]
+        if data.get("notes"):
+            lines += ["### Notes", "", *(f"- {esc(n)}" for n in data["notes"]), ""]
+        lines.append(f"<sub>pulldoctor {esc(data.get('pulldoctor_version', ''))}, "
+                     f"report schema {esc(data.get('schema_version', ''))}</sub>")
+        return redact("\n".join(lines) + "\n")
     top = view.verdict(data)
     if top is None:
         lines += [f"**Verdict:** {esc(view.healthy_text(data))}", ""]
@@ -89,13 +133,18 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
             lines.append("")
     steps = view.steps(data)
     if steps:
-        rows = []
-        for s in steps:
-            summary = s.get("summary") or (f"blocked by {s['blocked_by']}" if s.get("blocked_by") else "")
-            outcome = str(s.get("outcome", ""))
-            rows.append([cell(view.OUTCOME_MARK.get(outcome, outcome)), code(s.get("name")),
-                         view.duration(s.get("duration_s")), cell(summary)])
-        lines += ["### Steps", "", *_table(["Outcome", "Step", "Time", "Summary"], rows), ""]
+        lines += ["### Steps", ""]
+        for title, group in view.step_groups(data):
+            rows = []
+            for s in group:
+                summary = s.get("summary") or (f"blocked by {s['blocked_by']}"
+                                               if s.get("blocked_by") else "")
+                outcome = str(s.get("outcome", ""))
+                rows.append([cell(view.OUTCOME_MARK.get(outcome, outcome)), code(s.get("name")),
+                             view.duration(s.get("duration_s")), cell(summary)])
+            if title:
+                lines += [f"#### {esc(title)}", ""]
+            lines += [*_table(["Outcome", "Step", "Time", "Summary"], rows), ""]
     found = view.findings(data)
     if found:
         lines += ["### Findings", ""]
@@ -107,6 +156,8 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
             fix = [str(x) for x in f.get("fix") or []]
             if ev:
                 lines += ["", *("  " + x for x in block(ev))]
+            if f.get("advice"):
+                lines += ["", *(f"  - {esc(a)}" for a in f["advice"])]
             if fix:
                 lines += ["", *("  " + x for x in block(fix, "sh"))]
         lines.append("")
@@ -129,16 +180,6 @@ def render_markdown_data(data: Data, *, verbose: bool = False) -> str:
     if cfg:
         lines += ["### Effective configuration", "", *_table(["Setting", "Value"], [
             [cell(k), cell(v)] for k, v in view.config_rows(cfg)]), ""]
-    groups = view.groups(data)
-    if groups:
-        lines += [f"### Pull failures found ({len(groups)} groups)", "", *_table(
-            [c.replace("_", " ").title() for c in view.GROUP_COLUMNS],
-            [[code(g.get(c)) if c == "code" else cell(view.scalar(g.get(c)))
-              for c in view.GROUP_COLUMNS] for g in groups]), ""]
-        examples = [f"[{g.get('code')}] {view.group_example(g, 10_000 if verbose else 300)}"
-                    for g in groups[: None if verbose else 5] if g.get("example")]
-        if examples:
-            lines += ["**Examples**", "", *block(examples), ""]
     more = view.extra_rows(data) if verbose else []
     if more:
         lines += ["### More", "", *_table(["Key", "Value"], [[cell(k), cell(v)] for k, v in more]), ""]

@@ -16,6 +16,7 @@ from typing import TextIO
 from pulldoctor.errors import UsageError
 from pulldoctor.model import Report
 from pulldoctor.redact import redact
+from pulldoctor.textclean import valid_utf8
 
 FORMATS = ("text", "json", "markdown")
 """Values of ``--format``; ``md`` is accepted as an alias of ``markdown``."""
@@ -25,8 +26,8 @@ def render_json(report: Report) -> str:
     """The JSON contract, redacted, stable key order (as ``to_dict`` builds it)."""
     from pulldoctor.report.view import report_data
 
-    text = json.dumps(report_data(report), indent=2, sort_keys=False, default=str,
-                      ensure_ascii=False)
+    text = valid_utf8(json.dumps(report_data(report), indent=2, sort_keys=False, default=str,
+                                 ensure_ascii=False))
     again = redact(text)
     if again != text:
         try:
@@ -64,14 +65,32 @@ def render(report: Report, fmt: str = "text", *, verbose: bool = False,
 
 
 def write_html(report: Report, path: Path, *, verbose: bool = False) -> None:
-    """Write the self-contained HTML page; a path that cannot be written is a usage error."""
+    """Write the self-contained HTML page atomically (a temporary file in the same directory,
+    renamed over ``path``): a failure never leaves an empty or partial page. A path that cannot be
+    written is a usage error."""
+    import os
+    import tempfile
+
     from pulldoctor.report.html_page import render_html
 
-    page = render_html(report, verbose=verbose)
+    data = valid_utf8(render_html(report, verbose=verbose)).encode("utf-8")
+    target = Path(path)
+    shown = valid_utf8(str(path))
     try:
-        Path(path).write_text(page, encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
-        raise UsageError(f"cannot write HTML report to {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write HTML report to {shown}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise UsageError(f"cannot write HTML report to {shown}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def emit(
@@ -100,7 +119,7 @@ def emit(
 
         colour = colour_wanted(stream)
         width = terminal_width(stream) if colour else 100
-    stream.write(render(report, fmt, verbose=verbose, colour=colour, width=width))
+    stream.write(valid_utf8(render(report, fmt, verbose=verbose, colour=colour, width=width)))
     stream.flush()
 
 

@@ -14,6 +14,8 @@ from importlib import resources
 from typing import Any
 
 SCHEMA_RESOURCE = "schema.json"
+CAUSES_SCHEMA_RESOURCE = "causes.schema.json"
+"""``pulldoctor causes --json`` is a catalogue, not a report: it has a schema of its own."""
 
 
 def schema_text() -> str:
@@ -31,8 +33,9 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema with every enumeration taken from its source of truth (see the module doc)."""
     import copy
 
-    from pulldoctor.causes import CODES, Area
+    from pulldoctor.causes import CODES, RUNTIMES, Area
     from pulldoctor.model import (
+        ENDPOINT_OUTCOMES,
         FLEET_COMMANDS,
         REPORT_COMMANDS,
         SCHEMA_VERSION,
@@ -51,9 +54,12 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     defs = doc["$defs"]
     defs["code"]["enum"] = [str(c) for c in CODES]
     defs["cause"]["properties"]["area"]["enum"] = [str(a) for a in Area]
+    defs["cause"]["properties"]["runtime"]["enum"] = [*RUNTIMES, None]
     defs["cause"]["properties"]["scope"]["enum"] = list(SCOPES)
     defs["finding"]["properties"]["severity"]["enum"] = list(SEVERITIES)
     defs["step"]["properties"]["outcome"]["enum"] = [str(o) for o in Outcome]
+    endpoint = doc["properties"]["endpoints"]["items"]["properties"]
+    endpoint["outcome"]["enum"] = list(ENDPOINT_OUTCOMES)
     return doc
 
 
@@ -62,16 +68,74 @@ def generated_text() -> str:
     return json.dumps(generate(), indent=2, ensure_ascii=False) + "\n"
 
 
+def causes_schema_text() -> str:
+    """The schema of ``pulldoctor causes --json``, exactly as shipped."""
+    return resources.files("pulldoctor.report").joinpath(CAUSES_SCHEMA_RESOURCE).read_text(
+        encoding="utf-8")
+
+
+def generate_causes() -> dict[str, Any]:
+    """The catalogue's schema, its enumerations taken from :mod:`pulldoctor.causes`."""
+    from pulldoctor.causes import CODES, RUNTIMES, Area
+    from pulldoctor.model import SCHEMA_VERSION
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:pulldoctor:causes:" + SCHEMA_VERSION,
+        "title": "pulldoctor causes --json: the cause catalogue",
+        "description": "Every cause code pulldoctor can name, with its area, title, meaning, and "
+                       "the items to confirm and fix it (commands with {image}, {host}... "
+                       "placeholders, or sentences; per runtime where they differ). "
+                       "The codes are the same as the report schema's $defs.code.",
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["code", "area", "title", "meaning", "confirm", "fix"],
+            "properties": {
+                "code": {"enum": [str(c) for c in CODES]},
+                "area": {"enum": [str(a) for a in Area]},
+                "title": {"type": "string", "minLength": 1},
+                "meaning": {"type": "string", "minLength": 1},
+                "confirm": {"type": "array", "items": {"$ref": "#/$defs/advice"}},
+                "fix": {"type": "array", "items": {"$ref": "#/$defs/advice"}},
+            },
+        },
+        "$defs": {"advice": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text", "command", "runtimes", "unless"],
+            "description": "one confirm or fix item: a shell command (command true; runnable once "
+                           "its {placeholders} are filled) or a sentence for a person",
+            "properties": {
+                "text": {"type": "string", "minLength": 1},
+                "command": {"type": "boolean"},
+                "runtimes": {"type": "array", "items": {"enum": list(RUNTIMES)},
+                             "description": "only for these runtimes; empty for all"},
+                "unless": {"type": "array", "items": {"type": "string"},
+                           "description": "left out of a report that says any of these"},
+            },
+        }},
+    }
+
+
+def generated_causes_text() -> str:
+    """What ``causes.schema.json`` must hold, byte for byte."""
+    return json.dumps(generate_causes(), indent=2, ensure_ascii=False) + "\n"
+
+
 def _main(argv: list[str]) -> int:
-    """``python -m pulldoctor.report.schema [--write]``: check (exit 1 when stale) or rewrite."""
+    """``python -m pulldoctor.report.schema [--write]``: check (exit 1 when stale) or rewrite both
+    shipped schemas (the report's and the catalogue's)."""
     from pathlib import Path
 
-    path = Path(__file__).with_name(SCHEMA_RESOURCE)
-    want = generated_text()
+    files = ((Path(__file__).with_name(SCHEMA_RESOURCE), generated_text()),
+             (Path(__file__).with_name(CAUSES_SCHEMA_RESOURCE), generated_causes_text()))
     if "--write" in argv:
-        path.write_text(want, encoding="utf-8")
+        for path, want in files:
+            path.write_text(want, encoding="utf-8")
         return 0
-    return 0 if path.read_text(encoding="utf-8") == want else 1
+    return 0 if all(p.exists() and p.read_text(encoding="utf-8") == w for p, w in files) else 1
 
 
 if __name__ == "__main__":

@@ -57,17 +57,14 @@ def _cause_block(c: Data) -> list[RenderableType]:
     parts: list[RenderableType] = [head]
     if c.get("meaning"):
         parts.append(Text(str(c["meaning"])))
-    for label, key, mark, style in (("Evidence", "evidence", "• ", "yellow"),
-                                    ("Fix", "fix", "$ ", "bold cyan"),
-                                    ("Confirm", "confirm", "$ ", "cyan"),
-                                    ("Tell apart", "distinguish", "• ", "")):
-        items = c.get(key) or []
-        if items:
-            parts.append(Text(f"{label}:", style="bold"))
-            for item in items:
-                line = Text("  " + mark)
-                line.append(str(item), style=style)
-                parts.append(line)
+    styles = {"Evidence": "yellow", "Fix": "bold cyan", "Confirm": "cyan"}
+    for label, items in view.cause_sections(c):
+        parts.append(Text(f"{label}:", style="bold"))
+        style = styles.get(label.split(" ", 1)[0], "")
+        for cmd, item in items:
+            line = Text("  $ " if cmd else "  • ")
+            line.append(item, style=style if cmd or label == "Evidence" else "")
+            parts.append(line)
     return parts
 
 
@@ -105,6 +102,43 @@ def _kv_table(rows: list[tuple[str, str]], title: str) -> Any:
     return table
 
 
+def _scan(data: Data, verbose: bool) -> list[RenderableType]:
+    """scan: the table of groups first, then each group's detail; no single verdict."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[RenderableType] = []
+    groups = view.groups(data)
+    if not groups:
+        out.append(Panel(Text("No pull failure found.", style="bold green"), border_style="green"))
+    else:
+        t = Table(title=f"Pull failures ({len(groups)} groups, most frequent first)",
+                  title_justify="left", show_edge=False)
+        columns = [c for c in view.GROUP_COLUMNS if c != "sample"]  # the panel shows it whole
+        for col in columns:
+            t.add_column(col.replace("_", " ").title(), overflow="fold")
+        for g in groups:
+            cells = dict(zip(view.GROUP_COLUMNS, view.group_cells(g), strict=True))
+            t.add_row(*(Text(cells[c]) for c in columns))
+        out.append(t)
+        for i, g in enumerate(groups, 1):
+            cause = view.cause_of(data, g.get("code")) or {}
+            body = [Text(f"{k}: {v}") for k, v in view.group_facts(g)]
+            body += [Text(f"fix: $ {x}", style="green") if cmd else Text(f"fix: {x}")
+                     for cmd, x in view.group_fix(data, g)]
+            if verbose:
+                body += [Text(f"confirm: $ {x}") for x in cause.get("confirm") or []]
+            out.append(Panel(Group(*body), title=view.group_heading(i, data, g),
+                             title_align="left", border_style="dim" if g.get("inferred") else "red"))
+    if data.get("facts"):
+        out.append(_kv_table([(str(k), view.scalar(v)) for k, v in data["facts"].items()], "Facts"))
+    if data.get("notes"):
+        out.append(Group(*(Text(f"• {n}", style="italic") for n in data["notes"])))
+    return out
+
+
 def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
     """The report as rich renderables, in the same order as the plain text."""
     from rich.console import Group
@@ -113,6 +147,8 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
     from rich.text import Text
 
     out: list[RenderableType] = [Text(view.title_line(data), style="bold")]
+    if view.is_scan(data):
+        return out + _scan(data, verbose)
     top = view.verdict(data)
     if top is None:
         out.append(Panel(Text(view.healthy_text(data), style="bold green"), title="Verdict",
@@ -133,10 +169,16 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
             out.extend(Panel(Group(*_cause_block(c)), border_style="dim") for c in rest)
     steps = view.steps(data)
     if steps:
-        out.append(step_table(steps))
+        runs = view.step_groups(data)
+        if len(runs) == 1 and runs[0][0] is None:
+            out.append(step_table(steps))
+        else:
+            out.append(Text("Steps", style="italic"))
+            out.extend(step_table(run, title=title) for title, run in runs)
     for step_name, f in view.findings(data):
         body = [Text(f"{f.get('severity', 'error')}: {f.get('title')} ({step_name})", style="bold")]
         body += [Text(f"  • {e}", style="yellow") for e in f.get("evidence") or []]
+        body += [Text(f"  • {a}") for a in f.get("advice") or []]
         body += [Text(f"  $ {x}", style="bold cyan") for x in f.get("fix") or []]
         out.append(Group(*body))
     if verbose and steps:
@@ -159,20 +201,6 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
     cfg = view.config(data)
     if cfg:
         out.append(_kv_table(view.config_rows(cfg), "Effective configuration"))
-    groups = view.groups(data)
-    if groups:
-        t = Table(title=f"Pull failures found ({len(groups)} groups)", title_justify="left",
-                  show_edge=False)
-        for col in view.GROUP_COLUMNS:
-            t.add_column(col.replace("_", " ").title(), overflow="fold")
-        for g in groups:
-            t.add_row(*(Text(view.scalar(g.get(c))) for c in view.GROUP_COLUMNS))
-        out.append(t)
-        examples = [g for g in groups[: None if verbose else 5] if g.get("example")]
-        if examples:
-            out.append(Group(*(Text(f"e.g. [{g.get('code')}] "
-                                    f"{view.group_example(g, 10_000 if verbose else 300)}")
-                               for g in examples)))
     more = view.extra_rows(data) if verbose else []
     if more:
         out.append(_kv_table(more, "More"))

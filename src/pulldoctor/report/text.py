@@ -19,13 +19,24 @@ def _item(prefix: str, text: object) -> str:
 
 
 def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]], indent: str = "  ") -> list[str]:
-    rows = [tuple(" ".join(c.split("\n")) for c in row) for row in rows]
+    return _grouped_table(headers, [(None, rows)], indent)
+
+
+def _grouped_table(headers: tuple[str, ...], groups: list[tuple[str | None, list[tuple[str, ...]]]],
+                   indent: str = "  ") -> list[str]:
+    """One table, columns aligned across groups; a titled group starts with its title line."""
+    groups = [(t, [tuple(" ".join(c.split("\n")) for c in row) for row in rows])
+              for t, rows in groups]
     widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    for _t, rows in groups:
+        for row in rows:
+            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     out = [indent + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    out.extend(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-               for row in rows)
+    for title, rows in groups:
+        if title:
+            out += ["", indent + title]
+        out.extend(indent + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                   for row in rows)
     return out
 
 
@@ -34,12 +45,9 @@ def cause_lines(c: Data, *, lead: str) -> list[str]:
     lines = [f"{lead}{c.get('code')}: {c.get('title')} (confidence {view.percent(c.get('confidence'))})"]
     if c.get("meaning"):
         lines.append(f"  {c['meaning']}")
-    for label, key, mark in (("Evidence", "evidence", "- "), ("Fix", "fix", "$ "),
-                             ("Confirm", "confirm", "$ "), ("Tell apart", "distinguish", "- ")):
-        items = c.get(key) or []
-        if items:
-            lines.append(f"  {label}:")
-            lines.extend(_item(f"    {mark}", item) for item in items)
+    for label, items in view.cause_sections(c):
+        lines.append(f"  {label}:")
+        lines.extend(_item("    $ " if cmd else "    - ", text) for cmd, text in items)
     return lines
 
 
@@ -70,6 +78,8 @@ def render_text(report: Report, *, verbose: bool = False) -> str:
 
 
 def render_text_data(data: Data, *, verbose: bool = False) -> str:
+    if view.is_scan(data):
+        return redact("\n".join(_scan_lines(data, verbose)) + "\n")
     lines: list[str] = [view.title_line(data), ""]
     top = view.verdict(data)
     if top is None:
@@ -88,7 +98,8 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     steps = view.steps(data)
     if steps:
         lines += ["", "Steps:"]
-        lines += _table(("OUTCOME", "STEP", "TIME", "SUMMARY"), step_rows(steps))
+        lines += _grouped_table(("OUTCOME", "STEP", "TIME", "SUMMARY"),
+                                [(t, step_rows(g)) for t, g in view.step_groups(data)])
     found = view.findings(data)
     if found:
         lines += ["", "Findings:"]
@@ -96,6 +107,7 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
             code = f" [{f['code']}]" if f.get("code") else ""
             lines.append(f"  {f.get('severity', 'error')}: {f.get('title')}{code} ({step_name})")
             lines.extend(_item("    - ", e) for e in f.get("evidence") or [])
+            lines.extend(_item("    - ", a) for a in f.get("advice") or [])
             lines.extend(_item("    $ ", x) for x in f.get("fix") or [])
     if verbose and steps:
         lines += ["", "Observations:"]
@@ -113,7 +125,6 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     if cfg:
         lines += ["", "Effective configuration:"]
         lines.extend(f"  {k}: {v}" for k, v in view.config_rows(cfg))
-    lines.extend(_groups_lines(view.groups(data), verbose))
     more = view.extra_rows(data) if verbose else []
     if more:
         lines += ["", "More:"]
@@ -126,16 +137,33 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     return redact("\n".join(lines) + "\n")
 
 
-def _groups_lines(groups: list[Data], verbose: bool) -> list[str]:
+def _scan_lines(data: Data, verbose: bool) -> list[str]:
+    """scan: the table of groups first, then each group's detail; no verdict over unrelated
+    failures (each group is its own finding)."""
+    lines: list[str] = [view.title_line(data), ""]
+    groups = view.groups(data)
     if not groups:
-        return []
-    rows: list[tuple[str, ...]] = [tuple(view.scalar(g.get(c)) for c in view.GROUP_COLUMNS)
-                                   for g in groups]
-    lines = ["", f"Pull failures found ({len(groups)} groups):"]
-    lines += _table(tuple(c.upper().replace("_", " ") for c in view.GROUP_COLUMNS), rows)
-    limit = None if verbose else 5
-    for g in groups[:limit]:
-        ex = view.group_example(g, 10_000 if verbose else 300)
-        if ex:
-            lines.append(_item(f"  e.g. [{g.get('code')}] ", ex))
+        lines.append("No pull failure found.")
+    else:
+        failures = data.get("facts", {}).get("failures", sum(int(g.get("count") or 0) for g in groups))
+        lines.append(f"Pull failures: {failures} in {len(groups)} group(s), most frequent first")
+        lines += _table(tuple(c.upper().replace("_", " ") for c in view.GROUP_COLUMNS),
+                        [view.group_cells(g) for g in groups])
+        lines += ["", "Groups:"]
+        for i, g in enumerate(groups, 1):
+            lines.append("  " + view.group_heading(i, data, g))
+            lines.extend(_item(f"     {k}: ", v) for k, v in view.group_facts(g))
+            cause = view.cause_of(data, g.get("code")) or {}
+            lines.extend(_item("     fix: $ " if cmd else "     fix: ", x)
+                         for cmd, x in view.group_fix(data, g))
+            if verbose:
+                lines.extend(_item("     confirm: $ ", x) for x in cause.get("confirm") or [])
+            if verbose and cause.get("meaning"):
+                lines.append(_item("     meaning: ", cause["meaning"]))
+    if data.get("facts"):
+        lines += ["", "Facts:"]
+        lines.extend(_item(f"  {k}: ", view.scalar(v)) for k, v in data["facts"].items())
+    if data.get("notes"):
+        lines += ["", "Notes:"]
+        lines.extend(_item("  - ", n) for n in data["notes"])
     return lines

@@ -105,12 +105,61 @@ def verdict(data: Data) -> Data | None:
     return causes[0] if causes else None
 
 
+Item = tuple[bool, str]
+"""One line of a cause's section: (is a shell command, text)."""
+
+
+def cause_sections(c: Mapping[str, Any]) -> list[tuple[str, list[Item]]]:
+    """A cause's sections in order, non-empty ones only: evidence, fix (sentences, then commands),
+    confirm (commands), tell apart. Only commands are ever shown as commands; the fix and confirm
+    labels name the runtime the commands are for, when the report knows it."""
+    rt = f" ({c['runtime']})" if c.get("runtime") else ""
+    sections: list[tuple[str, list[Item]]] = [
+        ("Evidence", [(False, str(e)) for e in c.get("evidence") or []]),
+        (f"Fix{rt}", [(False, str(a)) for a in c.get("advice") or []]
+         + [(True, str(f)) for f in c.get("fix") or []]),
+        (f"Confirm{rt}", [(True, str(x)) for x in c.get("confirm") or []]),
+        ("Tell apart", [(False, str(d)) for d in c.get("distinguish") or []]),
+    ]
+    return [(label, items) for label, items in sections if items]
+
+
 def others(data: Data) -> list[Data]:
     return list((data.get("causes") or [])[1:])
 
 
 def steps(data: Data) -> list[Data]:
     return list(data.get("steps") or [])
+
+
+def step_groups(data: Data) -> list[tuple[str | None, list[Data]]]:
+    """The steps in runs of one endpoint each, with a heading per endpoint (``diagnose``).
+
+    The report already orders them (the endpoint whose error the runtime reports first); the
+    heading says which endpoint it is, in the runtime's order, and what became of it. Steps of
+    the whole diagnosis (configuration, host checks) need no heading when they come first.
+    """
+    all_steps = steps(data)
+    if not any(s.get("endpoint") for s in all_steps):
+        return [(None, all_steps)] if all_steps else []
+    info = {str(e.get("url")): e for e in data.get("endpoints") or [] if isinstance(e, Mapping)}
+    tried = [str(u) for u in (data.get("facts") or {}).get("endpoints") or []]
+    groups: list[tuple[str | None, list[Data]]] = []
+    for s in all_steps:
+        ep = s.get("endpoint")
+        key = str(ep) if ep else None
+        if groups and groups[-1][1] and groups[-1][1][0].get("endpoint") == ep:
+            groups[-1][1].append(s)
+            continue
+        if key is None:
+            groups.append((None if not groups else "Whole diagnosis", [s]))
+            continue
+        e = info.get(key, {})
+        where = (f"Endpoint {tried.index(key) + 1} of {len(tried)}, " if key in tried
+                 else "Endpoint ")
+        title = where + key + (" (mirror)" if e.get("mirror") else "")
+        groups.append((title + (f": {e['note']}" if e.get("note") else ""), [s]))
+    return groups
 
 
 def is_failure(outcome: str) -> bool:
@@ -121,8 +170,12 @@ def healthy_text(data: Data) -> str:
     """What the verdict line says when there is no cause."""
     if data.get("command") == "explain":
         return "No pull failure recognised."
-    if any(is_failure(str(s.get("outcome"))) for s in steps(data)):
+    outcomes = {str(s.get("outcome")) for s in steps(data)}
+    if outcomes & {"problem", "crashed"}:
         return "A step failed, but no single root cause could be proven (see the steps)."
+    if "timeout" in outcomes:
+        return ("The walk did not finish before the deadline: nothing is proven yet "
+                "(raise --timeout; see the steps).")
     return "No problem found."
 
 
@@ -217,7 +270,14 @@ def config_rows(cfg: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-GROUP_COLUMNS = ("count", "code", "image", "first_seen", "last_seen")
+GROUP_COLUMNS = ("count", "code", "image", "registry", "node", "first_seen", "last_seen", "sample")
+"""scan's table: one row per (cause, image, registry, node), most frequent first."""
+TABLE_SAMPLE = 110
+"""Characters of the sample line in the table (the group's detail shows it whole)."""
+
+
+def is_scan(data: Data) -> bool:
+    return data.get("command") == "scan"
 
 
 def groups(data: Data) -> list[Data]:
@@ -226,9 +286,60 @@ def groups(data: Data) -> list[Data]:
     return [x for x in g if isinstance(x, dict)] if isinstance(g, list) else []
 
 
+def group_sample(group: Mapping[str, Any], limit: int = 600) -> str:
+    """The group's sample line (older reports call it ``example``), cut never inside a URL."""
+    from pulldoctor.excerpt import excerpt
+
+    return excerpt(str(group.get("sample") or group.get("example") or ""), limit)
+
+
 def group_example(group: Mapping[str, Any], limit: int = 300) -> str:
-    text = str(group.get("example") or "")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return group_sample(group, limit)
+
+
+def group_cells(group: Mapping[str, Any]) -> tuple[str, ...]:
+    """One table row: the columns of :data:`GROUP_COLUMNS`, the sample cut short."""
+    return tuple(group_sample(group, TABLE_SAMPLE) if c == "sample" else scalar(group.get(c))
+                 for c in GROUP_COLUMNS)
+
+
+def cause_of(data: Data, code: Any) -> Data | None:
+    """The report's catalogue entry (title, fix, confirm) for a group's code."""
+    return next((c for c in data.get("causes") or [] if c.get("code") == code), None)
+
+
+def group_fix(data: Data, group: Mapping[str, Any]) -> list[Item]:
+    """The group's own fix (filled with its image and host), else its cause's: sentences first,
+    then commands; only commands are ever shown as commands."""
+    src: Mapping[str, Any] = group if (group.get("fix") or group.get("advice")) else (
+        cause_of(data, group.get("code")) or {})
+    return ([(False, str(a)) for a in src.get("advice") or []]
+            + [(True, str(x)) for x in src.get("fix") or []])
+
+
+def group_heading(i: int, data: Data, group: Mapping[str, Any]) -> str:
+    cause = cause_of(data, group.get("code")) or {}
+    conf = next((c.get("confidence") for c in group.get("candidates") or []
+                 if c.get("code") == group.get("code")), cause.get("confidence"))
+    inferred = " -- inferred from the failing step, no wording names it" if group.get("inferred") else ""
+    return f"{i}. {group.get('code')}: {cause.get('title', '')} ({percent(conf)}){inferred}"
+
+
+def group_facts(group: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(label, value) lines of one group's detail, in reading order."""
+    rows = [("where", f"image {scalar(group.get('image'))} from {scalar(group.get('registry'))}"
+                      f" on node {scalar(group.get('node'))}"),
+            ("seen", f"{scalar(group.get('count'))} time{'' if group.get('count') == 1 else 's'}, "
+                     f"first {scalar(group.get('first_seen'))}, last {scalar(group.get('last_seen'))}")]
+    for key in ("pods", "namespaces", "sources"):
+        if group.get(key):
+            rows.append((key, scalar(group.get(key))))
+    rows.append(("sample", group_sample(group)))
+    cands = group.get("candidates") or []
+    if cands:
+        rows.append(("candidates", ", ".join(f"{c.get('code')} {percent(c.get('confidence'))}"
+                                              for c in cands if isinstance(c, Mapping))))
+    return rows
 
 
 def answer_table(data: Data) -> tuple[list[str], list[list[str]]]:
@@ -244,7 +355,7 @@ def answer_table(data: Data) -> tuple[list[str], list[list[str]]]:
 
 KNOWN_KEYS = frozenset({
     "schema_version", "pulldoctor_version", "command", "subject", "causes", "facts", "notes",
-    "steps", "duration_s", "groups", "config", "answer_table",
+    "steps", "duration_s", "groups", "config", "answer_table", "endpoints",
 })
 
 

@@ -1,0 +1,135 @@
+"""Candidates for a text that is clearly a failed pull but names no cause.
+
+Wrappers say *that* a pull failed and *which step* failed long before the inner error says why,
+and sometimes the inner error is gone (a CRI answer cut to ``context canceled``, an Engine API 500,
+a tool that prints only its own sentence). Such a text still gets candidates: the causes its
+failing step can have (pull-internals.md: resolve -> ping -> token -> manifest -> blobs -> unpack),
+at low confidence, each with the check that tells them apart. A text with no pull wording at all
+gets nothing: explain never guesses about text that is not a pull failure.
+"""
+
+from __future__ import annotations
+
+from pulldoctor.causes import Code
+from pulldoctor.explain.facts import step_of
+from pulldoctor.explain.prefilter import Gated
+from pulldoctor.explain.rulebase import DIAGNOSE, RUNTIME_LOG
+
+PULL_FAILURE = Gated(
+    # kubelet (pkg/kubelet/images), CRI clients (crictl), containerd and its CRI plugin
+    r"Failed to pull image|ErrImagePull|ImagePullBackOff|Back-off pulling image|failed pulling image|"
+    r"PullImage [^\n]{0,300}failed|PullImage from image service failed|failed to get sandbox image|"
+    r"failed to pull and unpack image|failed to pull image|failed to resolve reference|"
+    r"failed to resolve image|failed to do request|failed commit on ref|"
+    r"pulling image(?: failed)?: |failed to fetch (?:anonymous token|oauth token|manifest|blob|digest)|"
+    r"failed to authorize|"
+    # dockerd, the docker CLI and the Engine API's pull endpoint
+    r"error pulling image|Error pulling image|Error while pulling image|pull access denied|"
+    r"Error pulling dependent layers|download failed after attempts|"
+    # containers/image (podman, skopeo, buildah, CRI-O)
+    r"[Uu]nable to pull|unable to copy from source|[Ee]rror determining manifest MIME type|"
+    # BuildKit and the tools around the runtimes
+    r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
+    r"Failed to pull `|Error in pulling image|failed to inspect remote image|Cannot fetch manifest|"
+    r"failed to ping registry|error fetching image|[Ee]rror:? pulling image|"
+    # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
+    r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
+    r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"
+)
+"""Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
+PULL_CONTEXT = Gated(
+    r"Pulling from |Pulling image |Trying to pull |Pulling fs layer|Pulling repository|images/create|"
+    r"Unable to find image '[^'\n]{1,300}' locally|initializing source|copying system image|"
+    r"pinging (?:container|docker) registry|[Rr]eading manifest|Error copying (?:image|tag)|"
+    r"failed to resolve source metadata|fetching builder image|httpRead[Ss]eeker|trying next host"
+)
+"""Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
+PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
+                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose) (?:image )?"
+                     r"(?:pull|run|from|copy|inspect|up|create)\b")
+"""A pasted command line that pulls: with an error after it, the error is the pull's."""
+NOT_A_PULL = Gated(
+    r"[Pp]robe failed|MountVolume\.|Health check for container|FailedScheduling|nodes are available|"
+    r"OCI runtime (?:create|exec|start) failed|runc create failed|No such container|"
+    r"(?:configmap|secret|persistentvolumeclaim|serviceaccount) \"[^\"\n]{1,253}\" not found|"
+    r"failed to compute cache key|did not complete successfully: exit code|"
+    r"Back-off restarting failed container|CrashLoopBackOff|exec format error|"
+    r"The connection to the server [^\n]{1,200} was refused"
+)
+"""Other failures that share generic words with pulls (probes time out, volumes are "not found",
+builds fail): with no pull wording beside them, such a text is not a pull failure."""
+FAILED = Gated(r"[Ee]rror|ERRO|FATA|[Ff]ailed|no such image|denied|refused|timed out|not found|"
+               r"[Uu]nable|[Cc]annot|invalid|rejected|exceeded|canceled|unknown|EOF|FATAL")
+
+_CHECKS: dict[str, tuple[str, ...]] = {
+    "resolve": (DIAGNOSE, "skopeo inspect docker://{image}   # answers: the registry side is fine "
+                "here; an error names the real answer"),
+    "ping": ("curl -sv https://{host}/v2/ -o /dev/null   # connects, TLS verifies, answers 200/401?",
+             "env | grep -i _proxy   # the proxy the runtime uses for {host}"),
+    "token": ("grep -E 'credsStore|credHelpers' ~/.docker/config.json   # a helper must answer for "
+              "{registry}", "docker logout {registry}; docker pull {image}   # anonymous works: the "
+              "stored credentials are bad"),
+    "manifest": ("skopeo inspect --raw docker://{image}   # 404/401/403 or a media type this "
+                 "runtime does not know", DIAGNOSE),
+    "layer": ("pulldoctor diagnose --layers {image}   # streams and verifies every blob",
+              "ping -M do -s 1472 -c 3 {host}   # large packets dropped: MTU"),
+    "unpack": ("df -h /var/lib/docker /var/lib/containerd; dmesg | tail   # space, I/O errors, OOM",
+               "skopeo inspect --raw docker://{image}   # layer media types (zstd needs a recent "
+               "runtime)"),
+    "any": (RUNTIME_LOG, DIAGNOSE),
+}
+
+_BY_STEP: dict[str, tuple[Code, ...]] = {
+    "resolve": (Code.REGISTRY_NOT_FOUND, Code.REGISTRY_UNAUTHORIZED, Code.NET_TCP_TIMEOUT,
+                Code.REGISTRY_SERVER_ERROR),
+    "ping": (Code.NET_TCP_TIMEOUT, Code.PROXY_ERROR, Code.REGISTRY_SERVER_ERROR,
+             Code.TLS_UNKNOWN_AUTHORITY),
+    "token": (Code.REGISTRY_UNAUTHORIZED, Code.REGISTRY_CREDENTIAL_HELPER, Code.REGISTRY_DENIED,
+              Code.PROXY_ERROR),
+    "manifest": (Code.REGISTRY_NOT_FOUND, Code.REGISTRY_UNAUTHORIZED, Code.IMAGE_UNSUPPORTED,
+                 Code.REGISTRY_SERVER_ERROR),
+    "config": (Code.NET_RESET, Code.NET_REQUEST_TIMEOUT, Code.IMAGE_CORRUPT, Code.NET_MTU),
+    "layer": (Code.NET_RESET, Code.NET_REQUEST_TIMEOUT, Code.IMAGE_CORRUPT, Code.NET_MTU),
+    "unpack": (Code.IMAGE_CORRUPT, Code.HOST_DISK_FULL, Code.IMAGE_UNSUPPORTED, Code.HOST_MEMORY),
+    "any": (Code.NET_REQUEST_TIMEOUT, Code.REGISTRY_NOT_FOUND, Code.REGISTRY_UNAUTHORIZED,
+            Code.NET_TCP_TIMEOUT, Code.REGISTRY_SERVER_ERROR),
+}
+TOP = 0.3
+"""Confidence of the first step-implied candidate; each next one is a little lower."""
+STEP = 0.03
+
+Inferred = tuple[Code, float, list[str], tuple[str, ...]]
+
+
+def is_other_failure(text: str) -> bool:
+    """A failure of something else (a probe, a volume, a build step), with no pull wording."""
+    return NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
+
+
+def is_pull_failure(text: str) -> bool:
+    """Does ``text`` carry wording only a failed pull prints?"""
+    if PULL_FAILURE.search(text) is not None:
+        return True
+    return ((PULL_CONTEXT.search(text) is not None or PULL_COMMAND.search(text) is not None)
+            and FAILED.search(text) is not None)
+
+
+def candidates(text: str) -> tuple[list[Inferred], str | None]:
+    """The causes the failing step implies, most likely first, and the note that says why.
+
+    Empty (and no note) when the text is not a pull failure.
+    """
+    m = PULL_FAILURE.search(text)
+    if m is None:
+        m = PULL_CONTEXT.search(text) or PULL_COMMAND.search(text)
+        if m is None or FAILED.search(text) is None:
+            return [], None
+    step = step_of(text) or "any"
+    evidence = [text[max(0, m.start() - 40):m.end() + 160].strip().split("\n")[0][:300]]
+    checks = _CHECKS.get(step, _CHECKS["layer"] if step == "config" else _CHECKS["any"])
+    out = [(code, round(TOP - i * STEP, 2), evidence, checks)
+           for i, code in enumerate(_BY_STEP[step])]
+    where = "" if step == "any" else f" at the {step} step"
+    note = (f"the pull failed{where}, but no wording in this text names why: these are the causes "
+            "that step can have, at low confidence; the 'distinguish' checks tell them apart")
+    return out, note

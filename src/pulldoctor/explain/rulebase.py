@@ -1,0 +1,55 @@
+"""What one rule is, and the pieces of runtime wording several rule tables share.
+
+A :class:`Rule` is one piece of expert knowledge: the runtime's wording (a regex with bounded
+repetition only), the cause it points at with an ordinal confidence, the alternatives the same
+words do not exclude, and the check that tells them apart. The tables live in one module per area
+(:mod:`.rules_network`, :mod:`.rules_registry`, :mod:`.rules_content`, :mod:`.rules_host`); the
+engine that runs them is :mod:`.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pulldoctor.causes import Code
+
+H = r"(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255})"
+"""A host or a [v6] address as Go prints it."""
+A = H + r":\d{1,5}"
+"""host:port as Go prints it."""
+LOOKUP = r"lookup [\w.*-]{1,255}(?: on " + A + r")?: "
+"""golang/go src/net/net.go DNSError.Error(): ``lookup <name>[ on <server>]: <err>``."""
+DIAGNOSE = "pulldoctor diagnose {image}   # re-walks the pull step by step and proves which one fails"
+RUNTIME_LOG = ("journalctl -u containerd -u crio -u docker --since -1h | grep -i -e 'pull' -e "
+               "'trying next host'   # the runtime logs the inner error this text dropped")
+"""The check for texts whose inner error was dropped by a wrapper (CRI, the Engine API)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One piece of knowledge: wording -> cause (and the alternatives it does not exclude)."""
+
+    name: str
+    code: Code
+    pattern: re.Pattern[str]
+    confidence: float
+    also: tuple[tuple[Code, float], ...] = ()
+    distinguish: tuple[str, ...] = ()
+    unless: re.Pattern[str] | None = None
+    needles: tuple[str, ...] | None = None
+    """Words one of which every match contains; derived from the pattern when not given."""
+    requires: re.Pattern[str] | None = None
+    """A second pattern that must also be found somewhere in the text (the context)."""
+    note: str | None = None
+    """A plain statement explain adds to the report when this rule decides the top cause."""
+
+
+def rule(name: str, code: Code, pattern: str, confidence: float, *,
+         also: tuple[tuple[Code, float], ...] = (), distinguish: tuple[str, ...] = (),
+         unless: str | None = None, needles: tuple[str, ...] | None = None,
+         requires: str | None = None, note: str | None = None) -> Rule:
+    """A :class:`Rule` with its patterns compiled."""
+    return Rule(name, code, re.compile(pattern), confidence, also, distinguish,
+                re.compile(unless) if unless else None, needles,
+                re.compile(requires) if requires else None, note)

@@ -1,0 +1,204 @@
+"""Rules for the image itself: platform and OS, manifest and layer media types, content that does
+not decode or verify, and the signature policy that refuses it.
+
+Where each wording is made (search the repositories for the quoted format string):
+
+* moby ``daemon/internal/distribution/config.go``: ``image operating system %q cannot be used on
+  this platform``; ``pull_v2_windows.go``: ``a Windows version %s-based image is incompatible with
+  a %s host``; ``pull_v2.go``: ``no matching manifest for %s in the manifest list entries`` (older
+  engines on Windows print the OS as ``unknown``); ``errors.go``: ``unsupported media type %s``.
+* moby's layer store: ``failed to register layer: %v`` around the extractor's error, which older
+  engines wrap as ``ApplyLayer %s stdout: %s stderr: %s``, ``Error processing tar file(%v): %s`` or
+  ``re-exec error: %v: output: %s`` (``pkg/chrootarchive``).
+* containerd: ``failed to extract layer %s: %w`` (``pkg/rootfs``), ``failed to extract layer (%s
+  %s) to %s as %q: %w`` (``core/unpack``), ``mount callback failed on %s: %w``, ``failed to get
+  stream processor for %s: %w`` + ``no processor for media-type``, ``mismatched image rootfs and
+  manifest layers`` (``client/image.go``), ``failed to read expected number of bytes: %w``
+  (``core/content/helpers.go``), ``no signatures`` (the schema1 converter).
+* containers/image: ``unsupported docker v2s2 media type: %q`` (``manifest/manifest.go``),
+  ``Download config.json digest %s does not match expected %s``, ``Digest did not match``,
+  ``Source image rejected: %w`` (``copy/single.go``) around the policy's own texts (``signature/
+  policy_eval_*.go``): ``Running image %s is rejected by policy.``, ``A signature was required,
+  but no signature exists``, ``None of the signatures were accepted, reasons: ...``.
+* Windows' HCS (passed through by hcsshim): ``The container operating system does not match the
+  host operating system`` and ``hcsshim::ImportLayer failed in Win32``.
+"""
+
+from __future__ import annotations
+
+from pulldoctor.causes import Code
+from pulldoctor.explain.rulebase import Rule, rule
+
+_EXTRACTING = (r"(?:failed to register layer|ApplyLayer|Error processing tar file|failed to extract "
+               r"layer|re-exec error|failed to unpack|unpacking failed)")
+"""The wrappers of layer extraction: whatever follows them happened while writing the rootfs."""
+_OS_MODE = ("docker version --format '{{{{.Server.Os}}}}'   # the daemon's OS: Docker Desktop switches "
+            "between Linux and Windows containers; a Windows Server host or a Windows node cannot")
+_MEDIA_TYPES = ("skopeo inspect --raw docker://{image} | grep -o '\"mediaType\": *\"[^\"]*\"'   "
+                "# the media types this runtime refused (zstd layers need Docker >= 23 / "
+                "containerd >= 1.5; schema1 is gone from current runtimes)")
+_PULL_AGAIN = ("docker pull {image} (again, after removing the partial content)   # fails the same "
+               "way every time: the stored layer is bad; works now: it was the transfer")
+_WINDOWS_BUILD = ("cmd /c ver   # the host's Windows build; Windows images run only on a host of "
+                  "the same (or, with Hyper-V isolation, a newer) build")
+_DESKTOP = (r"Docker Desktop|Docker\\{1,2}Docker\\{1,2}|Docker for (?:Windows|Mac)|docker-compose|"
+            r"docker compose|ERROR: Service '[^'\n]{1,100}' failed to build|"
+            r"Status: [^\n]{0,300}, Code: \d")
+"""A developer desktop, where the daemon's OS mode is a switch (compose and Docker Desktop)."""
+
+PLATFORM: tuple[Rule, ...] = (
+    rule("platform_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
+         r"(?i:no matching manifest for) [^\n]{0,80}|no match for platform in manifest|"
+         r"does not match the specified platform|image platform[^\n]{0,80}?does not match|"
+         r"no image found in (?:image index|manifest list) for architecture", 0.95,
+         needles=("atching manifest", "ATCHING MANIFEST", "no match for platform",
+                  "does not match the specified platform", "does not match", "no image found in "),
+         unless=r"no matching manifest for unknown"),
+    # the daemon's own OS is not the image's: a host that cannot run it (Windows Server, a
+    # Windows node), or a desktop daemon in the other mode -- the wording is the same
+    rule("image_os_not_this_platform", Code.IMAGE_PLATFORM_MISMATCH,
+         r"image operating system \S{1,20} cannot be used on this platform", 0.8,
+         also=((Code.DAEMON_CONFIG, 0.62),), distinguish=(_OS_MODE,)),
+    rule("image_os_desktop_mode", Code.DAEMON_CONFIG,
+         r"image operating system \S{1,20} cannot be used on this platform", 0.85,
+         requires=_DESKTOP, also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
+         note="on Docker Desktop the daemon runs Linux or Windows containers, one at a time: "
+              "switch the mode to the image's OS"),
+    # engines before 20.10 on Windows asked the index for OS "unknown": the daemon's OS mode, not
+    # the image, is what is missing
+    rule("platform_os_unknown", Code.IMAGE_PLATFORM_MISMATCH, r"no matching manifest for unknown", 0.72,
+         also=((Code.DAEMON_CONFIG, 0.7),), distinguish=(_OS_MODE, _WINDOWS_BUILD)),
+    # a Windows daemon asked the index for a Windows entry of an image that has none: a Linux
+    # image on a Windows host, or Docker Desktop left in Windows-containers mode
+    rule("windows_daemon_linux_image", Code.DAEMON_CONFIG,
+         r"no matching manifest for windows/[^\n]{0,80}", 0.55, distinguish=(_OS_MODE,),
+         unless=r"(?i:servercore|nanoserver|mcr\.microsoft\.com/windows|windows/server|ltsc20)"),
+    rule("windows_build_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
+         r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
+         r"container operating system does not match the host operating system", 0.9,
+         distinguish=(_WINDOWS_BUILD,)),
+    rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
+         r"hcsshim::ImportLayer failed in Win32[^\n]{0,120}", 0.55,
+         also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
+         distinguish=("cmd /c ver; docker manifest inspect {image}   # a base image for a newer "
+                      "Windows build than this host fails while importing its layers",)),
+)
+
+MEDIA_TYPES: tuple[Rule, ...] = (
+    rule("unsupported_manifest", Code.IMAGE_UNSUPPORTED,
+         r"schema ?1\b|unsupported (?:[\w ]{1,30} )?media ?type|unknown media ?type|"
+         r"[Uu]nrecognized media ?[Tt]ype|manifest\.v1\+(?:prettyjws|json)|"
+         r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
+         r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
+         r"no processor for media-type|failed to get stream processor for \S{1,200}",
+         0.86, distinguish=(_MEDIA_TYPES,)),
+    # Docker Hub's answer to a client whose Accept list lacks the OCI index type: the client is
+    # too old for the image, the tag exists
+    rule("oci_index_not_accepted", Code.IMAGE_UNSUPPORTED,
+         r"OCI index found, but accept header does not support OCI indexes", 0.93,
+         distinguish=(_MEDIA_TYPES,)),
+    rule("schema1_no_signatures", Code.IMAGE_UNSUPPORTED, r"(?:ctr|error|Error): no signatures\b", 0.7,
+         distinguish=(_MEDIA_TYPES,)),
+    # the unpacker skipped layers whose media type it does not know (docker zstd): fewer diffs
+    # than the config's rootfs
+    rule("rootfs_layer_mismatch", Code.IMAGE_UNSUPPORTED, r"mismatched image rootfs and manifest layers",
+         0.62, also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
+)
+
+CONTENT: tuple[Rule, ...] = (
+    rule("empty_content", Code.IMAGE_CORRUPT,
+         r"unexpected commit digest sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+         0.6, also=((Code.IMAGE_UNSUPPORTED, 0.45), (Code.NET_RESET, 0.35)),
+         distinguish=("the body received was empty (sha256 of zero bytes): skopeo inspect --raw "
+                      "docker://{image}, then pull once more without a caching proxy",)),
+    rule("digest_mismatch", Code.IMAGE_CORRUPT,
+         r"unexpected commit (?:digest|size)[^\n]{0,200}|verification failed for digest \S{1,80}|"
+         r"Digest did not match[^\n]{0,160}|does not match provided manifest digest|"
+         r"layers from manifest don't match image configuration|digest mismatch|"
+         r"config\.json digest \S{1,80} does not match expected|blob size mismatch",
+         0.85, unless=r"unexpected commit digest sha256:e3b0c442"),
+    # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
+    # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
+    rule("layer_does_not_decode", Code.IMAGE_CORRUPT,
+         r"(?:ApplyLayer|re-exec error|ctr|failed to extract layer)[^\n]{0,300}?invalid tar header|"
+         r"gzip: invalid (?:checksum|header)|flate: corrupt input|"
+         r"unpigz: [^\n]{0,80}corrupted|crc32 mismatch|invalid deflate data|zstd: [^\n]{0,60}"
+         r"(?:corrupt|invalid|checksum)", 0.8,
+         also=((Code.IMAGE_UNSUPPORTED, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
+    # moby's chrootarchive untars what its compression sniffing did not recognise as-is: a zstd
+    # layer on an engine before 23.0 reaches tar raw and fails on the first header (a corrupt gzip
+    # layer fails in gzip first). "Error processing tar file" is the Linux untar re-exec's wrapper
+    rule("tar_header_after_undetected_compression", Code.IMAGE_UNSUPPORTED,
+         r"(?:Error processing tar file\(exit status \d{1,3}\)|failed to register layer): "
+         r"(?:archive/tar: )?invalid tar header", 0.8,
+         also=((Code.IMAGE_CORRUPT, 0.72),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
+    # the extractor's input ended early: a truncated layer, or the extractor (a re-exec'd child)
+    # died -- disk full and OOM end it the same way
+    rule("extraction_cut_short", Code.IMAGE_CORRUPT, _EXTRACTING + r"[^\n]{0,300}?unexpected EOF",
+         0.55, also=((Code.HOST_DISK_FULL, 0.5), (Code.NET_RESET, 0.35)),
+         distinguish=("df -h /var/lib/docker /var/lib/containerd; dmesg | tail   # no space or an "
+                      "OOM kill ended the extractor", _PULL_AGAIN)),
+    # the body ended before the size the descriptor promised: a short blob (a caching proxy that
+    # kept a partial copy) or a connection closed early
+    rule("short_blob", Code.IMAGE_CORRUPT, r"failed to read expected number of bytes", 0.6,
+         also=((Code.NET_RESET, 0.5),),
+         distinguish=("curl -sIL https://{host}/v2/REPO/blobs/DIGEST | grep -i content-length   "
+                      "# shorter than the manifest says: the registry/cache stores a truncated blob",
+                      _PULL_AGAIN)),
+    # the extractor was refused an operation the layer needs (mknod, xattrs, chown under a user
+    # namespace or a sandboxed runtime): the host/runtime setup, not the image
+    rule("extraction_not_permitted", Code.DAEMON_CONFIG,
+         _EXTRACTING + r"[^\n]{0,400}?operation not permitted", 0.6,
+         also=((Code.IMAGE_CORRUPT, 0.3),),
+         distinguish=("cat /etc/subuid /etc/subgid; ps -o user= -C containerd,dockerd,podman   "
+                      "# rootless or user-namespaced runtimes cannot create every file a layer holds",)),
+    # the unpacker looked for content the pull should have stored and it is not in the local
+    # content store: an interrupted earlier pull or a store cleaned under the runtime
+    rule("local_content_missing", Code.IMAGE_CORRUPT,
+         r"failed to unpack image[^\n]{0,200}?content digest \S{1,80}: not found", 0.6,
+         also=((Code.IMAGE_UNSUPPORTED, 0.4),),
+         distinguish=("ctr -n k8s.io content ls | grep DIGEST; ctr -n k8s.io images rm {image} and "
+                      "pull again   # a local store missing what the manifest names",)),
+    # the snapshotter could not mount what it unpacked into (overlay on an unsupported backing
+    # file system, too many layers): the host's storage configuration
+    rule("unpack_mount_failed", Code.DAEMON_CONFIG,
+         r"mount callback failed on \S{1,300}|failed to mount [^\n]{0,200}overlay|"
+         r"error creating overlay mount", 0.5, also=((Code.HOST_DISK_FULL, 0.35),),
+         distinguish=("df -hT /var/lib/containerd /var/lib/docker   # overlay needs ext4/xfs "
+                      "(d_type) with space left",)),
+)
+
+POLICY: tuple[Rule, ...] = (
+    # the policy file itself does not load (syntax, a missing "default"): every pull fails before
+    # any image is judged -- the configuration, not a verdict on this image
+    rule("policy_file_invalid", Code.DAEMON_CONFIG,
+         r"invalid policy in \S{1,300}|error obtaining default signature policy|"
+         r"Default policy is missing", 0.85, also=((Code.IMAGE_POLICY_REJECTED, 0.55),),
+         distinguish=("python3 -m json.tool /etc/containers/policy.json   # must parse and hold "
+                      "a \"default\" entry",)),
+    rule("signature_policy", Code.IMAGE_POLICY_REJECTED,
+         r"is rejected by policy|Source image rejected|A signature was required, but no signature exists|"
+         r"None of the signatures were accepted|Signature for identity [^\n]{0,200}? is not accepted|"
+         r"unrecognized signature format|SignatureValidationFailed|signature verification failed|"
+         r"[Ss]ignature [^\n]{0,300}? unexpected for a signature", 0.93,
+         distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
+                      "policy scope that applies to {registry}",)),
+    # buildah before containers/buildah PR 881 dropped the PolicyRequirementError and printed the
+    # registry search's "image not known" instead: a policy rejection looks like a missing image
+    rule("policy_masked_as_not_known", Code.REGISTRY_NOT_FOUND,
+         r"(?:no such image|not found in \S{1,120} registries)[^\n]{0,300}?image not known", 0.5,
+         also=((Code.IMAGE_POLICY_REJECTED, 0.45),),
+         distinguish=("skopeo inspect docker://{image}   # found: the image exists, and older buildah "
+                      "hid a policy rejection; cat /etc/containers/policy.json",)),
+    # Docker Content Trust (DOCKER_CONTENT_TRUST=1): docker asks a Notary server for signed trust
+    # data before pulling; notary's client says "you are not authorized to perform this operation:
+    # server returned 401." or that no trust data exists -- the client's signature policy refuses
+    rule("content_trust", Code.IMAGE_POLICY_REJECTED,
+         r"you are not authorized to perform this operation: server returned 401|"
+         r"No valid trust data for|does not have trust data for|remote trust data does not exist|"
+         r"trust data unavailable", 0.75, also=((Code.REGISTRY_UNAUTHORIZED, 0.45),),
+         distinguish=("env | grep DOCKER_CONTENT_TRUST   # =1 makes every pull need Notary trust "
+                      "data for the image",)),
+)
+
+RULES: tuple[Rule, ...] = PLATFORM + MEDIA_TYPES + CONTENT + POLICY

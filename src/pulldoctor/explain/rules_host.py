@@ -1,0 +1,67 @@
+"""Rules for the pulling host and the runtime's own configuration: disk, memory, the image
+reference, configuration files that do not load, settings that do not apply.
+
+Sources of the wordings: containerd ``cmd/containerd/server/server.go`` logs ``failed to load
+plugin`` with the plugin's error (``internal/cri/config/config.go``: ```mirrors` cannot be set
+when `config_path` is provided``, ``invalid plugin config``); containers/image ``transports/
+alltransports``: ``Invalid image name %q, unknown transport %q``; Apptainer ``internal/pkg/build/
+oci``: ``unable to parse image name %v``; bash's job report ``<pid> Killed  <command>``.
+"""
+
+from __future__ import annotations
+
+from pulldoctor.causes import Code
+from pulldoctor.explain.rulebase import Rule, rule
+
+RULES: tuple[Rule, ...] = (
+    rule("disk_full", Code.HOST_DISK_FULL, r"no space left on device|disk quota exceeded", 0.95),
+    # EIO on a write into the runtime's storage: a full thin pool, LV or Desktop VM disk answers
+    # writes with EIO rather than ENOSPC
+    rule("unpack_io_error", Code.HOST_DISK_FULL,
+         r"(?:failed to (?:extract|register|mount|apply)|ApplyLayer|error creating temporary lease)"
+         r"[^\n]{0,400}?input/output error|write /var/lib/[^\n]{0,300}?: input/output error", 0.55,
+         distinguish=("df -h /var/lib/docker /var/lib/containerd; lvs   # a full thin pool or LV "
+                      "answers writes with EIO, not ENOSPC",)),
+    rule("out_of_memory", Code.HOST_MEMORY, r"cannot allocate memory|out of memory|OOMKilled", 0.85),
+    rule("killed_helper", Code.HOST_MEMORY,
+         r"signal: (?:9 \()?[Kk]illed|\b\d{1,7} Killed {1,40}\S", 0.6,
+         distinguish=("dmesg | grep -i -e oom -e killed   # the OOM killer names the process",)),
+    rule("invalid_reference", Code.REF_INVALID,
+         r"invalid reference format[^\n]{0,60}|repository name must be lowercase|"
+         r"couldn't parse image reference|InvalidImageName|invalid repository name|"
+         r"Invalid image name \S{1,300}, (?:unknown transport|expected colon-separated)|"
+         r"unable to parse image name", 0.95),
+    rule("userns_lchown", Code.DAEMON_CONFIG,
+         r"(?:failed to register layer|ApplyLayer)[^\n]{0,400}?[Ll]chown[^\n]{0,400}?invalid argument|"
+         r"subordinate IDs|insufficient UIDs or GIDs|cannot be mapped to a host ID", 0.8,
+         distinguish=("cat /etc/subuid /etc/subgid   # userns-remap / rootless needs 65536 IDs",)),
+    rule("config_file_unreadable", Code.DAEMON_CONFIG,
+         r"failed to decode hosts\.toml|failed to parse TOML|loading registries configuration|"
+         r"unable to configure the Docker daemon with file[^\n]{0,200}|failed to load (?:TOML|plugin config)|"
+         r"failed to load plugin[^\n]{0,300}?(?:config|toml|cannot be set)|invalid plugin config|"
+         r"invalid cri (?:image |runtime )?config|cannot be set when .?config_path.? is provided",
+         0.95, distinguish=("the configuration file named here does not parse, so its settings "
+                            "(CAs, mirrors, proxies) were never applied: fix it first",)),
+    rule("short_name", Code.DAEMON_CONFIG,
+         r"short-name \S{1,300} did not resolve to an alias|no unqualified-search registries|"
+         r"short-name resolution enforced but cannot prompt|no registries configured while trying to pull|"
+         r"is blocked in /etc/containers/registries\.conf", 0.9),
+    rule("invalid_mirror", Code.DAEMON_CONFIG,
+         r"invalid mirror[^\n]{0,160}|invalid registry endpoint|invalid (?:insecure-)?registr[^\n]{0,80}", 0.85),
+    rule("never_pull", Code.DAEMON_CONFIG,
+         r"ErrImageNeverPull|is not present with pull policy of Never", 0.8),
+    # kubelet's own pull rate limit (--registry-qps / registryPullQPS), not the registry's
+    rule("kubelet_pull_qps", Code.DAEMON_CONFIG, r"pull QPS exceeded", 0.8,
+         also=((Code.REGISTRY_RATE_LIMITED, 0.45),),
+         distinguish=("grep -i -e registryPullQPS -e registryBurst /var/lib/kubelet/config.yaml   "
+                      "# kubelet limits its own pulls; 0 disables the limit",)),
+    # the client never reached the daemon (moby client: "Cannot connect to the Docker daemon at
+    # %s. Is the docker daemon running?"; Windows named pipe): nothing was pulled at all
+    rule("daemon_unreachable", Code.DAEMON_CONFIG,
+         r"Cannot connect to the Docker daemon|error during connect|"
+         r"dial unix \S{1,200}(?:docker|containerd|crio|podman)\.sock: connect: (?:permission denied|"
+         r"no such file|connection refused)|"
+         r"docker daemon is not running", 0.75,
+         distinguish=("systemctl status docker; docker context ls   # the daemon is down, or the "
+                      "client talks to another context/socket",)),
+)

@@ -1,0 +1,286 @@
+"""Rules for the network under the pull: DNS, TCP, transport (TLS records, HTTP/2), proxies, TLS.
+
+Every pattern is the wording of Go's ``net``, ``net/http``, ``crypto/tls`` or ``x/net/http2``
+packages as the runtimes pass it through (pull-internals.md sections 2 and 3): ``lookup <name> on
+<server>: <err>`` (``net.DNSError``), ``<op> <net> [<src>->]<dst>: <err>`` (``net.OpError``),
+``stream error: stream ID <n>; <code>`` (``http2.StreamError``). A class of wording is matched by
+its structure (which error the Go type wraps), not by one pasted example.
+"""
+
+from __future__ import annotations
+
+from pulldoctor.causes import Code
+from pulldoctor.explain.rulebase import DIAGNOSE, LOOKUP, RUNTIME_LOG, A, H, Rule, rule
+
+_DNS_UDP_VS_TCP = ("dig +notcp +tries=1 +time=2 @{resolver} {host}  vs  "
+                   "dig +tcp +tries=1 +time=2 @{resolver} {host}   # only TCP answers: UDP/53 is dropped")
+_NOT_VIA_PROXY = r"proxyconnect|error connecting to proxy|connecting to " + A + r": dial tcp"
+_CONNECT_STEPS = ("dig @{resolver} {host}   # DNS answers?",
+                  "nc -vz -w 3 {host} 443   # TCP connects?",
+                  "env | grep -i _proxy; systemctl show --property=Environment docker containerd "
+                  "crio   # is a proxy required, or wrongly applied?")
+
+DNS: tuple[Rule, ...] = (
+    # --- DNS (the "udp" in these messages is the name lookup, never the image transfer) -----
+    rule("dns_read_udp_timeout", Code.DNS_UDP_TIMEOUT,
+         LOOKUP + r"read udp " + A + "->" + A + r": i/o timeout", 0.92,
+         also=((Code.DNS_RESOLVER_UNREACHABLE, 0.3), (Code.HOST_KERNEL_UDP, 0.15)),
+         distinguish=(_DNS_UDP_VS_TCP, "nstat -az UdpRcvbufErrors   # kernel drops instead of the network")),
+    rule("dns_lookup_timeout", Code.DNS_UDP_TIMEOUT, LOOKUP + r"[^\n]{0,80}?i/o timeout", 0.85,
+         also=((Code.DNS_RESOLVER_UNREACHABLE, 0.3),), distinguish=(_DNS_UDP_VS_TCP,)),
+    rule("dial_tcp_no_address_timeout", Code.DNS_UDP_TIMEOUT, r"dial tcp: i/o timeout", 0.75,
+         also=((Code.NET_TCP_TIMEOUT, 0.3),),
+         distinguish=("dig @{resolver} {host}   # no answer: DNS; an answer: then nc -vz -w 3 {host} 443",
+                      "'dial tcp' without an address means the lookup inside the dial never finished")),
+    rule("dns_resolver_refused", Code.DNS_RESOLVER_UNREACHABLE,
+         LOOKUP + r"(?:read|write|dial) udp[^\n]{0,140}?connection refused", 0.92),
+    # Go's net.OpError for the resolver's own socket, when a wrapper dropped the "lookup" prefix:
+    # port 53 over UDP is only ever the name lookup (pull-internals.md 2.6)
+    rule("dns_socket_timeout", Code.DNS_UDP_TIMEOUT,
+         r"read udp " + A + "->" + H + r":53: i/o timeout", 0.85,
+         also=((Code.DNS_RESOLVER_UNREACHABLE, 0.3),), distinguish=(_DNS_UDP_VS_TCP,)),
+    rule("dns_socket_refused", Code.DNS_RESOLVER_UNREACHABLE,
+         r"(?:read|write|dial) udp (?:" + A + "->)?" + H
+         + r":53: (?:read: |write: |connect: )?connection refused", 0.88),
+    # the resolver's socket fails locally (errno from connect/socket, no packet sent): no route to
+    # the nameserver, an IPv6 nameserver on a host without IPv6, a sandbox forbidding the socket
+    rule("dns_resolver_no_route", Code.DNS_RESOLVER_UNREACHABLE,
+         r"dial udp " + A + r": (?:connect: |socket: )?(?:network is unreachable|no route to host|"
+         r"permission denied|address family not supported by protocol)", 0.9),
+    # EMFILE on the lookup's socket: the pulling process hit its open-files limit (LimitNOFILE)
+    rule("dns_socket_emfile", Code.DAEMON_CONFIG,
+         r"(?:dial|read|write) udp[^\n]{0,140}?too many open files", 0.6,
+         also=((Code.HOST_KERNEL_UDP, 0.35),),
+         distinguish=("systemctl show -p LimitNOFILE docker containerd crio; ls /proc/$(pidof "
+                      "dockerd)/fd | wc -l   # the runtime's open-files limit is used up",)),
+    rule("dns_eai_again", Code.DNS_RESOLVER_UNREACHABLE,
+         r"lookup [\w.*-]{1,255}: (?:Try again|Temporary failure in name resolution)|"
+         r"Temporary failure in name resolution", 0.62,
+         also=((Code.DNS_UDP_TIMEOUT, 0.45),),
+         distinguish=("cat /etc/resolv.conf && dig @NAMESERVER {host}   # refused/unreachable vs "
+                      "no answer (libc prints 'Try again' for both)",)),
+    rule("dns_servfail", Code.DNS_SERVFAIL, r"server misbehaving|lame referral", 0.9),
+    rule("dns_nxdomain", Code.DNS_NXDOMAIN,
+         r"(?:" + LOOKUP + r")?no such host|Name or service not known|nodename nor servname provided",
+         0.86, distinguish=("dig @{resolver} {host}; grep -E 'search|ndots' /etc/resolv.conf",)),
+    rule("dns_garbled", Code.DNS_SERVFAIL,
+         r"cannot unmarshal DNS message|invalid DNS response|no answer from DNS server", 0.5,
+         also=((Code.DNS_UDP_TIMEOUT, 0.3),)),
+    rule("dns_udp_eperm", Code.DNS_UDP_TIMEOUT,
+         r"(?:write|dial|read) udp[^\n]{0,140}?operation not permitted", 0.55,
+         also=((Code.HOST_KERNEL_UDP, 0.3),),
+         distinguish=("nft list ruleset | grep -n 'dport 53'   # a local reject gives EPERM",)),
+    rule("kernel_udp_limits", Code.HOST_KERNEL_UDP,
+         r"(?:read|write|dial) udp[^\n]{0,140}?(?:no buffer space available|cannot assign requested "
+         r"address|resource temporarily unavailable)|nf_conntrack: table full", 0.75),
+    # any other DNSError: the lookup itself failed, whatever Go put after it. Every more specific
+    # DNS wording above outranks this; it only decides when nothing else in the text does
+    rule("dns_lookup_failed", Code.DNS_RESOLVER_UNREACHABLE, LOOKUP, 0.4,
+         also=((Code.DNS_UDP_TIMEOUT, 0.35), (Code.DNS_SERVFAIL, 0.3)),
+         distinguish=("dig @{resolver} {host}; dig +tcp @{resolver} {host}   # how the resolver "
+                      "answers this name over UDP and TCP",)),
+)
+
+TRANSPORT: tuple[Rule, ...] = (
+    rule("tcp_connect_timeout", Code.NET_TCP_TIMEOUT,
+         r"dial tcp " + A + r": (?:i/o timeout|connect: connection timed out|connectex: A connection "
+         r"attempt failed)|connect: connection timed out", 0.86,
+         also=((Code.PROXY_ERROR, 0.15),),
+         distinguish=("nc -vz -w 3 {host} 443   # times out here too: a firewall or route drops SYNs",
+                      "systemctl show --property=Environment docker   # does this network need a proxy?"),
+         unless=_NOT_VIA_PROXY),
+    rule("tcp_refused", Code.NET_REFUSED,
+         r"dial tcp " + A + r": (?:getsockopt: |connect: |connectex: )?(?:connection refused|"
+         r"No connection could be made because the target machine actively refused it)", 0.86,
+         distinguish=("nc -vz -w 3 {host} {port}   # refused here too: nothing listens there, or a "
+                      "firewall REJECTs the dial",),
+         unless=_NOT_VIA_PROXY),
+    # a public registry does not refuse 443 itself: a middlebox does, typically on a network that
+    # only lets a proxy out (loopback and private addresses are real local services, not this)
+    rule("refused_public_address", Code.PROXY_ERROR,
+         r"dial tcp (?!127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.0\.0\.0)"
+         r"\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}: (?:getsockopt: |connect: |connectex: )?connection refused",
+         0.3, distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry is up "
+                           "elsewhere: a firewall REJECTs direct dials; is a proxy required?",),
+         unless=_NOT_VIA_PROXY),
+    # 0.0.0.0 is never a registry's address: the name was blackholed locally (/etc/hosts, a DNS
+    # filter), so the configured route to the registry (mirror, hosts entry) is suspect. A runner-up
+    # only: the refusal itself is real, and scan's shapes blank addresses (the top cause may not
+    # depend on one)
+    rule("dial_unspecified_address", Code.DAEMON_CONFIG, r"dial tcp (?:0\.0\.0\.0|\[::\]):\d{1,5}", 0.6,
+         distinguish=("getent hosts {host}; grep -n '{host}' /etc/hosts   # 0.0.0.0 comes from a "
+                      "hosts entry or a DNS filter, not from the registry",
+                      "docker info | grep -A3 'Registry Mirrors'   # a mirror that is not used",)),
+    rule("tcp_unreachable", Code.NET_UNREACHABLE,
+         r"dial tcp " + A + r": (?:getsockopt: |connect: )?(?:no route to host|network is unreachable)|"
+         r"dial tcp \[[0-9a-fA-F:.%\w]{2,64}\]:\d{1,5}: (?:connect: )?cannot assign requested address",
+         0.86),
+    rule("tls_handshake_timeout", Code.NET_TLS_HANDSHAKE_TIMEOUT, r"TLS handshake timeout", 0.86,
+         also=((Code.NET_MTU, 0.3),),
+         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null   "
+                      "# stalls after ClientHello with large certs: MTU",)),
+    rule("connection_reset", Code.NET_RESET,
+         r"connection reset by peer|broken pipe|server sent GOAWAY|tls: bad record MAC|"
+         r"http2: stream closed|http2: client connection lost|use of closed network connection", 0.8),
+    # golang.org/x/net/http2 StreamError.Error(): "stream error: stream ID %d; %v[; %v]"; the peer
+    # (or a front/proxy speaking HTTP/2 for it) reset the stream mid-transfer
+    rule("http2_stream_reset", Code.NET_RESET,
+         r"stream error: stream ID \S{1,12};? (?:INTERNAL_ERROR|PROTOCOL_ERROR|CANCEL|REFUSED_STREAM|"
+         r"ENHANCE_YOUR_CALM|STREAM_CLOSED|FLOW_CONTROL_ERROR|NO_ERROR)|"
+         r"StreamClosed\(streamID: HTTP2StreamID|HTTP2ErrorCode<0x\d{1,2} \w{1,40}>", 0.8,
+         also=((Code.PROXY_ERROR, 0.3),),
+         distinguish=("curl --http1.1 -sv -o /dev/null https://{host}/v2/   # works over HTTP/1.1: a "
+                      "front or proxy breaks HTTP/2 streams",)),
+    # "unexpected EOF" is io.ErrUnexpectedEOF: a body or record that ended early. During layer
+    # extraction it is the extractor's input ending (rules_content), not the network
+    rule("unexpected_eof", Code.NET_RESET, r"unexpected EOF", 0.75,
+         unless=r"failed to register layer|ApplyLayer|Error processing tar file|failed to extract|"
+                r"re-exec error|failed to read expected number of bytes"),
+    rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),
+    # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
+    # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
+    rule("eof_first_request", Code.NET_RESET,
+         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"?: (?:unexpected )?EOF\b", 0.75,
+         also=((Code.PROXY_ERROR, 0.45), (Code.REGISTRY_SERVER_ERROR, 0.35)),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # closed here too: the registry's "
+                      "front; works here: the daemon's path (systemctl show -p Environment docker)",)),
+    rule("stalled_transfer", Code.NET_MTU,
+         r"read tcp " + A + "->" + A + r": (?:read: )?(?:connection timed out|i/o timeout)", 0.5,
+         also=((Code.NET_REQUEST_TIMEOUT, 0.45),),
+         distinguish=("pulldoctor diagnose --layers {image}   # small replies work, large ones stall: MTU",)),
+    rule("request_timeout", Code.NET_REQUEST_TIMEOUT,
+         r"context deadline exceeded|Client\.Timeout exceeded[^\n)]{0,40}|timeout awaiting response "
+         r"headers|because of no progress in \S{1,20}|request canceled(?! while waiting for connection)",
+         0.7, unless=r"waiting for connection"),
+    # net/http: the client's timeout fired before any connection existed (DNS, dial or the proxy's
+    # CONNECT never finished). The registry was never reached, so nothing says the link works.
+    # The ECS agent reads this text the same way (amazon-ecs-agent errormessages:
+    # PatternNetworkConfigurationError)
+    rule("waiting_for_connection", Code.NET_REQUEST_TIMEOUT,
+         r"request canceled while waiting for connection[^\n]{0,60}", 0.5,
+         also=((Code.DNS_UDP_TIMEOUT, 0.45), (Code.NET_TCP_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.35)),
+         distinguish=(DIAGNOSE.replace("proves which one fails", "times DNS, TCP and TLS separately"),
+                      *_CONNECT_STEPS),
+         note="'waiting for connection': no connection was made before the client's timeout (the "
+              "name lookup, the TCP connect or the proxy never finished); the registry was never "
+              "reached, so this is not a slow registry on a working link"),
+    # the CRI answer carries only the cancellation (kubelet's runtime-request-timeout, containerd's
+    # image_pull_progress_timeout, a deleted pod): the error that caused it is in the runtime's log
+    rule("cri_bare_context", Code.NET_REQUEST_TIMEOUT,
+         r"rpc error: code = (?:Unknown|Canceled|DeadlineExceeded|[124]) desc = (?:[^\n\"]{0,200}: )?"
+         r"context (?:canceled|deadline exceeded)(?m:[\"'.]{0,2}\s{0,4}$)", 0.45,
+         also=((Code.NET_TCP_TIMEOUT, 0.35), (Code.DNS_UDP_TIMEOUT, 0.3), (Code.PROXY_ERROR, 0.3),
+               (Code.NET_MTU, 0.25)),
+         distinguish=(RUNTIME_LOG, "crictl pull {image}   # on the node: the runtime's own error",
+                      *_CONNECT_STEPS[:2]),
+         note="the runtime answered only 'context canceled/deadline exceeded': the pull was cut "
+              "short, and the error that made it slow is in the runtime's own log"),
+    rule("context_canceled", Code.NET_REQUEST_TIMEOUT, r"context canceled", 0.35,
+         distinguish=(RUNTIME_LOG,)),
+    rule("v1_network_timed_out", Code.DNS_UDP_TIMEOUT,
+         r"Network timed out while trying to connect to \S{1,300}", 0.5,
+         also=((Code.NET_TCP_TIMEOUT, 0.45), (Code.NET_REQUEST_TIMEOUT, 0.35)),
+         distinguish=("dig {host}   # no answer: DNS", "nc -vz -w 3 {host} 443   # no connect: TCP")),
+    # moby v1.x registry/session.go: every v1 endpoint failed; the per-endpoint errors are only in
+    # the daemon log
+    rule("v1_no_endpoint", Code.REGISTRY_SERVER_ERROR, r"Could not reach any registry endpoint", 0.45,
+         also=((Code.NET_TCP_TIMEOUT, 0.35), (Code.DNS_UDP_TIMEOUT, 0.3), (Code.PROXY_ERROR, 0.3)),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # the registry answers 5xx, or "
+                      "the connection fails", RUNTIME_LOG)),
+    # the front end's 408 page: a GET has no body, so its *headers* did not arrive whole -- lost
+    # full-size segments on the way to the registry (every such thread was fixed by the MTU)
+    rule("http_408_incomplete_request", Code.NET_MTU,
+         r"didn't send a complete request in time", 0.6, also=((Code.NET_REQUEST_TIMEOUT, 0.45),),
+         distinguish=("ping -M do -s 1472 -c 3 {host}   # 'message too long' or no reply: "
+                      "lower the MTU (daemon.json \"mtu\", or the interface)",)),
+    rule("http_408", Code.NET_REQUEST_TIMEOUT, r"\b408\b|Request Time-?out", 0.5,
+         also=((Code.NET_MTU, 0.35),),
+         distinguish=("pulldoctor diagnose --layers {image}   # the request body never arrived whole: MTU",)),
+)
+
+CLIENT_SIDE: tuple[Rule, ...] = (
+    # ctr and nerdctl pull in the client process: they read neither the CRI's registry settings
+    # (hosts.toml without --hosts-dir, the CRI mirrors) nor a proxy set only on containerd.service,
+    # so a network failure there is often a setting the daemon has and the client does not
+    rule("client_side_pull_network", Code.DAEMON_CONFIG,
+         r"dial tcp " + A + r": (?:i/o timeout|connect: connection (?:timed out|refused))|"
+         r"x509: certificate signed by unknown authority|lookup [\w.*-]{1,255}[^\n]{0,80}no such host", 0.55,
+         requires=r"\bctr(?::| -| i| images?)|\bnerdctl\b", also=((Code.PROXY_ERROR, 0.5),),
+         distinguish=("ctr images pull --hosts-dir /etc/containerd/certs.d {image}   # works: the "
+                      "CRI's hosts.toml was not read by this client",
+                      "HTTPS_PROXY=... ctr images pull {image}   # ctr/nerdctl do not inherit "
+                      "containerd.service's proxy environment")),
+)
+
+PROXY: tuple[Rule, ...] = (
+    rule("proxyconnect", Code.PROXY_ERROR, r"proxyconnect tcp[^\n]{0,200}", 0.92,
+         also=((Code.DAEMON_CONFIG, 0.3),),
+         distinguish=("systemctl show --property=Environment docker containerd   # the proxy the "
+                      "runtime uses; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
+    rule("proxy_connect_error", Code.PROXY_ERROR, r"error connecting to proxy[^\n]{0,200}", 0.9),
+    rule("proxy_auth", Code.PROXY_ERROR, r"Proxy Authentication Required|\b407\b", 0.86),
+    rule("desktop_proxy_connect", Code.PROXY_ERROR,
+         r"connecting to " + A + r": dial tcp " + A + r": [^\n]{0,160}", 0.7,
+         unless=r"via direct connection"),
+    rule("desktop_direct_connect_timeout", Code.NET_TCP_TIMEOUT,
+         r"via direct connection[^\n]{0,300}?(?:connectex: A connection attempt failed|i/o timeout|"
+         r"connection timed out)", 0.88),
+    rule("dial_invalid_argument", Code.PROXY_ERROR, r"dial tcp " + A + r": connect: invalid argument", 0.4,
+         also=((Code.DAEMON_CONFIG, 0.3),)),
+    # net/http reads a reply as HTTP where it expected TLS. For an https:// URL the only plain-HTTP
+    # exchange is the CONNECT to a proxy (direct https fails in crypto/tls first), so the proxy
+    # is the one that answered in TLS (an https proxy configured as http://, or the wrong port)
+    rule("malformed_response_on_https", Code.PROXY_ERROR,
+         r"https://[^\s\"]{1,500}\"?: malformed HTTP response", 0.78,
+         also=((Code.DAEMON_CONFIG, 0.45),),
+         distinguish=("env | grep -i _proxy; systemctl show --property=Environment docker   # a "
+                      "proxy URL whose port speaks TLS must be written https://",)),
+)
+
+TLS: tuple[Rule, ...] = (
+    # behind "proxyconnect" the plain-HTTP peer is the proxy (an http:// proxy written https://):
+    # the proxy rule names it, not the registry's TLS
+    rule("http_response_to_https", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
+         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake", 0.95,
+         unless=r"proxyconnect"),
+    rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
+         distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
+                      "in hosts.toml / drop it from insecure-registries",),
+         unless=r"https://[^\s\"]{1,500}\"?: malformed HTTP response"),
+    rule("unknown_authority", Code.TLS_UNKNOWN_AUTHORITY,
+         r"x509: certificate signed by unknown authority|certificate is not trusted|"
+         r"unable to get local issuer certificate|x509: [^\n]{0,40}self[- ]signed certificate", 0.92,
+         # the CA is often installed, but where this client does not read it (ctr ignores the CRI
+         # config, docker reads certs.d/<host:port>, containerd reads hosts.toml via config_path)
+         also=((Code.DAEMON_CONFIG, 0.3),),
+         distinguish=("openssl s_client -connect {host}:443 -servername {host} -CAfile CA.crt "
+                      "</dev/null   # verifies with the CA: it is installed where this client "
+                      "does not read it",)),
+    # TLS alert 116: the registry wants a client certificate and none was sent
+    rule("client_cert_required", Code.DAEMON_CONFIG, r"tls: certificate required", 0.8,
+         distinguish=("grep -rn client /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/"
+                      "{registry}/   # the client cert/key the registry requires is not configured "
+                      "(or not read)",)),
+    # crypto/tls alertError as the *peer's* alert ("remote error: tls: <alert>"): the registry (or
+    # a middlebox in front of it) refused our certificate, or refused the handshake itself
+    rule("peer_rejected_client_cert", Code.DAEMON_CONFIG,
+         r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate required|"
+         r"certificate expired|unsupported certificate)", 0.7,
+         distinguish=("ls /etc/docker/certs.d/{registry}/ /etc/containerd/certs.d/{registry}/   # the "
+                      "client certificate the registry expects (client.cert/client.key, hosts.toml "
+                      "client=)",)),
+    rule("peer_refused_handshake", Code.PROXY_ERROR,
+         r"remote error: tls: (?:handshake failure|protocol version not supported|insufficient "
+         r"security level|internal error|access denied)", 0.45,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.35), (Code.DAEMON_CONFIG, 0.35)),
+         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null   # the same "
+                      "alert here: the server (or an SNI-filtering middlebox) refuses this name",
+                      "env | grep -i _proxy   # a TLS-intercepting proxy on the path")),
+    rule("hostname_mismatch", Code.TLS_HOSTNAME_MISMATCH,
+         r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
+         r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92),
+    rule("cert_expired", Code.TLS_EXPIRED, r"x509: certificate has expired or is not yet valid[^\n]{0,120}", 0.92,
+         distinguish=("timedatectl   # a wrong clock makes every certificate look expired",)),
+)
+
+RULES: tuple[Rule, ...] = DNS + TRANSPORT + CLIENT_SIDE + PROXY + TLS

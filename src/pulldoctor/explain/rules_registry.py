@@ -1,0 +1,222 @@
+"""Rules for what the registry (or the client's credential store) answered.
+
+Registry answers reach the user in a handful of *shapes*, one per library, and the shapes are what
+these rules read (pull-internals.md 5.1):
+
+* distribution's errcode rendering, lower-case with spaces: ``denied: <message>``;
+* go-containerregistry's ``Diagnostic.String()``: ``DENIED: <message>`` (crane, ko, kaniko, pack,
+  skaffold, kf; ``pkg/v1/remote/transport/error.go``), and the raw JSON body ``"code":"DENIED"``;
+* an HTTP status in a carrier sentence: ``unexpected status code 401 Unauthorized`` (go-
+  containerregistry), ``unexpected status from HEAD request to <url>: 403 Forbidden`` and
+  ``pulling from host <h> failed with status code [...]: 500`` (containerd), ``invalid status code
+  from registry 403`` / ``StatusCode: 502`` / ``received unexpected HTTP status: 500`` (containers/
+  image, distribution's client), ``HTTP code 401`` / ``Error: Status 502 trying to pull repository``
+  (moby's v1 registry session), ``expected status {200} but got 401`` (Charliecloud).
+
+The code and status rules are generated from the catalogue's ``registry_codes`` and
+``http_statuses`` (the one source of truth), so a code added there is read here without a new rule.
+An Engine API status (``(HTTP code 500)``, docker-py's ``500 Server Error for http+docker://``,
+docker-java's ``Status 500: {"message"``) is the daemon reporting *any* pull error: never read as
+the registry's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pulldoctor.causes import CATALOGUE, Code
+from pulldoctor.explain.rulebase import DIAGNOSE, RUNTIME_LOG, Rule, rule
+
+# --- generated from the catalogue ------------------------------------------------------------
+
+_STATUS_CARRIERS = (
+    r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to \S{1,2048}: |"
+    r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
+    r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
+    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP )"
+)
+_NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
+"""Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
+anonymous (tests/corpus/README.md, the 401 convention): the name is always the other suspect."""
+_CHECK_NAME = ("skopeo list-tags docker://{registry_repo}   # lists tags with valid credentials: "
+               "then they were missing; 'not found' or 401 again: the name is wrong")
+
+
+def _status_rules() -> tuple[Rule, ...]:
+    out = []
+    for ci in CATALOGUE.values():
+        if not ci.http_statuses:
+            continue
+        statuses = "|".join(str(s) for s in ci.http_statuses)
+        also = (_NAME_UNKNOWN_BUT_401,) if 401 in ci.http_statuses else ()
+        out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
+                        0.78, also=also, distinguish=(_CHECK_NAME,) if also else (),
+                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ")))
+    return tuple(out)
+
+
+def _registry_code_rules() -> tuple[Rule, ...]:
+    """``DENIED: msg`` (go-containerregistry) and ``"code":"DENIED"`` (the body) per cause."""
+    out = []
+    for ci in CATALOGUE.values():
+        codes = [c for c in ci.registry_codes if c != "UNKNOWN"]
+        if not codes:
+            continue
+        alt = "|".join(codes)
+        pattern = (r"(?<![\w-])(?:" + alt + r"): |\"code\": ?\"(?:" + "|".join(ci.registry_codes)
+                   + r")\"")
+        out.append(rule(f"registry_code_{ci.code}", ci.code, pattern, 0.8,
+                        needles=(*codes, '"code":')))
+    return tuple(out)
+
+
+# --- hand-written: wording the tables above cannot carry ---------------------------------------
+
+ANSWERS: tuple[Rule, ...] = (
+    rule("rate_limited", Code.REGISTRY_RATE_LIMITED,
+         r"toomanyrequests[^\n]{0,120}|Too Many Requests|[Ss]tatus:? 429\b|\b429 Too|pull rate limit", 0.95),
+    rule("pull_access_denied", Code.REGISTRY_DENIED,
+         r"pull access denied[^\n]{0,200}|not found: does not exist or no pull access", 0.75,
+         also=((Code.REGISTRY_NOT_FOUND, 0.55),),
+         distinguish=("docker login {registry} && docker pull {image}   # still denied with valid "
+                      "credentials: the repository does not exist (Hub answers both the same way)",
+                      DIAGNOSE)),
+    rule("denied", Code.REGISTRY_DENIED,
+         r"denied: [^\n]{0,160}|requested access to the resource is denied|\b403 Forbidden|"
+         r"status(?: code)?:? 403\b|HTTP 403 response|: denied(?m:[.\"]{0,2}\s{0,4}$)|insufficient_scope|"
+         r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8,
+         unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
+    # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission
+    rule("cloud_iam_denied", Code.REGISTRY_DENIED,
+         r"AccessDeniedException|is not authorized to perform: ecr:\w{1,40}|"
+         r"Permission \"artifactregistry\.[\w.]{1,80}\" denied|"
+         r"does not have permission to [^\n]{0,40}pull", 0.85),
+    # distribution's client ErrNoToken: the token endpoint answered 200 with no token in it -- not
+    # the token service (a portal, a proxy, a misrouted realm) or a broken one
+    rule("token_without_token", Code.REGISTRY_SERVER_ERROR,
+         r"authorization server did not include a token in the response", 0.5,
+         also=((Code.PROXY_ERROR, 0.42), (Code.REGISTRY_UNAUTHORIZED, 0.4)),
+         distinguish=("curl -s 'REALM?service=SERVICE&scope=repository:REPO:pull' | head -c 300   "
+                      "# the realm from 'curl -sI https://{host}/v2/' must answer JSON with a token",)),
+    rule("token_expired", Code.REGISTRY_UNAUTHORIZED,
+         r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86),
+    rule("unauthorized", Code.REGISTRY_UNAUTHORIZED,
+         r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|no basic auth credentials|"
+         r"incorrect username or password|invalid username/password|status(?: code)?:? 401\b|"
+         r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
+         0.85),
+    # the registry's bare code word after the URL it answered for (containerd and the Engine print
+    # the errcode alone when its message is empty): Head "https://ghcr.io/v2/...": unauthorized
+    rule("bare_unauthorized", Code.REGISTRY_UNAUTHORIZED,
+         r"https?://[^\s\"]{1,2048}\"?: unauthorized\b(?!:)", 0.82,
+         also=(_NAME_UNKNOWN_BUT_401,), distinguish=(_CHECK_NAME,)),
+    rule("ghcr_stale_token", Code.REGISTRY_UNAUTHORIZED,
+         r"https://ghcr\.io/v2/[^\n]{0,300}?denied: denied", 0.84, also=((Code.REGISTRY_DENIED, 0.6),),
+         distinguish=("docker logout ghcr.io && docker pull {image}   # works (public image) or asks "
+                      "for login: the stored ghcr token was stale; ghcr answers 'denied' instead of 401",)),
+    rule("hub_missing_repository", Code.REGISTRY_DENIED,
+         r"denied: requested access to the resource is denied\s{1,8}unauthorized: authentication required",
+         0.88, also=((Code.REGISTRY_NOT_FOUND, 0.6),),
+         distinguish=("docker login docker.io && docker pull {image}   # still refused: the repository "
+                      "does not exist (Hub answers DENIED+UNAUTHORIZED for missing and private repos)",)),
+    rule("quay_not_authorized", Code.REGISTRY_NOT_FOUND,
+         r"access to the requested resource is not authorized", 0.45,
+         distinguish=("skopeo inspect --creds USER docker://{image}   # not found with valid "
+                      "credentials: the repository or tag does not exist (quay answers 401 for both)",)),
+    rule("not_found", Code.REGISTRY_NOT_FOUND,
+         r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
+         r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b|"
+         r"invalid status code from registry 404|(?:unknown|error|errors): Not Found\b|"
+         r"was deleted or has expired|Tag \S{1,128} not found in repository",
+         0.85, unless=r"no match for platform|no matching manifest|not found locally|"
+                      r"executable file not found|does not exist or no pull access|"
+                      r"credentials not found in native keychain|OCI index found|"
+                      r"failed to compute cache key|failed to calculate checksum of ref|"
+                      r"failed to unpack image[^\n]{0,200}?content digest"),
+    # a blob the manifest names is missing: the registry lost content it still references
+    # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
+    # "content at %v not found" for blobs; the Engine: "blob unknown to registry"; distribution's
+    # client ErrBlobUnknown: "unknown blob" (moby's config fetch, also after a redirect)
+    rule("blob_missing", Code.IMAGE_CORRUPT,
+         r"content at \S{1,2048}/blobs/\S{1,300} not found|/blobs/sha256:[0-9a-f]{6,64}\"?: not found|"
+         r"blob unknown(?: to registry)?|unknown blob", 0.87,
+         also=((Code.REGISTRY_NOT_FOUND, 0.5),),
+         distinguish=("skopeo inspect --raw docker://{image}   # the manifest resolves, one of its "
+                      "blobs 404s: the registry (or a mirror/cache) lost content; re-push the image",)),
+    rule("server_error", Code.REGISTRY_SERVER_ERROR,
+         r"(?<!HTTP code )\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|"
+         r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
+         r"StatusCode: 5\d\d|unavailable: service unavailable|HTTP 5\d\d response|"
+         r"unexpected HTTP status: 5\d\d", 0.85,
+         needles=("Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Time",
+                  "StatusCode: 5", "service unavailable", "response", "HTTP status: 5")),
+    rule("ping_bad_gateway", Code.REGISTRY_SERVER_ERROR,
+         r"(?:pinging (?:docker|container) registry|ping attempt failed)[^\n]{0,300}?\b50[234]\b", 0.8,
+         also=((Code.PROXY_ERROR, 0.45),),
+         distinguish=("env | grep -i -e proxy -e no_proxy   # a proxy that cannot reach an internal "
+                      "registry answers 502: add the registry to NO_PROXY",)),
+    # the Engine API's own 500 (docker-py "500 Server Error for http+docker://", docker-java
+    # "Status 500: {", Docker.DotNet "status code=InternalServerError", go-dockerclient "API error
+    # (500)"): the daemon maps not-found, auth and invalid-reference errors to 4xx, so a 500 is a
+    # failure it could not classify -- an upstream 5xx or a network error. Any inner wording wins
+    rule("engine_api_500", Code.REGISTRY_SERVER_ERROR,
+         r"\b5\d\d Server Error|Exception: Status 5\d\d\b|status code=InternalServerError|"
+         r"API error \(5\d\d\)", 0.45,
+         also=((Code.NET_REQUEST_TIMEOUT, 0.3), (Code.NET_TCP_TIMEOUT, 0.28)),
+         distinguish=(RUNTIME_LOG,)),
+    # 400 has no registry meaning (distribution never sends it for a pull): the server answering is
+    # not speaking the registry API as this client does -- a mirror or pull-through proxy that
+    # mangles the request (containerd's ?ns= parameter, a rewritten path), or a broken front
+    rule("status_400", Code.DAEMON_CONFIG,
+         r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to "
+         r"\S{1,2048}: |StatusCode: |received unexpected HTTP status: |invalid status code from registry )"
+         r"400\b", 0.5, also=((Code.REGISTRY_SERVER_ERROR, 0.45),),
+         needles=("status", "Status"),
+         distinguish=("grep -rn server /etc/containerd/certs.d/*/hosts.toml; docker info | grep -A3 "
+                      "Mirrors   # the mirror or proxy answering 400; pull once from the registry "
+                      "itself",)),
+    # golang/go net/http transport.go (dialConn): a proxy that refuses CONNECT is reported as
+    # errors.New(<the status text without its code>) -- so "<url>: Bad Request" is the proxy's answer
+    rule("proxy_bare_status", Code.PROXY_ERROR,
+         r"https?://[^\s\"]{1,500}\\?\"?: (?:Internal Server Error|Bad Gateway|Service Unavailable|"
+         r"Gateway Timeout|Forbidden|Bad Request|Method Not Allowed|Request Timeout)\b", 0.75,
+         distinguish=("a bare status text after the URL (no code) is Go's report of a proxy refusing "
+                      "CONNECT: env | grep -i proxy; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
+)
+
+_CREDS_CHECK = ("grep -E 'credsStore|credHelpers' ~/.docker/config.json; command -v "
+                "docker-credential-HELPER   # the helper config.json names must be on PATH and answer "
+                "'get'")
+_CLOUD_HOSTS = r"(?:dkr\.ecr\.[\w.-]{1,40}amazonaws\.com|\bgcr\.io|docker\.pkg\.dev|azurecr\.io)"
+
+CREDENTIALS: tuple[Rule, ...] = (
+    # docker/docker-credential-helpers client/client.go: "error <verb> credentials - err: %v, out:
+    # `%s`" -- the helper program named by credsStore/credHelpers could not be run or failed
+    rule("credential_helper_failed", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"error (?:getting|storing|erasing|listing) credentials - err: [^\n]{0,300}", 0.92,
+         distinguish=(_CREDS_CHECK,)),
+    # docker-py docker/credentials/store.py: "{program} not installed or not available in PATH",
+    # 'Credentials store {program} exited with "..."'; go-containerregistry pkg/authn: "invoking
+    # docker-credential-X: exec: ..."; Go os/exec ErrDot: "resolves to executable in current
+    # directory"
+    rule("credential_helper_missing", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"docker-credential-[\w.-]{1,40}\"? (?:not installed|resolves to executable)|"
+         r"Credentials store (?:error|[\w.-]{1,60} exited with)|"
+         r"(?:dockerpycreds|docker\.credentials)\.errors\.\w{1,40}|StoreError\(|"
+         r"invoking docker-credential-|exec: \"docker-credential-[\w.-]{1,40}\"|"
+         r"pass not initialized", 0.95, distinguish=(_CREDS_CHECK,)),
+    # the helper ran and has no entry for this registry: usually harmless (anonymous pull follows)
+    rule("credential_helper_empty", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"credentials not found in native keychain", 0.5,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.45),), distinguish=(_CREDS_CHECK,)),
+    # cloud registries are logged into through a helper (ecr-login, gcloud/gcr, acr): no credentials
+    # at all for one of them points at the helper as much as at a missing login
+    rule("cloud_no_credentials", Code.REGISTRY_CREDENTIAL_HELPER,
+         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.6,
+         distinguish=(_CREDS_CHECK,)),
+)
+
+RULES: tuple[Rule, ...] = ANSWERS + _registry_code_rules() + _status_rules() + CREDENTIALS
+
+MIRROR_HOST = re.compile(r"reading manifest \S{1,300} in (?P<h>[\w.-]{1,253}(?::\d{1,5})?)/")
+"""containers/image names the host it read the manifest from; a mirror when it is not the image's."""
