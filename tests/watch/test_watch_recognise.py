@@ -24,8 +24,10 @@ def test_dockerd_failure_takes_the_image_from_the_preceding_debug_line() -> None
     rec = Recogniser(origin="dockerd.log")
     sightings, pulled, errors = rec.scan(DOCKERD_DEBUG, base=1000)
     assert errors == 0 and pulled == []
-    assert len(sightings) == 1
-    sg = sightings[0]
+    # dockerd logs one failed pull more than once; every line reads the same (the writer folds)
+    assert {(s.cause, s.image) for s in sightings} == \
+        {(Code.NET_REFUSED, "registry.lab.test/lab/hello:latest")}
+    sg = sightings[-1]
     assert sg.cause == Code.NET_REFUSED
     assert sg.image == "registry.lab.test/lab/hello:latest" and sg.image_inferred
     assert sg.registry == "registry.lab.test"
@@ -36,6 +38,7 @@ def test_dockerd_failure_takes_the_image_from_the_preceding_debug_line() -> None
 def test_without_debug_lines_the_registry_host_is_kept_and_no_image_is_invented() -> None:
     last = DOCKERD_DEBUG.splitlines(keepends=True)[-1]
     (sg,), _, _ = Recogniser().scan(last)
+    assert sg.cause == Code.NET_REFUSED
     assert sg.image is None and sg.registry == "registry.lab.test"
 
 
@@ -52,6 +55,12 @@ def test_kubelet_failure_is_kubernetes_and_names_its_image() -> None:
     assert sg.cause == Code.REGISTRY_NOT_FOUND
     assert sg.image == "nginx:bad" and not sg.image_inferred
     assert sg.kubernetes and sg.runtime == "containerd"
+
+
+def test_a_pull_failure_whose_text_names_no_cause_is_unrecognised() -> None:
+    text = b'E1129 kubelet.go:1] "Failed to pull image" err="rpc error: code = Unknown desc = the frobnicator is unhappy" image="nginx:1"\n'
+    (sg,), _, _ = Recogniser().scan(text)
+    assert sg.cause is None and sg.cause_label == "unrecognised" and sg.image == "nginx:1"
 
 
 def test_healthy_chatter_and_echoes_are_not_failures() -> None:

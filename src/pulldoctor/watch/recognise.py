@@ -33,6 +33,11 @@ PULL_FAILURE_MARKERS = (
 )
 """Wording that makes a text a pull failure even when explain names no cause for it."""
 
+MIN_CONFIDENCE = 0.35
+"""Below this, explain's candidates are the causes the failing *step* can have, not a reading of
+the text (its fallback ranks them at 0.3 and lower): the failure is stored as unrecognised rather
+than counted under a guessed cause."""
+
 _ECHO = re.compile(r"Back-off pulling image|^Error: (?:ErrImagePull|ImagePullBackOff)\s*$")
 """kubelet's echoes of a failure already reported (back-off, the bare reason): no new failure,
 unless explain finds a cause in them (kubelet >= 1.32 repeats the error text in back-off)."""
@@ -205,8 +210,10 @@ class Recogniser:
         if not _FAILURE_WORDS.search(text):
             return None
         report = explain(text)
-        cause = report.causes[0] if report.causes else None
-        if cause is None and (_ECHO.search(text) or not any(m in text for m in PULL_FAILURE_MARKERS)):
+        top = report.causes[0] if report.causes else None
+        cause = top if top is not None and top.confidence >= MIN_CONFIDENCE else None
+        pull_failure = top is not None or any(m in text for m in PULL_FAILURE_MARKERS)
+        if cause is None and (_ECHO.search(text) or not pull_failure):
             return None
         image, registry = canonical_image(_str(report.facts.get("image")))
         inferred = False
