@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pulldoctor.errors import ReferenceError_
-from pulldoctor.reference import parse_reference
+from pulldoctor.reference import containers_short_name, parse_reference
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,25 @@ def test_host_and_port_split() -> None:
 def test_malformed_references_say_why(text: str, needle: str) -> None:
     with pytest.raises(ReferenceError_, match=needle):
         parse_reference(text)
+
+
+@pytest.mark.parametrize(("text", "short"), [
+    ("nginx", "nginx"),
+    ("nginx:1.25", "nginx"),
+    ("library/nginx:1.25", "library/nginx"),
+    ("user/app", "user/app"),
+    ("localhost", "localhost"),
+    ("localhost:5000", "localhost"),  # the name "localhost" with tag 5000
+    ("nginx@sha256:" + "a" * 64, "nginx"),  # pkg/shortnames' code (its doc comment says otherwise)
+    ("localhost/app", None),
+    ("localhost:5000/app:1", None),
+    ("registry.lab.test:5002/lab/hello", None),
+    ("registry.lab.test:5002/lab/hello:latest", None),
+    ("myhost:5000/app", None),
+    ("quay.io/app", None),
+    ("docker.io/library/nginx", None),
+    ("[::1]:5000/lab/hello", None),
+    ("[fd00::2]/lab/hello", None),
+])
+def test_containers_short_name(text: str, short: str | None) -> None:
+    assert containers_short_name(text) == short

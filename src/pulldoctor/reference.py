@@ -103,6 +103,31 @@ def _split_domain(name: str) -> tuple[str, str]:
     return domain, rest
 
 
+def containers_short_name(text: str) -> str | None:
+    """The short name containers/image would look up for ``text``, or None when it is fully qualified.
+
+    Models ``parseUnnormalizedShortName`` in containers/image ``pkg/shortnames``: the reference is
+    split *without* normalisation, and it is fully qualified only when its first path component
+    names a registry host, i.e. contains a ``.`` or a ``:`` (a port, an IPv6 literal) or is exactly
+    ``localhost``. Everything else (``nginx``, ``nginx:1.25``, ``library/nginx``, ``localhost:5000``
+    -- the name ``localhost`` with tag ``5000`` -- and, in the code as written, ``nginx@sha256:...``)
+    is a short name, which podman, buildah and CRI-O resolve through aliases and
+    ``unqualified-search-registries``. The short name returned is what aliases are keyed by: the
+    name as typed, without tag or digest. Pure; ``text`` is assumed to parse (see
+    :func:`parse_reference`). Upper case in the first component does not make a host here
+    (docker's normalisation differs), and containers/image does not parse IPv6 literals at all:
+    both only matter after this question.
+    """
+    name = text.strip().split("@", 1)[0]
+    slash = name.find("/")
+    if slash >= 0:
+        first = name[:slash]
+        if first == "localhost" or any(ch in first for ch in ".:"):
+            return None
+    colon = name.rfind(":")
+    return name[:colon] if colon > name.rfind("/") else name
+
+
 def parse_reference(text: str) -> ImageReference:
     """Parse and normalise ``text``; raise :class:`ReferenceError_` with the runtime's wording."""
     original = text

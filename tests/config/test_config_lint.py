@@ -102,3 +102,41 @@ def test_registries_conf() -> None:
     aliased = msgs(lint_registries({"aliases": {"nginx": "docker.io/library/nginx"}}, [],
                                    parse_reference("nginx")))
     assert not any("short name" in m for m in aliased)
+
+
+def _short_warnings(image: str, top: dict | None = None) -> list[str]:  # type: ignore[type-arg]
+    return [m for m in msgs(lint_registries(top or {}, [], parse_reference(image)))
+            if "short name" in m]
+
+
+def test_a_registry_host_with_a_port_is_not_a_short_name() -> None:
+    # the healthy-insecure-http x skopeo cell: the colon of the port made the name look short
+    assert _short_warnings("registry.lab.test:5002/lab/hello") == []
+    assert _short_warnings("registry.lab.test:5002/lab/hello:v1") == []
+    assert _short_warnings("myhost:5000/app") == []  # a port alone makes a host (no dot needed)
+
+
+def test_localhost_and_ipv6_literals_are_registry_hosts() -> None:
+    assert _short_warnings("localhost/app:1") == []
+    assert _short_warnings("localhost:5000/app") == []
+    assert _short_warnings("[::1]:5000/lab/hello") == []
+    assert _short_warnings("[fd00::2]/lab/hello") == []
+
+
+def test_short_names_are_still_found() -> None:
+    assert _short_warnings("nginx")  # one component
+    assert _short_warnings("nginx:1.25")
+    assert _short_warnings("library/nginx")  # two components, no host: short in containers/image
+    assert _short_warnings("localhost:5000")  # the name "localhost", tag 5000
+
+
+def test_a_short_name_alias_is_keyed_without_its_tag() -> None:
+    top = {"aliases": {"library/nginx": "docker.io/library/nginx"}}
+    assert _short_warnings("library/nginx:1.25", top) == []
+    assert _short_warnings("nginx:1.25", {"aliases": {"nginx": "docker.io/library/nginx"}}) == []
+
+
+def test_short_name_mode_does_not_replace_search_registries() -> None:
+    # pkg/shortnames Resolve fails without an alias or search registry in every mode
+    assert _short_warnings("nginx", {"short-name-mode": "disabled"})
+    assert _short_warnings("nginx", {"unqualified-search-registries": ["docker.io"]}) == []

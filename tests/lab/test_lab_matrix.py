@@ -37,9 +37,6 @@ RECORD = os.environ.get("PULLDOCTOR_MATRIX_RECORD")
 
 # Where diagnose disagrees with the real client today (issue 9); a fix turns the cell XPASS.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("healthy-insecure-http", "skopeo"):
-        "host check containers_config calls registry.lab.test:5002/... a short name "
-        "(daemon.config) though the pull works",
     ("proxy-shell-only", "containerd"):
         "diagnose --runtime containerd takes the proxy from containerd.service only; ctr 1.6 "
         "fetches in its own process with the shell's HTTPS_PROXY",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from pulldoctor.config.lint_docker import Issue, did_you_mean
-from pulldoctor.reference import ImageReference
+from pulldoctor.reference import ImageReference, containers_short_name
 
 TOP_KEYS = frozenset({"unqualified-search-registries", "short-name-mode", "credential-helpers",
                       "additional-layer-store-auth-helper", "registry", "aliases", "registries"})
@@ -52,12 +52,12 @@ def lint_registries(top: dict[str, Any], regs: list[dict[str, Any]], ref: ImageR
             out.append(Issue("error", f"{ref.registry} is blocked by {match.get('_file')} "
                              f"(prefix {match.get('prefix') or match.get('location')!r})", "blocked",
                              [f"remove blocked = true for that [[registry]] in {match.get('_file')}"]))
-        short = "/" not in ref.original.split("@")[0].split(":")[0] or (
-            "." not in ref.original.split("/")[0] and ":" not in ref.original.split("/")[0]
-            and ref.original.split("/")[0] != "localhost")
+        short_name = containers_short_name(ref.original)
         aliases = top.get("aliases") if isinstance(top.get("aliases"), dict) else {}
-        short_name = ref.original.split("@")[0].rsplit(":", 1)[0] if "/" not in ref.original else ref.original
-        if short and short_name not in (aliases or {}) and not top.get("unqualified-search-registries") and top.get("short-name-mode") != "disabled":
+        # pkg/shortnames Resolve: an alias wins; without one and without search registries it
+        # fails whatever short-name-mode says (the mode only governs prompting among candidates).
+        if short_name is not None and short_name not in (aliases or {}) \
+                and not top.get("unqualified-search-registries"):
             out.append(Issue("warning", f"{ref.original!r} is a short name and no "
                              "unqualified-search-registries are defined: podman cannot resolve it",
                              "unqualified-search-registries",
