@@ -88,3 +88,16 @@ def test_falls_back_to_docker_config(tmp_path: Path) -> None:
 def test_client_environment_proxy(tmp_path: Path) -> None:
     cfg = discover("reg.corp/app", "skopeo", tmp_path, {"https_proxy": "http://p:1"})
     assert cfg.runtime == "podman" and cfg.endpoints[0].proxy == "http://p:1"
+
+
+def test_hub_login_under_registry_1_is_read_by_podman_not_docker(tmp_path: Path) -> None:
+    # what 'docker login registry-1.docker.io' writes: containers/image normalises the key to
+    # Docker Hub, the docker CLI looks only under https://index.docker.io/v1/
+    write(tmp_path, "/home/u/.docker/config.json", json.dumps(
+        {"auths": {"registry-1.docker.io": {"auth": base64.b64encode(b"hub:pw98765").decode()}}}))
+    env = {"HOME": "/home/u", "XDG_RUNTIME_DIR": "/run/user/1000"}
+    podman = discover("docker.io/labuser/private", "podman", tmp_path, env)
+    assert [c.username for c in podman.credentials] == ["hub"]
+    assert podman.credentials[0].source.endswith("config.json auths[registry-1.docker.io]")
+    docker = discover("docker.io/labuser/private", "docker", tmp_path, env, live=False)
+    assert docker.credentials == []

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -127,41 +128,132 @@ def docker_credential(root: str | Path, registry: str, env: Mapping[str, str],
     return None, [path], []
 
 
-def containers_auth_files(env: Mapping[str, str]) -> list[str]:
-    """containers-auth.json(5) search order (the Docker files come after these)."""
+# ---------------------------------------------------------------- containers/image (its own rules)
+# Modelled on containers/image pkg/docker/config (GetCredentialsForRef -> findCredentialsInFile).
+# Docker's rules above stay separate: dockerd's CLI looks Hub up only under HUB_KEY, while
+# containers/image reads every spelling of Hub's host as one registry.
+
+_HUB_HOSTS = ("registry-1.docker.io", "docker.io")
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFile:
+    """One file containers/image reads credentials from; ``legacy``: ``~/.dockercfg``'s format."""
+
+    path: str
+    legacy: bool = False
+
+
+def containers_auth_files(env: Mapping[str, str]) -> list[AuthFile]:
+    """containers-auth.json(5) search order: ``getAuthFilePaths``.
+
+    ``REGISTRY_AUTH_FILE`` (podman's and skopeo's ``--authfile`` default) is the only file when set;
+    otherwise ``$XDG_RUNTIME_DIR/containers/auth.json`` (``/run/containers/$UID/auth.json`` without
+    it), ``$XDG_CONFIG_HOME/containers/auth.json``, Docker's ``config.json`` (``$DOCKER_CONFIG``
+    or ``~/.docker``) and ``~/.dockercfg``, all read with containers/image's key rules.
+    """
     if env.get("REGISTRY_AUTH_FILE"):
-        return [env["REGISTRY_AUTH_FILE"]]
+        return [AuthFile(env["REGISTRY_AUTH_FILE"])]
     home = env.get("HOME", "/root").rstrip("/")
     uid = env.get("UID") or str(os.getuid())
-    runtime_dir = env.get("XDG_RUNTIME_DIR") or (f"/run/containers/{uid}" if uid == "0" else f"/run/user/{uid}")
+    runtime = (env["XDG_RUNTIME_DIR"].rstrip("/") + "/containers/auth.json"
+               if env.get("XDG_RUNTIME_DIR") else f"/run/containers/{uid}/auth.json")
     config_home = env.get("XDG_CONFIG_HOME") or f"{home}/.config"
-    return [f"{runtime_dir}/containers/auth.json", f"{config_home}/containers/auth.json"]
+    return [AuthFile(runtime), AuthFile(f"{config_home}/containers/auth.json"),
+            AuthFile(docker_config_path(env)), AuthFile(f"{home}/.dockercfg", legacy=True)]
+
+
+def normalize_registry(registry: str) -> str:
+    """``normalizeRegistry``: Docker Hub's API host names are ``index.docker.io``."""
+    return "index.docker.io" if registry in _HUB_HOSTS else registry
+
+
+def normalize_auth_file_key(key: str, legacy: bool = False) -> str:
+    """``normalizeAuthFileKey``: a key with a scheme (or any legacy key) is cut to its host.
+
+    ``https://index.docker.io/v1/`` -> ``index.docker.io``; ``registry-1.docker.io`` ->
+    ``index.docker.io``; a namespaced key without a scheme (``docker.io/team``) stays whole, so it
+    never matches a registry here.
+    """
+    stripped = key.removeprefix("http://").removeprefix("https://")
+    if legacy or stripped != key:
+        stripped = stripped.split("/", 1)[0]
+    return normalize_registry(stripped)
+
+
+def containers_auth_keys(auths: Mapping[str, Any], registry: str, repository: str,
+                         legacy: bool = False) -> list[str]:
+    """The ``auths`` keys that match, in the order containers/image tries them (pure).
+
+    First exact keys, most specific first (``authKeyLookupOrder``): ``host/ns/repo``,
+    ``host/ns``, ``host`` (a legacy file: only ``host``); then any key whose normalised form
+    (:func:`normalize_auth_file_key`) is the normalised registry, so ``docker.io``,
+    ``registry-1.docker.io``, ``index.docker.io`` and ``https://index.docker.io/v1/`` are all
+    Hub's. containers/image decodes only the first of these (an entry that is not
+    ``user:password`` there sends it to the next file); Go iterates the normalised fallbacks in
+    map order, file order here.
+    """
+    name = f"{registry}/{repository}"
+    exact = [registry] if legacy else [name[:i] for i in range(len(name), 0, -1)
+                                       if i == len(name) or name[i] == "/"]
+    out = [k for k in exact if k in auths]
+    norm = normalize_registry(registry)
+    out += [k for k in auths if k not in out and normalize_auth_file_key(k, legacy) == norm]
+    return out
+
+
+def _containers_entry(auths: Mapping[str, Any], key: str, registry: str, source: str,
+                      ) -> Credential | None:
+    """``decodeDockerAuth``: an entry that is not ``user:password`` (``{}``, a helper's marker)
+    counts as absent (None: the next file is read); one that is not base64 is an error."""
+    entry = auths.get(key)
+    raw = entry.get("auth") if isinstance(entry, dict) else None
+    if not isinstance(raw, str) or not raw:
+        return None
+    cred = _from_auth_entry(registry, entry, source)
+    if cred.error is None and ":" not in base64.b64decode(raw).decode(errors="replace"):
+        return None
+    return cred
 
 
 def containers_credential(root: str | Path, registry: str, repository: str, env: Mapping[str, str],
                           ) -> tuple[Credential | None, list[str], list[str]]:
-    """containers/image lookup: most specific key (host/ns/repo ... host) in the first file having it."""
+    """(credential, files read, problems) as containers/image finds them for ``registry/repository``.
+
+    ``registry`` is the reference's registry (``docker.io`` for Hub). Per file, in
+    :func:`containers_auth_files` order: a ``credHelpers`` entry for exactly ``registry`` (run;
+    "not found" goes on to the next file), then :func:`containers_auth_keys`. Docker's
+    ``credsStore`` is not read by containers/image.
+    """
     files: list[str] = []
     problems: list[str] = []
-    keys = [f"{registry}/{repository}"]
-    parts = repository.split("/")
-    keys += [f"{registry}/{'/'.join(parts[:i])}" for i in range(len(parts) - 1, 0, -1)]
-    keys.append(registry)
-    for path in containers_auth_files(env):
-        data, err = _load_json(root, path)
+    for af in containers_auth_files(env):
+        data, err = _load_json(root, af.path)
         if err:
             problems.append(err)
         if data is None:
             continue
-        files.append(path)
-        helper = (data.get("credHelpers") or {}).get(registry)
+        files.append(af.path)
+        auths = data if af.legacy else data.get("auths") or {}
+        helpers = {} if af.legacy else data.get("credHelpers") or {}
+        helper = helpers.get(registry) if isinstance(helpers, dict) else None
         if helper:
             user, secret, herr = run_helper(str(helper), registry, env)
-            return Credential(registry=registry, source=f"{path} credHelpers", username=user,
-                              password=secret, helper=f"docker-credential-{helper}", error=herr), files, problems
-        auths = data.get("auths") or {}
-        for k in keys:
-            if isinstance(auths, dict) and k in auths:
-                return _from_auth_entry(registry, auths[k], f"{path} auths[{k}]"), files, problems
-    cred, more, probs = docker_credential(root, registry, env)
-    return cred, files + more, problems + probs
+            if herr is not None and "credentials not found" in herr:
+                continue
+            cred = Credential(registry=registry, source=f"{af.path} credHelpers", username=user,
+                              helper=f"docker-credential-{helper}", error=herr)
+            if user == "<token>":
+                cred.identity_token = secret
+            else:
+                cred.password = secret
+            return cred, files, problems
+        if not isinstance(auths, dict):
+            continue
+        keys = containers_auth_keys(auths, registry, repository, af.legacy)
+        # only the best key of a file counts: an empty entry there moves on to the next *file*
+        found = _containers_entry(auths, keys[0], registry, f"{af.path} auths[{keys[0]}]") \
+            if keys else None
+        if found is not None:
+            return found, files, problems
+    return None, files, problems
