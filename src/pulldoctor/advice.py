@@ -115,8 +115,8 @@ def render(confirm: tuple[Advice, ...], fix: tuple[Advice, ...], values: Mapping
     """The items that apply, filled.
 
     ``runtime``: only its items and the general ones (None: every runtime's, each labelled).
-    ``context``: what the report says (``"mtu"`` ruled out, ``"walked"``): items ``unless`` one of
-    these are left out. ``complete``: leave out commands with a placeholder the report could not
+    ``context``: what the report says (``"mtu"`` ruled out, ``"walked"``, ``"client-env"``): items
+    ``unless`` one of these are left out, items ``when`` none of these are. ``complete``: leave out commands with a placeholder the report could not
     fill (a diagnosis prints only commands that run as they are; an explanation of a pasted text
     shows ``IMAGE``-style words for the reader to replace).
     """
@@ -126,7 +126,7 @@ def render(confirm: tuple[Advice, ...], fix: tuple[Advice, ...], values: Mapping
         for a in items:
             if runtime is not None and a.runtimes and runtime not in a.runtimes:
                 continue
-            if set(a.unless) & context:
+            if set(a.unless) & context or (a.when and not set(a.when) & context):
                 continue
             text, missing = _fill(a.text, vals)
             if a.command and missing and complete:

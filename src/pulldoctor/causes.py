@@ -91,16 +91,24 @@ class Advice:
     command: bool = True
     runtimes: tuple[str, ...] = ()  # only for these runtimes; () for all
     unless: tuple[str, ...] = ()  # left out when the report says any of these ("mtu", "walked")
+    when: tuple[str, ...] = ()  # only when the report says one of these; () always
 
 
-def run(text: str, *, runtimes: tuple[str, ...] = (), unless: tuple[str, ...] = ()) -> Advice:
+def run(text: str, *, runtimes: tuple[str, ...] = (), unless: tuple[str, ...] = (),
+        when: tuple[str, ...] = ()) -> Advice:
     """A command, runnable as printed once its placeholders are filled."""
-    return Advice(text, True, runtimes, unless)
+    return Advice(text, True, runtimes, unless, when)
 
 
-def say(text: str, *, runtimes: tuple[str, ...] = (), unless: tuple[str, ...] = ()) -> Advice:
+def say(text: str, *, runtimes: tuple[str, ...] = (), unless: tuple[str, ...] = (),
+        when: tuple[str, ...] = ()) -> Advice:
     """A sentence: never printed as a command."""
-    return Advice(text, False, runtimes, unless)
+    return Advice(text, False, runtimes, unless, when)
+
+
+CLIENT_ENV = "client-env"
+"""Report context: the process that pulls is the caller (ctr, nerdctl), whose proxy is the
+shell's environment, not the daemon's unit (containerd's ``--client cli`` path)."""
 
 
 D, C, P = ("docker",), ("containerd",), ("podman",)
@@ -237,15 +245,21 @@ _ALL: tuple[CauseInfo, ...] = (
         "The proxy the runtime uses is unreachable, rejects the request, needs credentials, or "
         "is applied to a host that NO_PROXY should exclude (or not applied where it must be).",
         (run("systemctl show --property=Environment docker", runtimes=D),
-         run("systemctl show --property=Environment containerd", runtimes=C),
+         run("systemctl show --property=Environment containerd", runtimes=C,
+             unless=(CLIENT_ENV,)),
          run("env | grep -i _proxy", runtimes=P),
+         run("env | grep -i _proxy", runtimes=C, when=(CLIENT_ENV,)),
          run(_CURL + "-x {proxy} {curl_tls}{base_url}/v2/")),
         (say("fix the proxy address in /etc/systemd/system/docker.service.d/http-proxy.conf or "
              "daemon.json \"proxies\"", runtimes=D),
          run("systemctl daemon-reload && systemctl restart docker", runtimes=D),
          say("fix the proxy address in /etc/systemd/system/containerd.service.d/http-proxy.conf",
-             runtimes=C),
-         run("systemctl daemon-reload && systemctl restart containerd", runtimes=C),
+             runtimes=C, unless=(CLIENT_ENV,)),
+         run("systemctl daemon-reload && systemctl restart containerd", runtimes=C,
+             unless=(CLIENT_ENV,)),
+         say("fix or unset HTTPS_PROXY / NO_PROXY in the shell ctr or nerdctl runs from: they "
+             "fetch with its environment (kubelet's pulls use containerd.service's)", runtimes=C,
+             when=(CLIENT_ENV,)),
          say("fix HTTPS_PROXY / NO_PROXY in the environment podman, skopeo or CRI-O runs with "
              "(CRI-O: its systemd unit's Environment)", runtimes=P)),
         http_statuses=(407,),

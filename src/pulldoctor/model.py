@@ -191,6 +191,9 @@ class Step:
     cause: Code | None = None
     confidence: float | None = None
     endpoint: str | None = None
+    client: str | None = None
+    """The client(s) whose path the step's walk is on (``cri``, ``cli``), when diagnose walks
+    more than one (containerd's clients with different proxies); None otherwise."""
     observation: Observation | None = None
     """The walk's typed observation; becomes ``data`` in JSON."""
 
@@ -203,6 +206,7 @@ class Step:
         return {
             "name": self.name,
             "endpoint": self.endpoint,
+            "client": self.client,
             "outcome": str(self.outcome),
             "duration_s": round(self.duration_s, 4),
             "summary": self.summary,

@@ -105,3 +105,52 @@ def test_containerd_proxy_from_its_dropin(tmp_path: Path) -> None:
           "[Service]\nEnvironment=HTTPS_PROXY=http://p.corp:3128 NO_PROXY=quay.io\n")
     assert discover("nginx", "containerd", tmp_path, {}).endpoints[0].proxy == "http://p.corp:3128"
     assert discover("quay.io/a", "containerd", tmp_path, {}).endpoints[0].proxy is None
+
+
+def test_ctr_and_the_cri_each_have_their_own_proxy(tmp_path: Path) -> None:
+    # ctr/nerdctl fetch in their own process (the shell's environment); the CRI in containerd
+    write(tmp_path, "/etc/systemd/system/containerd.service.d/proxy.conf",
+          '[Service]\nEnvironment="HTTPS_PROXY=http://unit.corp:3128"\n')
+    shell = {"HTTPS_PROXY": "http://shell.corp:8080", "NO_PROXY": "quay.io"}
+    cfg = discover("nginx", "containerd", tmp_path, shell, client="cli")
+    assert [(c.name, c.walked) for c in cfg.clients] == [("cli", True), ("cri", False)]
+    assert cfg.endpoints[0].proxy == "http://shell.corp:8080"
+    assert cfg.clients[1].proxy.https_proxy == "http://unit.corp:3128"
+    cfg = discover("nginx", "containerd", tmp_path, shell, client="cri")
+    assert cfg.endpoints[0].proxy == "http://unit.corp:3128"
+    assert [c.name for c in cfg.clients if c.walked] == ["cri"]
+    # auto under --root: this process's shell is not the node's, so only the CRI is walked
+    cfg = discover("nginx", "containerd", tmp_path, shell)
+    assert [c.name for c in cfg.clients if c.walked] == ["cri"]
+    assert cfg.to_dict()["clients"][1]["proxy"]["https_proxy"] == "http://shell.corp:8080"
+
+
+def test_auto_walks_every_distinct_proxy_on_this_host() -> None:
+    from pulldoctor.config.effective import choose_clients, walk_paths
+    from pulldoctor.config.model import ProxyConfig, PullClient, PullConfig
+
+    def clients(cri: str | None, cli: str | None) -> list[PullClient]:
+        return [PullClient("cri", "CRI", ProxyConfig(https_proxy=cri)),
+                PullClient("cli", "ctr", ProxyConfig(https_proxy=cli))]
+
+    cfg = PullConfig("containerd", "x", clients=choose_clients(clients(None, "http://p:1"),
+                                                                "containerd", "auto", "/"))
+    assert [[c.name for c in p] for p in walk_paths(cfg)] == [["cri"], ["cli"]]
+    same = PullConfig("containerd", "x", clients=choose_clients(clients("http://p:1", "http://p:1"),
+                                                                 "containerd", "auto", "/"))
+    assert [[c.name for c in p] for p in walk_paths(same)] == [["cri", "cli"]]  # one walk
+    node = PullConfig("containerd", "x", clients=choose_clients(clients(None, "http://p:1"),
+                                                                 "containerd", "auto", "/host"))
+    assert [[c.name for c in p] for p in walk_paths(node)] == [["cri"]]
+
+
+def test_client_is_a_containerd_choice(tmp_path: Path) -> None:
+    import pytest
+
+    from pulldoctor.errors import UsageError
+
+    with pytest.raises(UsageError, match="does not apply to docker"):
+        discover("nginx", "docker", tmp_path, {}, live=False, client="cri")
+    with pytest.raises(UsageError, match="does not apply to podman"):
+        discover("nginx", "podman", tmp_path, {}, client="cri")
+    assert discover("nginx", "podman", tmp_path, {}, client="cli").clients[0].name == "cli"

@@ -522,3 +522,72 @@ def test_steps_are_grouped_under_a_heading_per_endpoint() -> None:
         ("Endpoint 2 of 2, http://r: the error dockerd reports", ["dns r", "tcp r"]),
         ("Endpoint 1 of 2, https://r", ["dns r"]),
         ("Whole diagnosis", ["host checks"])]
+
+
+def test_a_proxy_failure_on_ctrs_path_is_the_shells_not_containerds_unit() -> None:
+    def proxy_step(client: str | None) -> Step:
+        s = step("tcp proxy", Outcome.PROBLEM, "proxy.error")
+        s.client = client
+        return s
+
+    vals = {"base_url": "https://r.lab.test", "curl_tls": ""}
+    cli = rank([proxy_step("cli")], values=vals, runtime="containerd",
+               proxies={"cli": "http://shell.corp:8080", "cri": None})[0]
+    assert "env | grep -i _proxy" in cli.confirm
+    assert not any("systemctl" in c for c in cli.confirm + cli.fix)
+    assert any("shell ctr or nerdctl runs from" in a for a in cli.advice)
+    assert any("-x http://shell.corp:8080 " in c for c in cli.confirm)  # that path's own proxy
+    for client in ("cri", "cri+cli", None):  # containerd's unit is (also) where the proxy is
+        cri = rank([proxy_step(client)], values=vals, runtime="containerd")[0]
+        assert "systemctl show --property=Environment containerd" in cri.confirm, client
+        assert "env | grep -i _proxy" not in cri.confirm
+    podman = rank([proxy_step(None)], values=vals, runtime="podman")[0]
+    assert "env | grep -i _proxy" in podman.confirm
+
+
+def test_the_config_step_says_which_proxy_applies_to_which_client() -> None:
+    from pulldoctor.diagnose.observe import ClientProxy, ConfigObservation
+
+    def obs(cli: str | None, cli_walked: bool = True, client: str = "auto") -> ConfigObservation:
+        return ConfigObservation({}, "containerd", [("https://r", False)], ["198.18.4.2"], [],
+                                 proxy_set=False, clients=[
+                                     ClientProxy("cri", "the CRI", None, None, "unit", True),
+                                     ClientProxy("cli", "ctr", cli, None, "shell", cli_walked)],
+                                 client=client)
+
+    differ = infer.classify_config(obs("http://p:1"))
+    assert differ.outcome == Outcome.WARNING
+    assert "the CRI: no proxy (direct) [unit]; walked" in differ.evidence
+    assert "ctr: proxy http://p:1 [shell]; walked" in differ.evidence
+    assert any("each path is walked" in e for e in differ.evidence)
+    one = infer.classify_config(obs("http://p:1", cli_walked=False, client="cri"))
+    assert "ctr: proxy http://p:1 [shell]; not walked (--client cri)" in one.evidence
+    assert any("only the walked path is proven" in e for e in one.evidence)
+    same = infer.classify_config(obs(None))
+    assert same.outcome == Outcome.OK
+    assert not any("different proxies" in e for e in same.evidence)
+    # the old shell-proxy warning is dockerd's alone now ("containerdd does not see it")
+    assert not any("does not see it" in e for e in differ.evidence)
+
+
+def test_steps_of_two_client_paths_get_a_heading_each() -> None:
+    from pulldoctor.model import Report
+    from pulldoctor.report.view import report_data, step_groups
+
+    rep = Report("diagnose", steps=[
+        Step("config", Outcome.OK),
+        Step("tcp p", Outcome.PROBLEM, endpoint="https://r", client="cli"),
+        Step("dns r", Outcome.OK, endpoint="https://r", client="cri"),
+        Step("host checks", Outcome.OK)],
+        facts={"endpoints": ["https://r"]},
+        extra={"endpoints": [
+            {"url": "https://r", "mirror": False, "outcome": "failed", "reported": True,
+             "note": "as ctr: fails", "client": "cli"},
+            {"url": "https://r", "mirror": False, "outcome": "ok", "reported": True,
+             "note": "as the CRI: works", "client": "cri"}]})
+    groups = step_groups(report_data(rep))
+    assert [(t, [s["name"] for s in g]) for t, g in groups] == [
+        (None, ["config"]),
+        ("Endpoint 1 of 1, https://r: as ctr: fails", ["tcp p"]),
+        ("Endpoint 1 of 1, https://r: as the CRI: works", ["dns r"]),
+        ("Whole diagnosis", ["host checks"])]

@@ -37,9 +37,6 @@ RECORD = os.environ.get("PULLDOCTOR_MATRIX_RECORD")
 
 # Where diagnose disagrees with the real client today (issue 9); a fix turns the cell XPASS.
 KNOWN_DEFECTS: dict[tuple[str, str], str] = {
-    ("proxy-shell-only", "containerd"):
-        "diagnose --runtime containerd takes the proxy from containerd.service only; ctr 1.6 "
-        "fetches in its own process with the shell's HTTPS_PROXY",
 }
 """(scenario, client) -> the diagnose defect that makes the cell disagree."""
 

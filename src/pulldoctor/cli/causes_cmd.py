@@ -11,7 +11,7 @@ from pulldoctor.causes import CATALOGUE, Advice
 
 def _item(a: Advice) -> dict[str, object]:
     return {"text": a.text, "command": a.command, "runtimes": list(a.runtimes),
-            "unless": list(a.unless)}
+            "unless": list(a.unless), "when": list(a.when)}
 
 
 @click.command(name="causes")

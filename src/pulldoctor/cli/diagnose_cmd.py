@@ -29,6 +29,14 @@ def _error_text(value: str | None) -> str | None:
               help="The error the pull printed (or - to read it from stdin): used as evidence.")
 @click.option("--runtime", type=click.Choice(["auto", "docker", "containerd", "podman"]),
               default="auto", show_default=True, help="Whose configuration to walk with.")
+@click.option("--client", type=click.Choice(["auto", "cli", "cri"]), default="auto",
+              show_default=True,
+              help="containerd: which process pulls, so whose proxy applies. cli: ctr (1.6, "
+                   "1.7; 2.x with --local) and nerdctl fetch in their own process, with this "
+                   "shell's HTTPS_PROXY/NO_PROXY. cri: kubelet and crictl (and ctr 2.x's "
+                   "transfer service): containerd fetches, with containerd.service's "
+                   "environment. auto: walk both when their proxies differ (each under its own "
+                   "heading; exit 1 if either fails), else one walk; under --root only cri.")
 @click.option("--platform", metavar="OS/ARCH", default=None,
               help="Platform to choose from an index (default: this host's).")
 @click.option("--layers", is_flag=True,
@@ -43,8 +51,9 @@ def _error_text(value: str | None) -> str | None:
               help="This host's name in the report (facts.node; default $NODE_NAME, else the "
                    "hostname), for fleet merge.")
 @output_options
-def command(image: str, error: str | None, runtime: str, platform: str | None, layers: bool,
-            timeout: float, root: str, node: str | None, output: OutputOptions) -> int:
+def command(image: str, error: str | None, runtime: str, client: str, platform: str | None,
+            layers: bool, timeout: float, root: str, node: str | None,
+            output: OutputOptions) -> int:
     """Re-walk the pull of IMAGE from this host, step by step, and name the proven cause.
 
     Read-only: resolves, connects, handshakes and reads from the registry exactly as the runtime
@@ -56,6 +65,7 @@ def command(image: str, error: str | None, runtime: str, platform: str | None, l
     Examples:
       pulldoctor diagnose nginx:latest
       pulldoctor diagnose registry.example.com:5000/team/app:1.2 --runtime containerd --json
+      pulldoctor diagnose app:1 --runtime containerd --client cri   # as kubelet pulls it
       docker pull x 2>&1 | pulldoctor diagnose x --error -
       pulldoctor diagnose --layers --platform linux/arm64 ghcr.io/org/app:v1
       pulldoctor diagnose nginx --root /host --json --node "$NODE_NAME"   # in a node pod
@@ -72,10 +82,10 @@ def command(image: str, error: str | None, runtime: str, platform: str | None, l
         with progress:
             report = diagnose(image, runtime=runtime, platform=platform, layers=layers,
                               timeout=timeout, error_text=text, root=root, node=node,
-                              on_step=progress.on_step)
+                              on_step=progress.on_step, client=client)
     else:
         report = diagnose(image, runtime=runtime, platform=platform, layers=layers,
-                          timeout=timeout, error_text=text, root=root, node=node)
+                          timeout=timeout, error_text=text, root=root, node=node, client=client)
     output.emit(report)
     return exit_code(report)
 

@@ -20,7 +20,7 @@ from pulldoctor.config import containers as ctr
 from pulldoctor.config import docker as dkr
 from pulldoctor.config.credentials import containers_credential, docker_credential
 from pulldoctor.config.files import read_text, under
-from pulldoctor.config.model import ProxyConfig, PullConfig
+from pulldoctor.config.model import ProxyConfig, PullClient, PullConfig
 from pulldoctor.config.proxy import from_environment, proxy_for
 from pulldoctor.config.resolv import read_resolver
 from pulldoctor.errors import UsageError
@@ -33,6 +33,14 @@ RUNTIME_ALIASES: dict[str, str] = {
     "podman": "podman", "skopeo": "podman", "buildah": "podman", "crio": "podman", "cri-o": "podman",
 }
 CONTAINERD_DROPIN_DIR = "/etc/systemd/system/containerd.service.d"
+
+CLIENTS: Mapping[str, tuple[str, ...]] = {"docker": ("daemon",), "containerd": ("cri", "cli"),
+                                          "podman": ("cli",)}
+"""The ``--client`` values each runtime has (:class:`PullClient`), in the order they are walked."""
+CONTAINERD_CRI = ("the CRI plugin (kubelet, crictl) and ctr 2.x's transfer service: containerd "
+                  "fetches, with containerd.service's environment")
+CONTAINERD_CLI = ("ctr (1.6, 1.7; 2.x with --local) and nerdctl: they fetch in their own "
+                  "process, with this shell's environment")
 
 
 def _go_platform() -> str:
@@ -89,6 +97,8 @@ def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping
     drop_env, drop_files = dkr.read_dropin_environment(root)
     cfg.sources += drop_files
     cfg.proxy = dkr.daemon_proxy(daemon, drop_env, drop_files)
+    cfg.clients = [PullClient("daemon", "dockerd fetches (the docker CLI only asks it), with "
+                              "daemon.json \"proxies\" or docker.service's environment", cfg.proxy)]
     cfg.endpoints = dkr.docker_endpoints(ref, daemon, root)
     d = daemon or {}
     cfg.settings.update({
@@ -149,8 +159,13 @@ def _containerd(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
                     k, _, v = a.partition("=")
                     drop_env[k] = v
         cfg.sources.append(path)
-    cfg.proxy = from_environment(drop_env, "containerd.service drop-in") if drop_env else ProxyConfig(
+    daemon = from_environment(drop_env, "containerd.service drop-in") if drop_env else ProxyConfig(
         source="none (containerd's unit sets no proxy)")
+    shell = from_environment(env, "this shell's environment")
+    if not (shell.https_proxy or shell.http_proxy):
+        shell.source = "none (this shell sets no proxy)"
+    cfg.clients = [PullClient("cri", CONTAINERD_CRI, daemon), PullClient("cli", CONTAINERD_CLI, shell)]
+    cfg.proxy = daemon
     reg, _ = ctd.registry_section(toml)
     auth_hosts = [h for h, c in (reg.get("configs") or {}).items() if isinstance(c, dict) and c.get("auth")]
     from pulldoctor.config.model import Credential
@@ -173,6 +188,9 @@ def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
     cfg.settings["short_name_mode"] = top.get("short-name-mode")
     cfg.settings["data_root"] = ctr.DEFAULT_STORAGE
     cfg.proxy = from_environment(env, "the client's environment")
+    cfg.clients = [PullClient("cli", "podman, skopeo, buildah: they fetch in their own process, "
+                              "with this shell's environment (CRI-O: crio.service's, not read "
+                              "here)", cfg.proxy)]
     seen: set[str] = set()
     for ep in cfg.endpoints:
         host = ep.host.removesuffix(":443")
@@ -195,12 +213,15 @@ def discover(
     env: Mapping[str, str] | None = None,
     *,
     live: bool | None = None,
+    client: str = "auto",
 ) -> PullConfig:
     """What ``runtime`` will use to pull ``image`` on the host whose file system is at ``root``.
 
     ``live`` reads Docker's own view (``GET /info`` on ``<root>/var/run/docker.sock``, bounded);
-    by default only when ``root`` is "/".
-    Raises :class:`UsageError` only for a bad reference or runtime name.
+    by default only when ``root`` is "/". ``client`` says which process pulls (``--client``:
+    containerd's ``cli`` or ``cri``; ``auto``: see :func:`choose_clients`); ``proxy`` and each
+    endpoint's proxy are the first walked client's.
+    Raises :class:`UsageError` only for a bad reference, runtime or client name.
     """
     ref = image if isinstance(image, ImageReference) else parse_reference(image)
     environ: Mapping[str, str] = os.environ if env is None else env
@@ -212,6 +233,9 @@ def discover(
         _containerd(cfg, ref, root, environ)
     else:
         _containers(cfg, ref, root, environ)
+    cfg.client = client
+    cfg.clients = choose_clients(cfg.clients, rt, client, root)
+    cfg.proxy = cfg.clients[0].proxy if cfg.clients else cfg.proxy
     by_host = {c.registry: c for c in cfg.credentials}
     for ep in cfg.endpoints:
         ep.proxy = proxy_for(ep.url, cfg.proxy)
@@ -224,6 +248,46 @@ def discover(
         elif rt == "containerd" and "credentials_note" in cfg.settings:
             ep.credential_source = "kubelet imagePullSecrets (not on this host)"
     return cfg
+
+
+def same_proxy(a: ProxyConfig, b: ProxyConfig) -> bool:
+    """Whether two environments make Go pick the same proxy for every URL (pure)."""
+    return (a.http_proxy, a.https_proxy, a.no_proxy) == (b.http_proxy, b.https_proxy, b.no_proxy)
+
+
+def choose_clients(clients: list[PullClient], runtime: str, client: str, root: str | Path,
+                   ) -> list[PullClient]:
+    """The runtime's clients, those ``diagnose`` walks first, and which it walks (pure).
+
+    An explicit ``client`` is the only one walked (a usage error when the runtime has no such
+    client). ``auto`` walks every client whose proxy settings differ from those already walked,
+    so a pull path that fails is never hidden behind one that works; one walk covers clients
+    with the same settings. Under ``--root DIR`` this process's shell is not the host's: ``auto``
+    walks the daemon's client only (the CRI on a Kubernetes node).
+    """
+    names = CLIENTS.get(runtime, ())
+    if client != "auto" and client not in names:
+        raise UsageError(f"--client {client} does not apply to {runtime} (its only client: "
+                         f"{', '.join(names)}); --client chooses between containerd's cli "
+                         "(ctr, nerdctl) and cri (kubelet, crictl)")
+    for c in clients:
+        c.walked = c.name == client if client != "auto" else (
+            str(root) in ("", "/") or c.name != "cli" or len(clients) == 1)
+    return sorted(clients, key=lambda c: not c.walked)
+
+
+def walk_paths(cfg: PullConfig) -> list[list[PullClient]]:
+    """The walked clients grouped by proxy settings: one walk per group, in walk order (pure)."""
+    paths: list[list[PullClient]] = []
+    for c in cfg.clients:
+        if not c.walked:
+            continue
+        same = next((p for p in paths if same_proxy(p[0].proxy, c.proxy)), None)
+        if same is not None:
+            same.append(c)
+        else:
+            paths.append([c])
+    return paths
 
 
 def answer_table(cfg: PullConfig) -> list[dict[str, Any]]:

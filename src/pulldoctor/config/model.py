@@ -65,6 +65,29 @@ class ProxyConfig:
 
 
 @dataclass(slots=True)
+class PullClient:
+    """One kind of process that fetches the image for this runtime, and the proxy it sees.
+
+    Where the HTTP requests are made decides whose environment (``HTTPS_PROXY``, ``NO_PROXY``)
+    applies. containerd has two: ``ctr`` (1.6, 1.7, and 2.x with ``--local``) and ``nerdctl``
+    resolve and fetch in their own process, with the calling shell's environment
+    (``cmd/ctr/commands/resolver.go``: ``http.ProxyFromEnvironment`` in ctr); the CRI plugin
+    (kubelet, crictl) and ctr 2.x's transfer service fetch in the daemon, with
+    containerd.service's environment (``pkg/cri/server/image_pull.go``). dockerd always fetches
+    itself (the docker CLI only asks it); containers/image fetches in the calling process.
+    """
+
+    name: str  # the --client value: "cli" | "cri" (containerd), "daemon" (docker), "cli" (podman)
+    who: str  # which programs, in words
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    walked: bool = True  # diagnose walks this client's path (--client, or auto)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "who": self.who, "proxy": self.proxy.to_dict(),
+                "walked": self.walked}
+
+
+@dataclass(slots=True)
 class Credential:
     """Credentials for one registry host. ``password``/``token`` never leave this object."""
 
@@ -126,7 +149,7 @@ class PullConfig:
     runtime: str  # "docker" | "containerd" | "podman"
     image: str  # the normalised reference
     endpoints: list[Endpoint] = field(default_factory=list)
-    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)  # the walked client's (clients[0])
     credentials: list[Credential] = field(default_factory=list)
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     platform: str = "linux/amd64"
@@ -134,6 +157,10 @@ class PullConfig:
     problems: list[str] = field(default_factory=list)  # files that could not be read/parsed
     # Extension (host engineer): runtime settings that matter to a pull (data_root, mtu, dns...).
     settings: dict[str, Any] = field(default_factory=dict)
+    clients: list[PullClient] = field(default_factory=list)
+    """Every kind of process that pulls with this runtime here, the walked one(s) first; with
+    ``--client auto`` (:attr:`client`) containerd keeps both (see :class:`PullClient`)."""
+    client: str = "auto"  # the --client asked for
 
     def credential_for(self, host: str) -> Credential | None:
         for c in self.credentials:
@@ -150,4 +177,5 @@ class PullConfig:
             "resolver": self.resolver.to_dict(), "platform": self.platform,
             "sources": list(self.sources), "problems": list(self.problems),
             "settings": dict(self.settings),
+            "clients": [c.to_dict() for c in self.clients], "client": self.client,
         }

@@ -49,11 +49,12 @@ async def diagnose_async(
     root: str = "/",
     node: str | None = None,
     on_step: OnStep | None = None,
+    client: str = "auto",
 ) -> Report:
     """The asynchronous form of :func:`diagnose` (same arguments)."""
     return await _diagnose_async(image, runtime=runtime, platform=platform, layers=layers,
                                  timeout=timeout, error_text=error_text, root=root, node=node,
-                                 on_step=on_step, seen=[])
+                                 on_step=on_step, seen=[], client=client)
 
 
 def interrupted_at(walks: list[Walk]) -> str:
@@ -79,6 +80,7 @@ async def _diagnose_async(
     node: str | None,
     on_step: OnStep | None,
     seen: list[Walk],
+    client: str = "auto",
 ) -> Report:
     from pulldoctor.config.effective import discover
     from pulldoctor.diagnose import engine
@@ -95,13 +97,14 @@ async def _diagnose_async(
         raise UsageError(f"--platform must be OS/ARCH[/VARIANT], not {platform!r}")
     if not Path(root).is_dir():
         raise UsageError(f"--root {root!r} is not a directory")
-    cfg = discover(ref, runtime, root)
+    cfg = discover(ref, runtime, root, client=client)
     want = platform or host_platform()
     text_causes, text_facts = _text_evidence(error_text)
     walk = Walk(cfg, deadline, on_step, root=root)
     seen.append(walk)
     facts: dict[str, Any] = {
         "image": str(ref), "registry": ref.registry, "runtime": cfg.runtime, "platform": want,
+        "clients": [c.name for c in cfg.clients if c.walked],
         "deadline_s": timeout, "endpoints": [e.url for e in cfg.endpoints],
         "resolvers": list(cfg.resolver.nameservers), **text_facts,
     }
@@ -134,12 +137,15 @@ def diagnose(
     root: str = "/",
     node: str | None = None,
     on_step: OnStep | None = None,
+    client: str = "auto",
 ) -> Report:
     """Re-walk the pull of ``image`` from this host and return the report (command="diagnose").
 
     Read-only. Ends within ``timeout`` seconds. ``on_step`` is called with each :class:`Step` as it
     finishes (for a live view). ``root`` is where the host's files are mounted (probing stays in
-    this network namespace); ``node`` names the host in ``facts.node``. Raises
+    this network namespace); ``node`` names the host in ``facts.node``; ``client`` says which
+    process pulls (containerd: ``cli`` for ctr and nerdctl, ``cri`` for kubelet and crictl;
+    ``auto`` walks each when their proxies differ). Raises
     :class:`UsageError` for a bad reference or argument, and
     :class:`~pulldoctor.errors.Interrupted` (a ``KeyboardInterrupt``) on Ctrl-C, saying which
     steps it interrupted.
@@ -148,6 +154,7 @@ def diagnose(
     try:
         return asyncio.run(_diagnose_async(
             image, runtime=runtime, platform=platform, layers=layers, timeout=timeout,
-            error_text=error_text, root=root, node=node, on_step=on_step, seen=seen))
+            error_text=error_text, root=root, node=node, on_step=on_step, seen=seen,
+            client=client))
     except KeyboardInterrupt:
         raise Interrupted(f"diagnose interrupted {interrupted_at(seen)}") from None

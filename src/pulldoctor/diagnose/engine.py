@@ -13,14 +13,17 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from pulldoctor.config.model import Endpoint, PullConfig
+from pulldoctor.config.effective import walk_paths
+from pulldoctor.config.model import Endpoint, ProxyConfig, PullClient, PullConfig
+from pulldoctor.config.proxy import proxy_for
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.hostchecks import HostChecks, walk_data
-from pulldoctor.diagnose.observe import ConfigObservation
+from pulldoctor.diagnose.observe import ClientProxy, ConfigObservation
 from pulldoctor.diagnose.rank import EndpointOutcome, first_problem, rank, reported_endpoint
 from pulldoctor.diagnose.session import EndpointWalk
 from pulldoctor.diagnose.stage import run_stages
@@ -80,11 +83,16 @@ def prefetch_imports(walk: Walk | None = None) -> None:
 
 def _config_observation(cfg: PullConfig) -> ConfigObservation:
     shell = next((os.environ[k] for k in ("HTTPS_PROXY", "https_proxy") if os.environ.get(k)), None)
+    clients = []
+    for c in cfg.clients:
+        proxy = c.proxy.https_proxy or c.proxy.http_proxy
+        clients.append(ClientProxy(c.name, c.who, redact_url(proxy) if proxy else None,
+                                   c.proxy.no_proxy, c.proxy.source, c.walked))
     return ConfigObservation(
         cfg.to_dict(), cfg.runtime, [(e.url, e.is_mirror) for e in cfg.endpoints],
         list(cfg.resolver.nameservers), list(cfg.problems),
         proxy_set=bool(cfg.proxy.https_proxy or cfg.proxy.http_proxy),
-        shell_proxy=redact_url(shell) if shell else None)
+        shell_proxy=redact_url(shell) if shell else None, clients=clients, client=cfg.client)
 
 
 def _http_fallback(endpoints: list[Endpoint], i: int) -> bool:
@@ -108,27 +116,71 @@ def _start_checks(checks: HostChecks, tried: list[EndpointWalk]
     return lambda ew: checks.after_walk(walk_data([*tried, ew]), walk_failed=bool(tried))
 
 
-async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
-                          checks: HostChecks | None = None,
-                          ) -> list[tuple[EndpointWalk | None, EndpointOutcome]]:
-    """Walk the endpoints in the runtime's order until one works; the ones the deadline left no
-    time for are recorded as not walked (a TIMEOUT step each: the diagnosis is incomplete)."""
+@dataclass(slots=True)
+class ClientPath:
+    """One pull path to walk: the clients whose process has these proxy settings.
+
+    ``label`` tags the steps (``Step.client``: ``cri``, ``cli``, ``cri+cli``) when the runtime
+    has more than one kind of client (containerd: ctr/nerdctl and the CRI); None otherwise.
+    """
+
+    clients: list[PullClient]
+    proxy: ProxyConfig
+    label: str | None
+
+    @property
+    def who(self) -> str:
+        return "; ".join(c.who for c in self.clients)
+
+
+def client_paths(cfg: PullConfig) -> list[ClientPath]:
+    """One path per distinct proxy setting among the walked clients (at least one)."""
+    groups = walk_paths(cfg)
+    if not groups:
+        return [ClientPath([], cfg.proxy, None)]
+    several = len(cfg.clients) > 1
+    return [ClientPath(g, g[0].proxy, "+".join(c.name for c in g) if several else None)
+            for g in groups]
+
+
+def _path_endpoints(cfg: PullConfig, path: ClientPath) -> list[Endpoint]:
+    """The endpoints as this path's process dials them (its own proxy per URL)."""
+    return [replace(ep, proxy=proxy_for(ep.url, path.proxy)) for ep in cfg.endpoints]
+
+
+Walked = list[tuple[EndpointWalk | None, EndpointOutcome]]
+
+
+def _not_walked(walk: Walk, eps: list[Endpoint], path: ClientPath) -> Walked:
+    out: Walked = []
+    for rest in eps:
+        walk.record(Step(f"endpoint {rest.url}", Outcome.TIMEOUT, endpoint=rest.url,
+                         client=path.label,
+                         summary="not walked: the deadline was near (raise --timeout)"))
+        out.append((None, EndpointOutcome(rest.url, rest.is_mirror, False, None, walked=False)))
+    return out
+
+
+async def _walk_endpoints(walk: Walk, ref: ImageReference, path: ClientPath, *, platform: str,
+                          layers_full: bool, checks: HostChecks | None = None,
+                          tried: list[EndpointWalk] | None = None) -> Walked:
+    """Walk the endpoints in the runtime's order until one works, as ``path``'s clients do; the
+    ones the deadline left no time for are recorded as not walked (a TIMEOUT step each: the
+    diagnosis is incomplete). ``tried``: the walks of the paths walked before this one."""
     from pulldoctor.diagnose.stages import ENDPOINT_STAGES
 
-    eps = walk.config.endpoints
-    done: list[tuple[EndpointWalk | None, EndpointOutcome]] = []
+    eps = _path_endpoints(walk.config, path)
+    done: Walked = []
     for i, ep in enumerate(eps):
-        if done and walk.remaining() <= 0.5:
-            for rest in eps[i:]:
-                walk.record(Step(f"endpoint {rest.url}", Outcome.TIMEOUT, endpoint=rest.url,
-                                 summary="not walked: the deadline was near (raise --timeout)"))
-                done.append((None, EndpointOutcome(rest.url, rest.is_mirror, False, None,
-                                                   walked=False)))
+        if (done or tried) and walk.remaining() <= 0.5:
+            done += _not_walked(walk, eps[i:], path)
             break
         ew = EndpointWalk(walk, ref, ep, platform, layers_full,
-                          http_fallback=_http_fallback(eps, i))
+                          http_fallback=_http_fallback(eps, i), proxy=path.proxy,
+                          pull_client=path.label)
         if checks is not None:  # start the checks that need the walk while the layers download
-            ew.on_hosts_reached = _start_checks(checks, [w for w, _o in done if w is not None])
+            ew.on_hosts_reached = _start_checks(
+                checks, [*(tried or []), *(w for w, _o in done if w is not None)])
         try:
             res = await run_stages(ENDPOINT_STAGES, ew)
         finally:
@@ -139,13 +191,14 @@ async def _walk_endpoints(walk: Walk, ref: ImageReference, *, platform: str, lay
     return done
 
 
-def _arrange(walk: Walk, done: list[tuple[EndpointWalk | None, EndpointOutcome]]
-             ) -> list[dict[str, Any]]:
-    """Order the steps as the report shows them and say what became of each endpoint.
+def _arrange_path(walk: Walk, path: ClientPath, done: Walked, several: bool
+                  ) -> tuple[list[dict[str, Any]], list[int]]:
+    """What became of each endpoint of one path, and the order its endpoints are shown in.
 
     The endpoint whose error the runtime reports comes first (then the others in the order they
     were tried); the steps of an endpoint the runtime falls back past become warnings when a
-    later endpoint works, and always for a mirror: they are not the cause.
+    later endpoint works, and always for a mirror: they are not the cause. With ``several``
+    paths, each note says whose path it is and with which proxy.
     """
     cfg = walk.config
     outcomes = [o for _ew, o in done]
@@ -172,15 +225,44 @@ def _arrange(walk: Walk, done: list[tuple[EndpointWalk | None, EndpointOutcome]]
             state, note = "fell_back", f"failed; {label} tries the next endpoint"
             if cfg.runtime == "podman" and o.is_mirror:
                 note += " (and prints this error too, under 'Mirrors also failed')"
-        info.append({"url": o.url, "mirror": o.is_mirror, "outcome": state, "reported": i == r,
-                     "note": note})
-    order = ([r] if r is not None else []) + [i for i in range(len(done)) if i != r]
-    by_endpoint: dict[str, list[Step]] = {}
+        entry: dict[str, Any] = {"url": o.url, "mirror": o.is_mirror, "outcome": state,
+                                 "reported": i == r, "note": note}
+        if path.label is not None:
+            entry["client"] = path.label
+        if several:
+            proxy = path.proxy.https_proxy or path.proxy.http_proxy
+            entry["note"] = (f"as {path.who}; proxy "
+                             f"{redact_url(proxy) if proxy else 'none (direct)'}: {note}")
+        info.append(entry)
+    return info, ([r] if r is not None else []) + [i for i in range(len(done)) if i != r]
+
+
+def _arrange(walk: Walk, walked: list[tuple[ClientPath, Walked]]) -> list[dict[str, Any]]:
+    """Order the steps as the report shows them and say what became of each endpoint.
+
+    Per path as :func:`_arrange_path` says; with several client paths, those whose pull fails
+    come first (in walk order), so the top cause is a failing path's.
+    """
+    arranged = [(path, done, *_arrange_path(walk, path, done, len(walked) > 1))
+                for path, done in walked]
+    arranged.sort(key=lambda a: any(o.ok for _ew, o in a[1]))  # stable: failing paths first
+    by_endpoint: dict[tuple[str, str | None], list[Step]] = {}
     for st in walk.steps:
-        by_endpoint.setdefault(st.endpoint or "", []).append(st)
-    walk.steps[:] = by_endpoint.pop("", []) + [st for i in order
-                                               for st in by_endpoint.get(done[i][1].url, [])]
-    return [info[i] for i in order]
+        by_endpoint.setdefault((st.endpoint or "", st.client), []).append(st)
+    whole = by_endpoint.pop(("", None), [])
+    walk.steps[:] = whole + [st for path, done, _info, order in arranged for i in order
+                             for st in by_endpoint.get((done[i][1].url, path.label), [])]
+    if len(walked) > 1:  # the verdict line cannot say whose pull fails: a note per path does
+        walk.facts["client_notes"] = [_path_note(path, done) for path, done, _i, _o in arranged]
+    return [info[i] for _p, _d, info, order in arranged for i in order]
+
+
+def _path_note(path: ClientPath, done: Walked) -> str:
+    proxy = path.proxy.https_proxy or path.proxy.http_proxy
+    state = ("the pull works" if any(o.ok for _ew, o in done) else
+             "not walked (the deadline)" if not any(o.walked for _ew, o in done) else
+             "the pull fails")
+    return (f"{path.who} (proxy {redact_url(proxy) if proxy else 'none: direct'}): {state}")
 
 
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
@@ -192,9 +274,17 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
     walk.record_observed("config", cobs, infer.classify_config(cobs), duration_s=0.0)
     if not walk.config.endpoints:
         walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
-    done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full,
-                                 checks=checks)
-    walk.facts["walked_endpoints"] = _arrange(walk, done)
+    walked: list[tuple[ClientPath, Walked]] = []
+    for path in client_paths(walk.config):
+        tried = [ew for _p, done in walked for ew, _o in done if ew is not None]
+        if walked and walk.remaining() <= 0.5:
+            walked.append((path, _not_walked(walk, _path_endpoints(walk.config, path), path)))
+            continue
+        walked.append((path, await _walk_endpoints(walk, ref, path, platform=platform,
+                                                   layers_full=layers_full, checks=checks,
+                                                   tried=tried)))
+    walk.facts["walked_endpoints"] = _arrange(walk, walked)
+    done = [d for _p, path_done in walked for d in path_done]
     checks.after_walk(walk_data([ew for ew, _o in done if ew is not None]))
     host_causes = checks.collect(walk, walk_found=first_problem(walk.steps) is not None)
     problems = infer.config_problems(cobs)
@@ -203,10 +293,13 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
                                                 problems.evidence))
     addresses = {h: a for ew, _o in done if ew is not None for h, a in ew.pins.items() if a}
     walk.facts["addresses"] = addresses
+    proxies = {p.label: p.proxy.https_proxy or p.proxy.http_proxy for p, _d in walked
+               if p.label is not None}
     return rank(walk.steps, values=base_values(walk.config, ref, walk.root),
                 text_causes=text_causes, host_causes=host_causes, runtime=walk.config.runtime,
                 addresses=addresses, endpoints={ep.url: endpoint_values(ep)
-                                                for ep in walk.config.endpoints})
+                                                for ep in walk.config.endpoints},
+                proxies={k: redact_url(v) if v else None for k, v in proxies.items()})
 
 
 def endpoint_values(ep: Endpoint) -> dict[str, str | None]:
@@ -245,7 +338,7 @@ def base_values(cfg: PullConfig, ref: ImageReference, root: str = "/") -> dict[s
 def build_report(walk: Walk, ref: ImageReference, causes: list[Cause], started: float,
                  facts: dict[str, Any], notes: list[str]) -> Report:
     rep = Report(command="diagnose", subject=ref.familiar, causes=causes, steps=walk.steps,
-                 facts=facts, notes=notes)
+                 facts=facts, notes=[*walk.facts.get("client_notes", []), *notes])
     if walk.facts.get("walked_endpoints"):
         rep.extra["endpoints"] = walk.facts["walked_endpoints"]
     rep.duration_s = time.monotonic() - started

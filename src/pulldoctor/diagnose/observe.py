@@ -275,6 +275,18 @@ class BlobObservation:
         return self.http.to_dict()
 
 
+@dataclass(frozen=True, slots=True)
+class ClientProxy:
+    """One kind of process that pulls (``PullClient``), and the proxy it uses (redacted)."""
+
+    name: str
+    who: str
+    proxy: str | None  # HTTPS_PROXY (else HTTP_PROXY) as the process sees it; None: direct
+    no_proxy: str | None
+    source: str
+    walked: bool
+
+
 @dataclass(slots=True)
 class ConfigObservation:
     """The configuration the runtime will use for this image (as ``pulldoctor host`` shows it)."""
@@ -286,6 +298,8 @@ class ConfigObservation:
     problems: list[str]
     proxy_set: bool  # the runtime's own proxy setting
     shell_proxy: str | None = None  # HTTPS_PROXY of this shell (redacted), which a daemon ignores
+    clients: list[ClientProxy] = field(default_factory=list)  # who pulls, with which proxy
+    client: str = "auto"  # the --client asked for
 
     def to_dict(self) -> dict[str, JSONValue]:
         return {"kind": "config", **self.config}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pulldoctor.advice import incomplete
+from pulldoctor.causes import CLIENT_ENV
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.observe import (
     BlobObservation,
@@ -144,6 +145,16 @@ def http_of(obs: object) -> HttpObservation | None:
     return None
 
 
+def step_context(step: Step) -> frozenset[str]:
+    """What a cause proved by ``step`` says about the report (see :func:`pulldoctor.advice.render`):
+    walked; what its evidence ruled out; the shell's environment when only ctr/nerdctl pull on
+    its path."""
+    ctx = WALKED | infer.ruled_out(step)
+    if step.client is not None and set(step.client.split("+")) == {"cli"}:
+        ctx |= {CLIENT_ENV}
+    return ctx
+
+
 def first_problem(steps: Sequence[Step]) -> Step | None:
     """The first step that failed with a cause (or was cut by a stall that proves one)."""
     return next((s for s in steps if s.outcome == Outcome.PROBLEM
@@ -159,6 +170,7 @@ def rank(
     runtime: str | None = None,
     addresses: Mapping[str, list[str]] | None = None,
     endpoints: Mapping[str, Mapping[str, str | None]] | None = None,
+    proxies: Mapping[str, str | None] | None = None,
 ) -> list[Cause]:
     """The ranked causes of a finished walk.
 
@@ -170,7 +182,9 @@ def rank(
 
     Commands are for ``runtime`` and filled from the step that proved each cause; only complete
     ones are kept (a diagnosis prints commands that run as printed), and none contradicts what
-    the step ruled out (:func:`pulldoctor.diagnose.infer.ruled_out`).
+    the step ruled out (:func:`pulldoctor.diagnose.infer.ruled_out`). ``proxies``: the proxy of
+    each client path walked (``Step.client``), for a step on that path; a step on the path of
+    ctr/nerdctl alone gets their advice (the shell's environment, :data:`CLIENT_ENV`).
     """
     by_code: dict[str, Cause] = {}
     order: list[str] = []
@@ -185,9 +199,11 @@ def rank(
             known = by_code[code].evidence
             known.extend(e for e in ev if e not in known)
             continue
+        vals = step_values(s, values, addresses, endpoints)
+        if proxies and s.client is not None and s.client in proxies:
+            vals["proxy"] = proxies[s.client]
         by_code[code] = Cause.from_catalogue(
-            code, conf, ev, step_values(s, values, addresses, endpoints), runtime=runtime,
-            context=WALKED | infer.ruled_out(s), complete=True)
+            code, conf, ev, vals, runtime=runtime, context=step_context(s), complete=True)
         order.append(code)
     walk_found = bool(order)
     for extra, weight, label in ((host_causes or [], 0.7, "host check"),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pulldoctor.config.model import Endpoint
+from pulldoctor.config.model import Endpoint, ProxyConfig
 from pulldoctor.diagnose.infer import Verdict
 from pulldoctor.diagnose.observe import DnsObservation, TcpObservation
 from pulldoctor.diagnose.walk import Waiting, Walk
@@ -52,6 +52,8 @@ class EndpointWalk:
     platform: str
     layers_full: bool = False
     http_fallback: bool = False  # the runtime's next endpoint is this host over plain HTTP
+    proxy: ProxyConfig | None = None  # the walked client's proxy settings (None: the config's)
+    pull_client: str | None = None  # the client(s) this walk is for, when diagnose walks several
     pins: dict[str, list[str]] = field(default_factory=dict)
     dns: dict[str, DnsObservation] = field(default_factory=dict)
     reached: dict[str, asyncio.Future[Reached]] = field(default_factory=dict)
@@ -83,11 +85,16 @@ class EndpointWalk:
         return self.origin + (self.endpoint.path_prefix or "/v2")
 
     @property
+    def proxy_settings(self) -> ProxyConfig:
+        """The proxy environment of the process that pulls on this walk's path."""
+        return self.proxy if self.proxy is not None else self.walk.config.proxy
+
+    @property
     def insecure(self) -> bool:
         return self.endpoint.insecure or self.endpoint.skip_verify
 
     def record(self, step: Step) -> Step:
-        step.endpoint = self.endpoint.url
+        step.endpoint, step.client = self.endpoint.url, self.pull_client
         self.steps.append(step)
         return self.walk.record(step)
 
@@ -102,8 +109,8 @@ class EndpointWalk:
                       precheck: Callable[[float], Verdict | None] | None = None) -> Step:
         """Record one step of this endpoint (see :meth:`Walk.observe`)."""
         step, verdict = await self.walk.observe(name, cap, probe, classify, waiting,
-                                                endpoint=self.endpoint.url, rtt=self.rtt(),
-                                                precheck=precheck)
+                                                endpoint=self.endpoint.url, client=self.pull_client,
+                                                rtt=self.rtt(), precheck=precheck)
         self.steps.append(step)
         if verdict.ends_endpoint:
             self.ended = True
@@ -121,7 +128,7 @@ class EndpointWalk:
         from pulldoctor.probes import http as hp
         from pulldoctor.probes.tls import client_context
 
-        proxy = proxy_for(url, self.walk.config.proxy)
+        proxy = proxy_for(url, self.proxy_settings)
         key = (proxy, mss)
         if key not in self.clients:
             ctx = client_context(self.walk.rooted(list(self.endpoint.ca_files)),

@@ -84,7 +84,8 @@ class Walk:
     async def observe(
         self, name: str, cap: float, probe: Callable[[float], Awaitable[ObsT]],
         classify: Callable[[ObsT], Verdict], waiting: Waiting, *, endpoint: str | None = None,
-        rtt: float | None = None, precheck: Callable[[float], Verdict | None] | None = None,
+        client: str | None = None, rtt: float | None = None,
+        precheck: Callable[[float], Verdict | None] | None = None,
     ) -> tuple[Step, Verdict]:
         """Run one probe under its own timeout, classify what it observed, record the step.
 
@@ -94,7 +95,7 @@ class Walk:
         ``precheck(timeout)`` may decide, before anything is sent, that the step cannot prove
         anything in the time left (:func:`pulldoctor.diagnose.timing.cut_by_deadline`).
         """
-        step = Step(name, Outcome.SKIPPED, endpoint=endpoint)
+        step = Step(name, Outcome.SKIPPED, endpoint=endpoint, client=client)
         start = time.monotonic()
         if self.remaining() <= MARGIN_S:
             step.outcome, step.summary = Outcome.TIMEOUT, "not started: the deadline had passed"

@@ -104,7 +104,7 @@ def generate_causes() -> dict[str, Any]:
         "$defs": {"advice": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["text", "command", "runtimes", "unless"],
+            "required": ["text", "command", "runtimes", "unless", "when"],
             "description": "one confirm or fix item: a shell command (command true; runnable once "
                            "its {placeholders} are filled) or a sentence for a person",
             "properties": {
@@ -114,6 +114,9 @@ def generate_causes() -> dict[str, Any]:
                              "description": "only for these runtimes; empty for all"},
                 "unless": {"type": "array", "items": {"type": "string"},
                            "description": "left out of a report that says any of these"},
+                "when": {"type": "array", "items": {"type": "string"},
+                         "description": "only in a report that says one of these; empty: "
+                                        "always"},
             },
         }},
     }

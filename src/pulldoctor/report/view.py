@@ -136,25 +136,28 @@ def step_groups(data: Data) -> list[tuple[str | None, list[Data]]]:
     """The steps in runs of one endpoint each, with a heading per endpoint (``diagnose``).
 
     The report already orders them (the endpoint whose error the runtime reports first); the
-    heading says which endpoint it is, in the runtime's order, and what became of it. Steps of
-    the whole diagnosis (configuration, host checks) need no heading when they come first.
+    heading says which endpoint it is, in the runtime's order, and what became of it (and, when
+    diagnose walked several clients' paths, whose: its ``note`` names them). Steps of the whole
+    diagnosis (configuration, host checks) need no heading when they come first.
     """
     all_steps = steps(data)
     if not any(s.get("endpoint") for s in all_steps):
         return [(None, all_steps)] if all_steps else []
-    info = {str(e.get("url")): e for e in data.get("endpoints") or [] if isinstance(e, Mapping)}
+    info = {(str(e.get("url")), e.get("client")): e for e in data.get("endpoints") or []
+            if isinstance(e, Mapping)}
     tried = [str(u) for u in (data.get("facts") or {}).get("endpoints") or []]
     groups: list[tuple[str | None, list[Data]]] = []
     for s in all_steps:
         ep = s.get("endpoint")
         key = str(ep) if ep else None
-        if groups and groups[-1][1] and groups[-1][1][0].get("endpoint") == ep:
+        if groups and groups[-1][1] and (groups[-1][1][0].get("endpoint"),
+                                         groups[-1][1][0].get("client")) == (ep, s.get("client")):
             groups[-1][1].append(s)
             continue
         if key is None:
             groups.append((None if not groups else "Whole diagnosis", [s]))
             continue
-        e = info.get(key, {})
+        e = info.get((key, s.get("client")), {})
         where = (f"Endpoint {tried.index(key) + 1} of {len(tried)}, " if key in tried
                  else "Endpoint ")
         title = where + key + (" (mirror)" if e.get("mirror") else "")
@@ -243,6 +246,14 @@ def config_rows(cfg: Mapping[str, Any]) -> list[tuple[str, str]]:
         rows.append(("proxy", "; ".join(parts)))
     elif isinstance(proxy, Mapping):
         rows.append(("proxy", "none"))
+    clients = [c for c in cfg.get("clients") or [] if isinstance(c, Mapping)]
+    if len(clients) > 1:  # which proxy applies to which client (containerd: ctr vs the CRI)
+        for c in clients:
+            cp = c.get("proxy") if isinstance(c.get("proxy"), Mapping) else {}
+            used = (cp or {}).get("https_proxy") or (cp or {}).get("http_proxy")
+            rows.append((f"proxy for {c.get('name', '')}",
+                         f"{used or 'none (direct)'}; {c.get('who', '')}"
+                         + ("" if c.get("walked", True) else " (not walked)")))
     for cred in cfg.get("credentials") or []:
         if isinstance(cred, Mapping):
             who = cred.get("username") or (f"helper {cred['helper']}" if cred.get("helper") else "")

@@ -42,12 +42,33 @@ def classify_config(obs: ConfigObservation) -> Verdict:
           f"resolvers: {', '.join(obs.nameservers) or '(none: Go uses 127.0.0.1, ::1)'}"]
     ev += [f"problem: {p}" for p in obs.problems]
     warn = bool(obs.problems)
-    if obs.shell_proxy and obs.runtime in ("docker", "containerd") and not obs.proxy_set:
+    if obs.shell_proxy and obs.runtime == "docker" and not obs.proxy_set:
         warn = True  # a classic: the proxy is set in the shell, where the daemon never sees it
-        ev.append(f"this shell sets HTTPS_PROXY={obs.shell_proxy}, but {obs.runtime}d does not "
+        ev.append(f"this shell sets HTTPS_PROXY={obs.shell_proxy}, but dockerd does not "
                   "see it (only daemon.json \"proxies\" or the service's environment apply); "
                   "the walk goes direct, as the daemon does")
+    ev += client_proxies(obs)
+    if len({(c.proxy, c.no_proxy) for c in obs.clients}) > 1:
+        warn = True  # the same image pulls differently depending on who pulls it
     return Verdict(Outcome.WARNING if warn else Outcome.OK, None, ev)
+
+
+def client_proxies(obs: ConfigObservation) -> list[str]:
+    """Which proxy applies to which client, and whose path the walk takes (evidence lines)."""
+    out = []
+    for c in obs.clients:
+        proxy = f"proxy {c.proxy}" if c.proxy else "no proxy (direct)"
+        no = f", NO_PROXY={c.no_proxy}" if c.no_proxy and c.proxy else ""
+        walked = "walked" if c.walked else (
+            "not walked (--client " + obs.client + ")" if obs.client != "auto"
+            else "not walked (under --root this shell is not the host's; --client cli walks it)")
+        out.append(f"{c.who}: {proxy}{no} [{c.source}]; {walked}")
+    if len({(c.proxy, c.no_proxy) for c in obs.clients}) > 1:
+        both = sum(c.walked for c in obs.clients) > 1
+        out.append("these clients use different proxies, so the same pull can work for one and "
+                   "fail for the other: " + ("each path is walked, under its own heading"
+                                              if both else "only the walked path is proven here"))
+    return out
 
 
 def classify_endpoints(obs: ConfigObservation) -> Verdict:

@@ -68,7 +68,7 @@ class HostTarget:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         return cls(ew, parts.scheme, parts.hostname or "", port, role,
-                   proxy_for(url, ew.walk.config.proxy))
+                   proxy_for(url, ew.proxy_settings))
 
     @property
     def proxy_host(self) -> tuple[str, int]:
