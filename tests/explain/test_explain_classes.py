@@ -73,6 +73,69 @@ CLASS_CASES = [
     ('Invalid image name "r.example/a:1", unknown transport "r.example/a"', "ref.invalid"),
     # kubelet's own settings
     ('Container image "a:1" is not present with pull policy of Never', "daemon.config"),
+    # Winsock errno texts (Go on Windows prints FormatMessage after the call's name)
+    ("read tcp 192.168.9.4:50811->52.1.2.3:443: wsasend: An existing connection was forcibly closed "
+     "by the remote host.", "net.reset"),
+    ("read tcp 10.9.9.9:1->10.8.8.8:443: wsarecv: An established connection was aborted by the "
+     "software in your host machine.", "net.reset"),
+    ("dial tcp 10.4.4.4:443: connectex: A socket operation was attempted to an unreachable network.",
+     "net.unreachable"),
+    ("dial tcp: lookup r.example: The requested name is valid, but no data of the requested type was "
+     "found.", "dns.nxdomain"),
+    # a reporter's placeholder where Go printed an address
+    ('failed to do request: Head "https://r.example/v2/a/manifests/1": dial tcp: lookup r.example on '
+     "<dns server hidden>: read udp <my ip>-><dns server hidden>: i/o timeout", "dns.udp_timeout"),
+    # the big public registries' fronts never refuse 443: a local reject of direct dials
+    ('Error response from daemon: Get "https://quay.io/v2/": dial tcp 3.4.5.6:443: connect: '
+     "connection refused", "proxy.error"),
+    # moby v1 session: status 0 = no response at all, five times
+    ("Error pulling image (v3) from r.example/a, Server error: Status 0 while fetching image layer "
+     "(" + "cd" * 32 + ")", "net.tcp_timeout"),
+    # moby < 1.10: net/http's proxy dial error
+    ("Get https://index.docker.io/v1/repositories/a/b/images: http: error connecting to proxy "
+     "http://10.3.3.3:3128: dial tcp 10.3.3.3:3128: i/o timeout", "proxy.error"),
+    # logrus levels: a warning's error yields to the error line's
+    ('level=warning msg="Error getting v2 registry: Get https://10.1.2.3/v2/: dial tcp 10.1.2.3:443: '
+     'connection refused"\nlevel=error msg="filesystem layer verification failed for digest ' + D
+     + '"', "image.corrupt"),
+    # cloud IAM answers (Google IAM, Azure RBAC) and cloud SDK identities (aws-sdk chain, ADC)
+    ('denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource '
+     '"projects/p/locations/europe-west1/repositories/r" (or it may not exist)', "registry.denied"),
+    ("The client 'x' with object id 'y' does not have authorization to perform action "
+     "'Microsoft.ContainerRegistry/registries/pull/read'", "registry.denied"),
+    ("error getting credentials - err: exit status 1, out: `ecr: Failed to get authorization token: "
+     "operation error ECR: GetAuthorizationToken, get identity: get credentials: failed to refresh "
+     "cached credentials, no EC2 IMDS role found`", "registry.credential_helper"),
+    ("CannotPullECRContainerError: NoCredentialProviders: no valid providers in chain",
+     "registry.credential_helper"),
+    ("invoking docker-credential-gcr: google: could not find default credentials.",
+     "registry.credential_helper"),
+    # kubelet's aggregate of credential attempts: "not found" was said to a client allowed to read
+    ('Failed to pull image "r.example/a": [rpc error: code = NotFound desc = failed to pull and unpack '
+     'image "r.example/a:latest": failed to resolve reference "r.example/a:latest": r.example/a:latest: '
+     "not found: manifest unknown, rpc error: code = Unknown desc = failed to pull and unpack image "
+     '"r.example/a:latest": failed to resolve reference "r.example/a:latest": unexpected status code '
+     "401 Unauthorized]", "registry.not_found"),
+    ("Error response from daemon: Get https://r.example/v2/v2/team/app/manifests/2: unauthorized: "
+     "authentication required", "registry.not_found"),
+    # media types (containers/image, apple/containerization) and schema 1 signatures (libtrust)
+    ('Error: unsupported: "media type application/vnd.oci.image.layer.v1.tar+zstd not supported."',
+     "image.unsupported"),
+    ("Error: copying system image from manifest list: Unexpectedly received a manifest list instead "
+     "of a manifest for a single image", "image.unsupported"),
+    ('Error: reading manifest 1 in r.example/a: Unimplemented manifest MIME type "application/x-foo"',
+     "image.unsupported"),
+    ("Error response from daemon: invalid sign content", "image.unsupported"),
+    # platform wording (docker CLI/daemon, apple/containerization)
+    ("WARNING: The requested image's platform (linux/386) does not match the detected host platform "
+     "(linux/arm64/v8) and no specific platform was requested", "image.platform_mismatch"),
+    ('Error: unsupported: "platform linux/s390x"', "image.platform_mismatch"),
+    # a Windows base image on a daemon in Linux mode
+    ("docker pull mcr.microsoft.com/windows/nanoserver:ltsc2022\nltsc2022: Pulling from "
+     "windows/nanoserver\n9a8b: Retrying in 3 seconds\nunknown blob", "daemon.config"),
+    # tools: a configuration the tool refuses (Concourse registry-image)
+    ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
+     'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),
 ]
 
 
@@ -85,9 +148,19 @@ def test_class_reading(text: str, code: str) -> None:
 
 AMBIGUOUS = [
     # the cause is not in the text: every plausible cause is listed, with a check, none alone
+    # (threads established: a slow resolver, a proxy the runtime did not use; tcp_timeout is 4th)
     ('Get "https://r.example/v2/": net/http: request canceled while waiting for connection '
      "(Client.Timeout exceeded while awaiting headers)",
-     {"net.request_timeout", "dns.udp_timeout", "net.tcp_timeout"}),
+     {"net.request_timeout", "dns.udp_timeout", "proxy.error"}),
+    # old buildah dropped every pull error for "image not known"
+    ('image "r.example/a" not found in /etc/containers/registries.conf registries: image not known',
+     {"registry.not_found", "image.policy_rejected", "daemon.config"}),
+    # moby 1.6-1.9: the v1 fallback's 404 hides the v2 error (a private repository, typically)
+    ("Error: image team/app:2 not found", {"registry.not_found", "registry.unauthorized"}),
+    # an ECR token that expired: a stale login, or the helper's cache
+    ("Error response from daemon: Get https://1.dkr.ecr.eu-west-3.amazonaws.com/v2/a/manifests/1: "
+     "denied: Your authorization token has expired. Reauthenticate and try again.",
+     {"registry.unauthorized", "registry.credential_helper"}),
     ("Failed to pull image \"a:1\": rpc error: code = Unknown desc = context canceled",
      {"net.request_timeout", "net.tcp_timeout", "dns.udp_timeout"}),
     ("failed to register layer: Error processing tar file(exit status 1): unexpected EOF",

@@ -32,6 +32,9 @@ PULL_FAILURE = Gated(
     r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
     r"Failed to pull `|Error in pulling image|failed to inspect remote image|Cannot fetch manifest|"
     r"failed to ping registry|error fetching image|[Ee]rror:? pulling image|"
+    # Concourse runs an image resource's check/in scripts (registry-image, docker-image); the ECS
+    # agent's augmented message (errormessages.go); apple/container's pull command
+    r"resource script '[^'\n]{1,200}' failed|The task can.t pull the image|"
     # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
     r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
     r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"
@@ -45,7 +48,8 @@ PULL_CONTEXT = Gated(
 )
 """Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
 PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
-                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose) (?:image )?"
+                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose|container image) "
+                     r"(?:image )?"
                      r"(?:pull|run|from|copy|inspect|up|create)\b")
 """A pasted command line that pulls: with an error after it, the error is the pull's."""
 NOT_A_PULL = Gated(

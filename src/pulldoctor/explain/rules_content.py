@@ -47,12 +47,19 @@ _DESKTOP = (r"Docker Desktop|Docker\\{1,2}Docker\\{1,2}|Docker for (?:Windows|Ma
 """A developer desktop, where the daemon's OS mode is a switch (compose and Docker Desktop)."""
 
 PLATFORM: tuple[Rule, ...] = (
+    # docker CLI/daemon: "The requested image's platform (%s) does not match the detected host
+    # platform (%s) and no specific platform was requested"; podman: "image platform (%s) does not
+    # match the expected platform (%s)"; apple/containerization: 'unsupported: "platform %s"' and
+    # "image %s does not support required platforms"
     rule("platform_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
          r"(?i:no matching manifest for) [^\n]{0,80}|no match for platform in manifest|"
-         r"does not match the specified platform|image platform[^\n]{0,80}?does not match|"
-         r"no image found in (?:image index|manifest list) for architecture", 0.95,
+         r"does not match the specified platform|image(?:'s)? platform[^\n]{0,80}?does not match|"
+         r"platform \(?[\w/.-]{1,40}\)? does not match the (?:detected host|expected|specified)|"
+         r"no image found in (?:image index|manifest list) for architecture|"
+         r"does not support required platforms|unsupported: \\?\"platform [\w/.-]{1,40}", 0.95,
          needles=("atching manifest", "ATCHING MANIFEST", "no match for platform",
-                  "does not match the specified platform", "does not match", "no image found in "),
+                  "does not match the specified platform", "does not match", "no image found in ",
+                  "required platforms", "unsupported: "),
          unless=r"no matching manifest for unknown"),
     # the daemon's own OS is not the image's: a host that cannot run it (Windows Server, a
     # Windows node), or a desktop daemon in the other mode -- the wording is the same
@@ -77,6 +84,17 @@ PLATFORM: tuple[Rule, ...] = (
          r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
          r"container operating system does not match the host operating system", 0.9,
          distinguish=(_WINDOWS_BUILD,)),
+    # Windows base images (nanoserver, servercore, mcr.microsoft.com/windows) keep their base layers
+    # as foreign layers a Linux-mode daemon does not fetch the way Windows does: their blobs fail
+    # ("unknown blob", a layer that does not verify) when Docker Desktop is in Linux-containers mode
+    rule("windows_image_linux_daemon", Code.DAEMON_CONFIG,
+         r"unknown blob|blob unknown|BLOB_UNKNOWN|filesystem layer verification failed|"
+         r"foreign layer|image operating system \S{1,20} cannot be used",
+         0.88, requires=r"(?i:microsoft/(?:nanoserver|windowsservercore|windows)|servercore:|"
+                        r"nanoserver:|mcr\.microsoft\.com/windows)",
+         also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
+         note="a Windows base image: its layers are only fetched and run by a daemon in Windows-"
+              "containers mode (Docker Desktop: Switch to Windows containers)"),
     rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
          r"hcsshim::ImportLayer failed in Win32[^\n]{0,120}", 0.55,
          also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
@@ -85,7 +103,14 @@ PLATFORM: tuple[Rule, ...] = (
 )
 
 MEDIA_TYPES: tuple[Rule, ...] = (
+    # containers/image: "Unimplemented manifest (list) MIME type %q", "Unexpectedly received a
+    # manifest list instead of a manifest for a single image" (an index nested in an index),
+    # "zstd compression is not supported for docker images", "%s compression is not supported for
+    # type %q"; apple/containerization: "media type %s not supported."
     rule("unsupported_manifest", Code.IMAGE_UNSUPPORTED,
+         r"[Mm]edia ?[Tt]ype:? \\?\"?[\w./+-]{1,200}\\?\"? (?:is )?not supported|"
+         r"Unimplemented manifest(?: list)? MIME type|instead of a manifest for a single image|"
+         r"compression is not supported|(?:layers|layer) \(?[^\n]{0,120}? are not supported in|"
          r"schema ?1\b|unsupported (?:[\w ]{1,30} )?media ?type|unknown media ?type|"
          r"[Uu]nrecognized media ?[Tt]ype|manifest\.v1\+(?:prettyjws|json)|"
          r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
@@ -99,6 +124,13 @@ MEDIA_TYPES: tuple[Rule, ...] = (
          distinguish=(_MEDIA_TYPES,)),
     rule("schema1_no_signatures", Code.IMAGE_UNSUPPORTED, r"(?:ctr|error|Error): no signatures\b", 0.7,
          distinguish=(_MEDIA_TYPES,)),
+    # docker/libtrust (schema 1 signed manifests, verified by engines before 28): jsonsign.go's
+    # ErrMissingSignatureKey "missing signature key", "invalid sign content", "invalid json
+    # content", "missing formatted length" -- a schema 1 manifest that does not verify
+    rule("schema1_libtrust", Code.IMAGE_UNSUPPORTED,
+         r"(?:^|: |daemon: )(?:missing signature key|invalid sign content|invalid json content|"
+         r"missing formatted length|missing public key)\b", 0.72,
+         also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES,)),
     # the unpacker skipped layers whose media type it does not know (docker zstd): fewer diffs
     # than the config's rootfs
     rule("rootfs_layer_mismatch", Code.IMAGE_UNSUPPORTED, r"mismatched image rootfs and manifest layers",
@@ -185,11 +217,16 @@ POLICY: tuple[Rule, ...] = (
                       "policy scope that applies to {registry}",)),
     # buildah before containers/buildah PR 881 dropped the PolicyRequirementError and printed the
     # registry search's "image not known" instead: a policy rejection looks like a missing image
+    # (containers/buildah 03686e5, 2018: every pull error became 'image "%s" not found in
+    # /etc/containers/registries.conf registries: image not known' -- a missing image, a registry
+    # registries.conf does not list, or a refused signature policy all read the same)
     rule("policy_masked_as_not_known", Code.REGISTRY_NOT_FOUND,
          r"(?:no such image|not found in \S{1,120} registries)[^\n]{0,300}?image not known", 0.5,
-         also=((Code.IMAGE_POLICY_REJECTED, 0.45),),
+         also=((Code.IMAGE_POLICY_REJECTED, 0.45), (Code.DAEMON_CONFIG, 0.4)),
          distinguish=("skopeo inspect docker://{image}   # found: the image exists, and older buildah "
-                      "hid a policy rejection; cat /etc/containers/policy.json",)),
+                      "hid a policy rejection; cat /etc/containers/policy.json",
+                      "grep -n registries /etc/containers/registries.conf   # the registry searched "
+                      "for a short name")),
     # Docker Content Trust (DOCKER_CONTENT_TRUST=1): docker asks a Notary server for signed trust
     # data before pulling; notary's client says "you are not authorized to perform this operation:
     # server returned 401." or that no trust data exists -- the client's signature policy refuses

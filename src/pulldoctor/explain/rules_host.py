@@ -42,6 +42,13 @@ RULES: tuple[Rule, ...] = (
          r"invalid cri (?:image |runtime )?config|cannot be set when .?config_path.? is provided",
          0.95, distinguish=("the configuration file named here does not parse, so its settings "
                             "(CAs, mirrors, proxies) were never applied: fix it first",)),
+    # a tool around the runtime refuses its own configuration before pulling: Concourse's
+    # registry-image resource ("invalid payload: %s" around encoding/json's 'json: unknown field
+    # "x"' -- a source field this resource version does not know)
+    rule("tool_config_rejected", Code.DAEMON_CONFIG,
+         r"invalid payload: [^\n]{0,200}|json: unknown field \\?\"[\w.-]{1,60}", 0.8,
+         distinguish=("the field named is not known to this version of the tool: check its "
+                      "documentation for the version in use (or upgrade it)",)),
     rule("short_name", Code.DAEMON_CONFIG,
          r"short-name \S{1,300} did not resolve to an alias|no unqualified-search registries|"
          r"short-name resolution enforced but cannot prompt|no registries configured while trying to pull|"

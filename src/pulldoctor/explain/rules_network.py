@@ -14,7 +14,12 @@ from pulldoctor.explain.rulebase import DIAGNOSE, LOOKUP, RUNTIME_LOG, A, H, Rul
 
 _DNS_UDP_VS_TCP = ("dig +notcp +tries=1 +time=2 @{resolver} {host}  vs  "
                    "dig +tcp +tries=1 +time=2 @{resolver} {host}   # only TCP answers: UDP/53 is dropped")
-_NOT_VIA_PROXY = r"proxyconnect|error connecting to proxy|connecting to " + A + r": dial tcp"
+_NOT_VIA_PROXY = r"proxyconnect|necting to proxy|connecting to " + A + r": dial tcp"
+_PUBLIC_REGISTRY = (r"(?:(?:registry-1|index|auth|registry)\.docker\.io|(?:[\w-]{1,30}\.)?gcr\.io|"
+                    r"registry\.k8s\.io|quay\.io|ghcr\.io|mcr\.microsoft\.com|public\.ecr\.aws|"
+                    r"[\w-]{1,40}\.pkg\.dev|nvcr\.io|registry\.gitlab\.com|"
+                    r"production\.cloudflare\.docker\.com)")
+"""Public registries whose fronts always listen on 443 (a refusal there is never the registry's)."""
 _CONNECT_STEPS = ("dig @{resolver} {host}   # DNS answers?",
                   "nc -vz -w 3 {host} 443   # TCP connects?",
                   "env | grep -i _proxy; systemctl show --property=Environment docker containerd "
@@ -60,6 +65,15 @@ DNS: tuple[Rule, ...] = (
          distinguish=("cat /etc/resolv.conf && dig @NAMESERVER {host}   # refused/unreachable vs "
                       "no answer (libc prints 'Try again' for both)",)),
     rule("dns_servfail", Code.DNS_SERVFAIL, r"server misbehaving|lame referral", 0.9),
+    # Windows getaddrinfo (Winsock): WSATRY_AGAIN 11002 is EAI_AGAIN (no answer from the server in
+    # time), WSANO_DATA 11004 is a name with no address record, WSAHOST_NOT_FOUND 11001 NXDOMAIN
+    rule("winsock_dns_try_again", Code.DNS_UDP_TIMEOUT,
+         r"This is usually a temporary error during hostname resolution", 0.62,
+         also=((Code.DNS_RESOLVER_UNREACHABLE, 0.5),), distinguish=(_DNS_UDP_VS_TCP,)),
+    rule("winsock_dns_no_data", Code.DNS_NXDOMAIN,
+         r"The requested name is valid, but no data of the requested type was found|"
+         r"No such host is known", 0.8,
+         distinguish=("nslookup {host}   # the name has no A/AAAA record on this resolver",)),
     rule("dns_nxdomain", Code.DNS_NXDOMAIN,
          r"(?:" + LOOKUP + r")?no such host|Name or service not known|nodename nor servname provided",
          0.86, distinguish=("dig @{resolver} {host}; grep -E 'search|ndots' /etc/resolv.conf",)),
@@ -103,6 +117,28 @@ TRANSPORT: tuple[Rule, ...] = (
          0.3, distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry is up "
                            "elsewhere: a firewall REJECTs direct dials; is a proxy required?",),
          unless=_NOT_VIA_PROXY),
+    # the big public registries never refuse 443 themselves (anycast fronts that always listen):
+    # a refusal from their address is a local firewall or filtering box rejecting direct dials --
+    # in practice a network that lets traffic out only through its proxy
+    rule("refused_by_public_registry", Code.PROXY_ERROR,
+         r"https?://" + _PUBLIC_REGISTRY + r"[^\s\"]{0,300}\\?\"?: dial tcp "
+         r"(?!127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.0\.0\.0)[\d.]{7,15}:443: "
+         r"(?:getsockopt: |connect: |connectex: )?(?:connection refused|No connection could be made)",
+         0.87, also=((Code.NET_REFUSED, 0.8),),
+         distinguish=("curl -sv -o /dev/null https://{host}/v2/   # refused here too: this network "
+                      "rejects direct dials; set the proxy for the runtime (systemctl show "
+                      "--property=Environment docker containerd)",),
+         unless=_NOT_VIA_PROXY),
+    # a private address refusing 443: the registry listens elsewhere (plain HTTP on :5000 or :80),
+    # and the setting that makes the runtime use that (insecure-registries, hosts.toml) is missing
+    # or was not read
+    rule("refused_private_443", Code.DAEMON_CONFIG,
+         r"dial tcp (?:10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)[\d.]{3,11}:443: "
+         r"(?:getsockopt: |connect: |connectex: )?(?:connection refused|No connection could be made)",
+         0.5, distinguish=("curl -sv http://{host}:5000/v2/; curl -sv http://{host}/v2/   # the "
+                           "registry answers plain HTTP elsewhere: list it in insecure-registries "
+                           "(daemon.json) / hosts.toml, then restart the runtime",),
+         unless=_NOT_VIA_PROXY),
     # 0.0.0.0 is never a registry's address: the name was blackholed locally (/etc/hosts, a DNS
     # filter), so the configured route to the registry (mirror, hosts entry) is suspect. A runner-up
     # only: the refusal itself is real, and scan's shapes blank addresses (the top cause may not
@@ -115,13 +151,26 @@ TRANSPORT: tuple[Rule, ...] = (
          r"dial tcp " + A + r": (?:getsockopt: |connect: )?(?:no route to host|network is unreachable)|"
          r"dial tcp \[[0-9a-fA-F:.%\w]{2,64}\]:\d{1,5}: (?:connect: )?cannot assign requested address",
          0.86),
+    # the TCP connection exists and the TLS exchange stalls: large records lost (MTU), or a
+    # middlebox/proxy that accepts the connection and never forwards it
     rule("tls_handshake_timeout", Code.NET_TLS_HANDSHAKE_TIMEOUT, r"TLS handshake timeout", 0.86,
-         also=((Code.NET_MTU, 0.3),),
+         also=((Code.NET_MTU, 0.3), (Code.PROXY_ERROR, 0.28)),
          distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null   "
-                      "# stalls after ClientHello with large certs: MTU",)),
+                      "# stalls after ClientHello with large certs: MTU",
+                      "env | grep -i _proxy; systemctl show --property=Environment docker containerd   "
+                      "# a network that needs a proxy (or a proxy that is set wrongly)")),
     rule("connection_reset", Code.NET_RESET,
          r"connection reset by peer|broken pipe|server sent GOAWAY|tls: bad record MAC|"
          r"http2: stream closed|http2: client connection lost|use of closed network connection", 0.8),
+    # Go on Windows prints the Winsock errno's FormatMessage text after the call's name (wsarecv,
+    # wsasend, connectex...): WSAECONNRESET 10054 and WSAECONNABORTED 10053 are the peer's (or a
+    # middlebox's) reset, the Windows wording of "connection reset by peer"
+    rule("winsock_reset", Code.NET_RESET,
+         r"An existing connection was forcibly closed by the remote host|"
+         r"An established connection was aborted by the software in your host machine", 0.8),
+    # WSAENETUNREACH 10051 / WSAEHOSTUNREACH 10065: "network is unreachable" / "no route to host"
+    rule("winsock_unreachable", Code.NET_UNREACHABLE,
+         r"A socket operation was attempted to an unreachable (?:network|host)", 0.86),
     # golang.org/x/net/http2 StreamError.Error(): "stream error: stream ID %d; %v[; %v]"; the peer
     # (or a front/proxy speaking HTTP/2 for it) reset the stream mid-transfer
     rule("http2_stream_reset", Code.NET_RESET,
@@ -158,7 +207,7 @@ TRANSPORT: tuple[Rule, ...] = (
     # PatternNetworkConfigurationError)
     rule("waiting_for_connection", Code.NET_REQUEST_TIMEOUT,
          r"request canceled while waiting for connection[^\n]{0,60}", 0.5,
-         also=((Code.DNS_UDP_TIMEOUT, 0.45), (Code.NET_TCP_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.35)),
+         also=((Code.DNS_UDP_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.44), (Code.NET_TCP_TIMEOUT, 0.42)),
          distinguish=(DIAGNOSE.replace("proves which one fails", "times DNS, TCP and TLS separately"),
                       *_CONNECT_STEPS),
          note="'waiting for connection': no connection was made before the client's timeout (the "
@@ -181,6 +230,13 @@ TRANSPORT: tuple[Rule, ...] = (
          r"Network timed out while trying to connect to \S{1,300}", 0.5,
          also=((Code.NET_TCP_TIMEOUT, 0.45), (Code.NET_REQUEST_TIMEOUT, 0.35)),
          distinguish=("dig {host}   # no answer: DNS", "nc -vz -w 3 {host} 443   # no connect: TCP")),
+    # moby v1.x registry/session.go GetRemoteImageLayer: "Server error: Status %d while fetching
+    # image layer (%s)" with the status still 0 after five tries that got no response at all -- a
+    # connection that failed (the transport error itself went only to the debug log)
+    rule("v1_status_0", Code.NET_TCP_TIMEOUT, r"Server error: Status 0 while", 0.55,
+         also=((Code.NET_RESET, 0.5), (Code.NET_REQUEST_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.35)),
+         distinguish=("nc -vz -w 3 {host} 443   # a registry address that hangs (one of several behind "
+                      "the name?): dig {host}, then try each", *_CONNECT_STEPS[1:])),
     # moby v1.x registry/session.go: every v1 endpoint failed; the per-endpoint errors are only in
     # the daemon log
     rule("v1_no_endpoint", Code.REGISTRY_SERVER_ERROR, r"Could not reach any registry endpoint", 0.45,
@@ -217,7 +273,8 @@ PROXY: tuple[Rule, ...] = (
          also=((Code.DAEMON_CONFIG, 0.3),),
          distinguish=("systemctl show --property=Environment docker containerd   # the proxy the "
                       "runtime uses; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
-    rule("proxy_connect_error", Code.PROXY_ERROR, r"error connecting to proxy[^\n]{0,200}", 0.9),
+    # moby before 1.10 (net/http of Go < 1.6): "http: error connecting to proxy %s: %v"
+    rule("proxy_connect_error", Code.PROXY_ERROR, r"necting to proxy[^\n]{0,200}", 0.9),
     rule("proxy_auth", Code.PROXY_ERROR, r"Proxy Authentication Required|\b407\b", 0.86),
     rule("desktop_proxy_connect", Code.PROXY_ERROR,
          r"connecting to " + A + r": dial tcp " + A + r": [^\n]{0,160}", 0.7,

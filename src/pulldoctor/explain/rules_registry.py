@@ -87,10 +87,24 @@ ANSWERS: tuple[Rule, ...] = (
          r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8,
          unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
     # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission
+    # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission.
+    # AWS: "User: <arn> is not authorized to perform: ecr:<Action>"; Google IAM: 'Permission "<p>"
+    # denied on resource', '<who> does not have permission "<p>"' (artifactregistry.repositories.
+    # downloadArtifacts, storage.objects.get behind gcr.io); Azure RBAC: "does not have
+    # authorization to perform action"
     rule("cloud_iam_denied", Code.REGISTRY_DENIED,
          r"AccessDeniedException|is not authorized to perform: ecr:\w{1,40}|"
-         r"Permission \"artifactregistry\.[\w.]{1,80}\" denied|"
-         r"does not have permission to [^\n]{0,40}pull", 0.85),
+         r"Permission [\"'](?:artifactregistry|storage|containeranalysis)\.[\w.]{1,80}[\"'] denied|"
+         r"(?:does|do) not have (?:permission|authorization) (?:to [^\n]{0,40}(?:pull|perform)|"
+         r"[\"'](?:artifactregistry|storage)\.[\w.]{1,80}[\"'])|AuthorizationFailed|"
+         r"[Cc]aller does not have permission", 0.85),
+    # the same IAM answer to a caller that sent no identity at all: logging in (or a helper that
+    # supplies the login) is the other fix
+    rule("cloud_iam_anonymous", Code.REGISTRY_UNAUTHORIZED,
+         r"Unauthenticated requests? do(?:es)? not have permission|[Aa]nonymous caller does not have",
+         0.6, distinguish=("gcloud auth configure-docker REGION-docker.pkg.dev; docker pull {image}   "
+                           "# works logged in: the repository is private (grant allUsers read to "
+                           "make it public)",)),
     # distribution's client ErrNoToken: the token endpoint answered 200 with no token in it -- not
     # the token service (a portal, a proxy, a misrouted realm) or a broken one
     rule("token_without_token", Code.REGISTRY_SERVER_ERROR,
@@ -99,7 +113,16 @@ ANSWERS: tuple[Rule, ...] = (
          distinguish=("curl -s 'REALM?service=SERVICE&scope=repository:REPO:pull' | head -c 300   "
                       "# the realm from 'curl -sI https://{host}/v2/' must answer JSON with a token",)),
     rule("token_expired", Code.REGISTRY_UNAUTHORIZED,
-         r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86),
+         r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86,
+         distinguish=("docker logout {registry}; docker login {registry}   # a fresh login works: "
+                      "the stored token had expired",)),
+    # ECR tokens last 12 hours and are normally fetched by docker-credential-ecr-login (credsStore/
+    # credHelpers): an expired one is a stale 'docker login', or the helper serving its cache
+    rule("ecr_token_expired", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"Your [Aa]uthorization [Tt]oken has expired|dkr\.ecr\.[^\n]{0,300}?token (?:has )?expired",
+         0.7, distinguish=("grep -E 'credsStore|credHelpers|ecr' ~/.docker/config.json; ls "
+                           "~/.ecr/cache.json   # a helper answers for ECR: clear its cache; none: "
+                           "log in again (tokens last 12 h)",)),
     rule("unauthorized", Code.REGISTRY_UNAUTHORIZED,
          r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|no basic auth credentials|"
          r"incorrect username or password|invalid username/password|status(?: code)?:? 401\b|"
@@ -132,7 +155,34 @@ ANSWERS: tuple[Rule, ...] = (
                       r"executable file not found|does not exist or no pull access|"
                       r"credentials not found in native keychain|OCI index found|"
                       r"failed to compute cache key|failed to calculate checksum of ref|"
-                      r"failed to unpack image[^\n]{0,200}?content digest"),
+                      r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
+                      r"Error: image \S{1,300} not found"),
+    # kubelet tries each pull secret in turn and reports them all ("[err1, err2]", apimachinery's
+    # Aggregate): a registry tells "manifest unknown" only to a client allowed to read the
+    # repository, so beside it the "unauthorized" is the anonymous attempt -- the tag is missing
+    rule("aggregate_unknown_beside_unauthorized", Code.REGISTRY_NOT_FOUND,
+         r"manifest unknown|MANIFEST_UNKNOWN|manifest for \S{1,300} not found", 0.88,
+         requires=r"\[rpc error: code = [^\n]{0,2000}(?:unauthorized|UNAUTHORIZED|401)"),
+    # moby 1.6-1.9 fell back to the v1 protocol when the v2 pull failed (auth, network...) and
+    # printed the v1 registry's 404 (graph/pull_v1.go "Error: image %s not found"): the v2 error,
+    # often a private repository pulled without login, is hidden behind it
+    rule("v1_fallback_not_found", Code.REGISTRY_NOT_FOUND, r"Error: image \S{1,300} not found", 0.6,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.5),),
+         distinguish=("docker login {registry} && docker pull {image}   # works logged in: a private "
+                      "repository", "dockerd --debug   # the log shows the v2 error before the "
+                      "v1 fallback")),
+    # the registry's own path segments inside the repository name (a registry URL or "v2/" pasted
+    # into the image name): the repository does not exist under that name
+    rule("doubled_api_path", Code.REGISTRY_NOT_FOUND,
+         r"/v2/v2/|/manifests/[^\s\"/]{1,128}/manifests/", 0.88),
+    # graph-driver dockerd prints "Pulling from" only after the tag's manifest was fetched, and the
+    # containerd store after it resolved: a "manifest unknown" after it is a per-platform manifest
+    # the index names and the registry does not hold (a cleanup job deleted it)
+    rule("dangling_index_child", Code.IMAGE_CORRUPT, r"Pulling from [^\n]{1,300}\n(?:[^\n]{0,200}\n){0,6}"
+         r"[^\n]{0,200}manifest unknown", 0.6,
+         distinguish=("skopeo inspect --raw docker://{image}   # the index resolves; then skopeo "
+                      "inspect --raw docker://{image}@CHILD_DIGEST answers 404: the registry lost "
+                      "a manifest the index still names",)),
     # a blob the manifest names is missing: the registry lost content it still references
     # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
     # "content at %v not found" for blobs; the Engine: "blob unknown to registry"; distribution's
@@ -143,6 +193,14 @@ ANSWERS: tuple[Rule, ...] = (
          also=((Code.REGISTRY_NOT_FOUND, 0.5),),
          distinguish=("skopeo inspect --raw docker://{image}   # the manifest resolves, one of its "
                       "blobs 404s: the registry (or a mirror/cache) lost content; re-push the image",)),
+    # distribution's client UnexpectedHTTPResponseError: "error parsing HTTP %d response body: %s:
+    # %q" -- the body is not the registry API's JSON. An HTML page (invalid character '<') is a
+    # front, portal or proxy answering instead of the registry
+    rule("non_registry_body", Code.PROXY_ERROR,
+         r"error parsing HTTP \d{3} response body: invalid character '<'", 0.45,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.4),),
+         distinguish=("curl -s https://{host}/v2/ | head -c 300   # HTML, not JSON: a proxy, portal "
+                      "or load balancer answers for the registry",)),
     rule("server_error", Code.REGISTRY_SERVER_ERROR,
          r"(?<!HTTP code )\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|"
          r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
@@ -209,6 +267,22 @@ CREDENTIALS: tuple[Rule, ...] = (
     rule("credential_helper_empty", Code.REGISTRY_CREDENTIAL_HELPER,
          r"credentials not found in native keychain", 0.5,
          also=((Code.REGISTRY_UNAUTHORIZED, 0.45),), distinguish=(_CREDS_CHECK,)),
+    # the cloud SDK inside a helper or agent found no identity to ask the registry's token service
+    # with: aws-sdk-go's credential chain ("NoCredentialProviders: no valid providers in chain",
+    # "EC2RoleRequestError", v2's "failed to refresh cached credentials"), used by
+    # docker-credential-ecr-login, the ECS agent and Concourse's registry-image resource ("cannot
+    # authenticate with ECR"); Google's ADC ("could not find default credentials") behind
+    # docker-credential-gcr/gcloud
+    rule("cloud_sdk_no_identity", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"NoCredentialProviders|no valid providers in chain|EC2RoleRequestError|"
+         r"failed to refresh cached credentials|no EC2 IMDS role found|SharedCredsLoad|"
+         r"could not find default credentials|cannot authenticate with (?:ECR|ACR)|"
+         r"ecr: [Ff]ailed to get authorization token|Error retrieving credentials|"
+         r"No AuthorizationToken found for|missing AuthorizationData in ECR", 0.82,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.45),),
+         distinguish=("aws sts get-caller-identity   # (or gcloud auth list) the identity the helper/"
+                      "agent would use: none, or one without the registry's pull permission",
+                      _CREDS_CHECK)),
     # cloud registries are logged into through a helper (ecr-login, gcloud/gcr, acr): no credentials
     # at all for one of them points at the helper as much as at a missing login
     rule("cloud_no_credentials", Code.REGISTRY_CREDENTIAL_HELPER,
