@@ -133,6 +133,55 @@ CLASS_CASES = [
     # a Windows base image on a daemon in Linux mode
     ("docker pull mcr.microsoft.com/windows/nanoserver:ltsc2022\nltsc2022: Pulling from "
      "windows/nanoserver\n9a8b: Retrying in 3 seconds\nunknown blob", "daemon.config"),
+    # distribution's errcode rendering (lower case), the catalogue's tables
+    ("Error: reading manifest 2 in r.example/a: manifest invalid: manifest invalid", "image.unsupported"),
+    ("Error response from daemon: digest invalid: provided digest did not match uploaded content",
+     "image.corrupt"),
+    # "Status: NNN" and apple's "failed with response:" as status carriers
+    ("auth attempt failed. Status: 401", "registry.unauthorized"),
+    ("Error: HTTP request to https://r.example/v2/a/manifests/2 failed with response: 404 Not Found. "
+     "Reason: Unknown", "registry.not_found"),
+    # the Engine API's own status through a client library
+    ("CannotPullContainerError: API error (404)", "registry.not_found"),
+    # moby wordings for configs that are not images, too many layers, broken rootfs
+    ('Error response from daemon: Encountered remote "application/vnd.cncf.helm.config.v1+json"(unknown) '
+     "when fetching", "image.unsupported"),
+    ("Error response from daemon: max depth exceeded", "image.unsupported"),
+    ("Error response from daemon: invalid rootfs in image configuration", "image.corrupt"),
+    # containerd: size validation
+    (f'failed commit on ref "layer-{D}": "layer-{D}" failed size validation: 7 != 9: failed precondition',
+     "image.corrupt"),
+    # moby's layer store left half-written
+    ("failed to register layer: rename /var/lib/docker/image/overlay2/layerdb/tmp/write-set-9 "
+     "/var/lib/docker/image/overlay2/layerdb/sha256/ab: file exists", "image.corrupt"),
+    # hcsshim's layer operations
+    ("re-exec error: exit status 1: output: hcsshim::ProcessBaseLayer \\\\?\\C:\\ProgramData\\docker\\x: "
+     "The system cannot find the path specified.", "image.platform_mismatch"),
+    # signature systems (containers/image, containerd's verifier)
+    (f"Source image rejected: Signature for digest {D} does not match", "image.policy_rejected"),
+    (f"image verifier bindir blocked pull of r.example/a:1 with digest {D} for reason: unsigned",
+     "image.policy_rejected"),
+    # credentials: containers/image's lookup, apple's keychain
+    ("errors looking up credentials:\n\t* error getting helper: exit status 1",
+     "registry.credential_helper"),
+    ('Error: error querying keychain for r.example (cause: "queryError")', "registry.credential_helper"),
+    # transport: an https socket that is not on 443 (a proxy in the path); TLS read as HTTP
+    ("Get https://r.example/v2/: read tcp 10.1.1.1:5->10.2.2.2:8080: read: connection reset by peer",
+     "proxy.error"),
+    ('Get "https://r.example/v2/": net/http: HTTP/1.x transport connection broken: malformed HTTP '
+     'response "\\x15\\x03\\x01\\x00\\x02\\x02"', "proxy.error"),
+    ("read tcp 10.0.0.1:1->10.9.9.9:443: read: no route to host", "net.unreachable"),
+    # apple/container: the service, names that do not resolve, headers a registry must send
+    ('Error: interrupted: "XPC connection error: Connection interrupted"\nEnsure container system '
+     "service has been started with `container system start`.", "daemon.config"),
+    ('Error: internalError: "failed to resolve either repository hostname r.example"', "dns.nxdomain"),
+    ("Error: missing required header Content-Length", "registry.server_error"),
+    # Apptainer: a bare name goes to its library, not to Docker Hub; a missing host tool
+    ("FATAL:   While pulling library image: error fetching image: request did not succeed: invalid "
+     "container ref: team/tool (400 Bad Request)", "ref.invalid"),
+    ('FATAL:   While making image from oci registry: error fetching image to cache: while building SIF '
+     'from layers: while searching for mksquashfs: exec: "mksquashfs": executable file not found in '
+     "$PATH", "daemon.config"),
     # tools: a configuration the tool refuses (Concourse registry-image)
     ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
      'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),

@@ -30,11 +30,14 @@ PULL_FAILURE = Gated(
     r"[Uu]nable to pull|unable to copy from source|[Ee]rror determining manifest MIME type|"
     # BuildKit and the tools around the runtimes
     r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
+    r"While pulling (?:library|shub|oras) image|"
     r"Failed to pull `|Error in pulling image|failed to inspect remote image|Cannot fetch manifest|"
     r"failed to ping registry|error fetching image|[Ee]rror:? pulling image|"
     # Concourse runs an image resource's check/in scripts (registry-image, docker-image); the ECS
     # agent's augmented message (errormessages.go); apple/container's pull command
     r"resource script '[^'\n]{1,200}' failed|The task can.t pull the image|"
+    # testcontainers (docker-java underneath)
+    r"ContainerFetchException|Can't get Docker image|Failed to pull image after|"
     # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
     r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
     r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"

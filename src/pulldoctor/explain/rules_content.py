@@ -95,8 +95,11 @@ PLATFORM: tuple[Rule, ...] = (
          also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
          note="a Windows base image: its layers are only fetched and run by a daemon in Windows-"
               "containers mode (Docker Desktop: Switch to Windows containers)"),
+    # hcsshim's layer operations (internal/hcserror: "<title> failed in Win32: %s (0x%x)";
+    # wclayer ProcessBaseLayer as an os.PathError "hcsshim::ProcessBaseLayer <path>: <err>")
     rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
-         r"hcsshim::ImportLayer failed in Win32[^\n]{0,120}", 0.55,
+         r"hcsshim::(?:ImportLayer|ProcessBaseLayer|ProcessUtilityVMImage|ExpandScratchSize)"
+         r"[^\n]{0,200}|ProcessBaseLayer \S{1,300}: [^\n]{0,120}", 0.55,
          also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
          distinguish=("cmd /c ver; docker manifest inspect {image}   # a base image for a newer "
                       "Windows build than this host fails while importing its layers",)),
@@ -115,6 +118,8 @@ MEDIA_TYPES: tuple[Rule, ...] = (
          r"[Uu]nrecognized media ?[Tt]ype|manifest\.v1\+(?:prettyjws|json)|"
          r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
          r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
+         r"Encountered remote \S{1,200} when fetching|AI models are not (?:yet )?supported|"
+         r"unexpected media type \S{1,200} for \S{1,100}|max depth exceeded|"
          r"no processor for media-type|failed to get stream processor for \S{1,200}",
          0.86, distinguish=(_MEDIA_TYPES,)),
     # Docker Hub's answer to a client whose Accept list lacks the OCI index type: the client is
@@ -147,7 +152,8 @@ CONTENT: tuple[Rule, ...] = (
          r"unexpected commit (?:digest|size)[^\n]{0,200}|verification failed for digest \S{1,80}|"
          r"Digest did not match[^\n]{0,160}|does not match provided manifest digest|"
          r"layers from manifest don't match image configuration|digest mismatch|"
-         r"config\.json digest \S{1,80} does not match expected|blob size mismatch",
+         r"config\.json digest \S{1,80} does not match expected|blob size mismatch|"
+         r"failed size validation|invalid rootfs in image configuration",
          0.85, unless=r"unexpected commit digest sha256:e3b0c442"),
     # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
     # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
@@ -191,6 +197,15 @@ CONTENT: tuple[Rule, ...] = (
          also=((Code.IMAGE_UNSUPPORTED, 0.4),),
          distinguish=("ctr -n k8s.io content ls | grep DIGEST; ctr -n k8s.io images rm {image} and "
                       "pull again   # a local store missing what the manifest names",)),
+    # the daemon's own layer store is inconsistent (a layer directory half-removed, a leftover
+    # temporary set): moby's layer store renames and opens under /var/lib/docker
+    rule("local_layer_store_inconsistent", Code.IMAGE_CORRUPT,
+         r"failed to register layer: (?:rename|open|stat|lstat|mkdir) /var/lib/docker/[^\n]{1,400}?: "
+         r"(?:file exists|no such file or directory|not a directory)", 0.55,
+         also=((Code.DAEMON_CONFIG, 0.4),),
+         distinguish=("docker image rm {image}; docker pull {image}   # works now: the local layer "
+                      "store kept a half-written layer; fails again: check the storage driver "
+                      "(docker info | grep -i storage)",)),
     # the snapshotter could not mount what it unpacked into (overlay on an unsupported backing
     # file system, too many layers): the host's storage configuration
     rule("unpack_mount_failed", Code.DAEMON_CONFIG,
@@ -205,16 +220,27 @@ POLICY: tuple[Rule, ...] = (
     # any image is judged -- the configuration, not a verdict on this image
     rule("policy_file_invalid", Code.DAEMON_CONFIG,
          r"invalid policy in \S{1,300}|error obtaining default signature policy|"
-         r"Default policy is missing", 0.85, also=((Code.IMAGE_POLICY_REJECTED, 0.55),),
+         r"Default policy is missing|policy\.json: no such file or directory", 0.85, also=((Code.IMAGE_POLICY_REJECTED, 0.55),),
          distinguish=("python3 -m json.tool /etc/containers/policy.json   # must parse and hold "
                       "a \"default\" entry",)),
     rule("signature_policy", Code.IMAGE_POLICY_REJECTED,
          r"is rejected by policy|Source image rejected|A signature was required, but no signature exists|"
          r"None of the signatures were accepted|Signature for identity [^\n]{0,200}? is not accepted|"
          r"unrecognized signature format|SignatureValidationFailed|signature verification failed|"
-         r"[Ss]ignature [^\n]{0,300}? unexpected for a signature", 0.93,
+         r"[Ss]ignature [^\n]{0,300}? unexpected for a signature|Signature for digest \S{1,100} does "
+         r"not match|No signature verification policy found|No public keys imported|"
+         r"signedDocker(?:Reference|ManifestDigest) mismatch|are rejected by policy", 0.93,
          distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
                       "policy scope that applies to {registry}",)),
+    # signature systems around the runtimes: containerd's transfer service ("image verifier %s
+    # blocked pull of %v"), cosign/sigstore and Kyverno/policy-controller wording, containers/image
+    # failing to read the lookaside signatures the policy needs ("reading signatures: %w")
+    rule("signature_verifier", Code.IMAGE_POLICY_REJECTED,
+         r"image verifier \S{1,100} (?:blocked pull|returned error)|no matching signatures|"
+         r"failed to verify (?:image )?signatures?|signature key validation failed|"
+         r"reading signatures: [^\n]{0,200}", 0.82,
+         distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
+                      "policy scope and the signature store (lookaside) that apply to {registry}",)),
     # buildah before containers/buildah PR 881 dropped the PolicyRequirementError and printed the
     # registry search's "image not known" instead: a policy rejection looks like a missing image
     # (containers/buildah 03686e5, 2018: every pull error became 'image "%s" not found in

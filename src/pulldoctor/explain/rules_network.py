@@ -65,6 +65,13 @@ DNS: tuple[Rule, ...] = (
          distinguish=("cat /etc/resolv.conf && dig @NAMESERVER {host}   # refused/unreachable vs "
                       "no answer (libc prints 'Try again' for both)",)),
     rule("dns_servfail", Code.DNS_SERVFAIL, r"server misbehaving|lame referral", 0.9),
+    # apple/containerization RegistryClient: kDNSServiceErr_NoSuchRecord on the registry's (or the
+    # proxy's) name: "failed to resolve either repository hostname %s[ or proxy hostname %s]"
+    rule("apple_no_such_record", Code.DNS_NXDOMAIN,
+         r"failed to resolve either repository hostname \S{1,253}", 0.8,
+         also=((Code.PROXY_ERROR, 0.4),),
+         distinguish=("dscacheutil -q host -a name {host}   # no address: the name (or the proxy's) "
+                      "does not resolve on this Mac",)),
     # Windows getaddrinfo (Winsock): WSATRY_AGAIN 11002 is EAI_AGAIN (no answer from the server in
     # time), WSANO_DATA 11004 is a name with no address record, WSAHOST_NOT_FOUND 11001 NXDOMAIN
     rule("winsock_dns_try_again", Code.DNS_UDP_TIMEOUT,
@@ -149,6 +156,8 @@ TRANSPORT: tuple[Rule, ...] = (
                       "docker info | grep -A3 'Registry Mirrors'   # a mirror that is not used",)),
     rule("tcp_unreachable", Code.NET_UNREACHABLE,
          r"dial tcp " + A + r": (?:getsockopt: |connect: )?(?:no route to host|network is unreachable)|"
+         r"(?:read|write) tcp " + A + "->" + A + r": (?:read: |write: )?(?:no route to host|"
+         r"network is unreachable)|"
          r"dial tcp \[[0-9a-fA-F:.%\w]{2,64}\]:\d{1,5}: (?:connect: )?cannot assign requested address",
          0.86),
     # the TCP connection exists and the TLS exchange stalls: large records lost (MTU), or a
@@ -193,6 +202,22 @@ TRANSPORT: tuple[Rule, ...] = (
          also=((Code.PROXY_ERROR, 0.45), (Code.REGISTRY_SERVER_ERROR, 0.35)),
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # closed here too: the registry's "
                       "front; works here: the daemon's path (systemctl show -p Environment docker)",)),
+    # a reset on the *first* request (the /v2/ ping, the token): nothing was transferred yet, so
+    # not a flaky long download -- the registry's front, or a middlebox/proxy that cuts direct
+    # connections (for-win#3324: "It was a proxy issue")
+    rule("reset_first_request", Code.NET_RESET,
+         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"?: (?:read|write) tcp "
+         + A + "->" + A + r": [^\n]{0,40}(?:connection reset by peer|forcibly closed)", 0.8,
+         also=((Code.PROXY_ERROR, 0.5),),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # reset here too: a middlebox cuts "
+                      "direct connections; is a proxy required (env | grep -i _proxy)?",)),
+    # the URL names no port, so Go dials 443 for https -- a socket to another port (80, 3128,
+    # 8080...) means the request went through a proxy (or a transparent redirect) on the way
+    rule("https_socket_not_443", Code.PROXY_ERROR,
+         r"https://[\w.-]{1,253}/[^\s\"]{0,2048}\\?\"?: (?:read|write) tcp " + A + r"->" + H
+         + r":(?!443\b)\d{1,5}: ", 0.82, also=((Code.NET_RESET, 0.5),),
+         distinguish=("env | grep -i _proxy; systemctl show --property=Environment docker   # the "
+                      "proxy in the path (the socket's port is not the registry's 443)",)),
     rule("stalled_transfer", Code.NET_MTU,
          r"read tcp " + A + "->" + A + r": (?:read: )?(?:connection timed out|i/o timeout)", 0.5,
          also=((Code.NET_REQUEST_TIMEOUT, 0.45),),
@@ -288,7 +313,8 @@ PROXY: tuple[Rule, ...] = (
     # exchange is the CONNECT to a proxy (direct https fails in crypto/tls first), so the proxy
     # is the one that answered in TLS (an https proxy configured as http://, or the wrong port)
     rule("malformed_response_on_https", Code.PROXY_ERROR,
-         r"https://[^\s\"]{1,500}\"?: malformed HTTP response", 0.78,
+         r"https://[^\s\"]{1,500}\"?: (?:net/http: HTTP/1\.x transport connection broken: )?"
+         r"malformed HTTP response", 0.78,
          also=((Code.DAEMON_CONFIG, 0.45),),
          distinguish=("env | grep -i _proxy; systemctl show --property=Environment docker   # a "
                       "proxy URL whose port speaks TLS must be written https://",)),
@@ -303,7 +329,8 @@ TLS: tuple[Rule, ...] = (
     rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
          distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
                       "in hosts.toml / drop it from insecure-registries",),
-         unless=r"https://[^\s\"]{1,500}\"?: malformed HTTP response"),
+         unless=r"https://[^\s\"]{1,500}\"?: (?:net/http: HTTP/1\.x transport connection broken: )?"
+                r"malformed HTTP response"),
     rule("unknown_authority", Code.TLS_UNKNOWN_AUTHORITY,
          r"x509: certificate signed by unknown authority|certificate is not trusted|"
          r"unable to get local issuer certificate|x509: [^\n]{0,40}self[- ]signed certificate", 0.92,

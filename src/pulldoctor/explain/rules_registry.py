@@ -33,7 +33,8 @@ _STATUS_CARRIERS = (
     r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to \S{1,2048}: |"
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
     r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
-    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP )"
+    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP |"
+    r"\b[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?)"
 )
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
@@ -51,22 +52,28 @@ def _status_rules() -> tuple[Rule, ...]:
         also = (_NAME_UNKNOWN_BUT_401,) if 401 in ci.http_statuses else ()
         out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
                         0.78, also=also, distinguish=(_CHECK_NAME,) if also else (),
-                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ")))
+                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ",
+                                 "failed with response: ", "Server error: ")))
     return tuple(out)
 
 
 def _registry_code_rules() -> tuple[Rule, ...]:
-    """``DENIED: msg`` (go-containerregistry) and ``"code":"DENIED"`` (the body) per cause."""
+    """``DENIED: msg`` (go-containerregistry), ``"code":"DENIED"`` (the body) and distribution's own
+    rendering ``manifest invalid: msg`` (errcode.ErrorCode.Error(): the code lower-cased, ``_`` as a
+    space) per cause. ``unknown:`` says nothing and ``denied:``/``unauthorized:``/``toomanyrequests``
+    have hand-written rules with their alternatives."""
     out = []
     for ci in CATALOGUE.values():
         codes = [c for c in ci.registry_codes if c != "UNKNOWN"]
         if not codes:
             continue
-        alt = "|".join(codes)
+        lower = [c.lower().replace("_", " ") for c in codes
+                 if c not in ("DENIED", "UNAUTHORIZED", "TOOMANYREQUESTS")]
+        alt = "|".join(codes + lower)
         pattern = (r"(?<![\w-])(?:" + alt + r"): |\"code\": ?\"(?:" + "|".join(ci.registry_codes)
                    + r")\"")
         out.append(rule(f"registry_code_{ci.code}", ci.code, pattern, 0.8,
-                        needles=(*codes, '"code":')))
+                        needles=(*codes, *lower, '"code":')))
     return tuple(out)
 
 
@@ -156,6 +163,7 @@ ANSWERS: tuple[Rule, ...] = (
                       r"credentials not found in native keychain|OCI index found|"
                       r"failed to compute cache key|failed to calculate checksum of ref|"
                       r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
+                      r"credential helper|signatures for|"
                       r"Error: image \S{1,300} not found"),
     # kubelet tries each pull secret in turn and reports them all ("[err1, err2]", apimachinery's
     # Aggregate): a registry tells "manifest unknown" only to a client allowed to read the
@@ -201,6 +209,21 @@ ANSWERS: tuple[Rule, ...] = (
          also=((Code.REGISTRY_SERVER_ERROR, 0.4),),
          distinguish=("curl -s https://{host}/v2/ | head -c 300   # HTML, not JSON: a proxy, portal "
                       "or load balancer answers for the registry",)),
+    # containerd remotes/handlers.go: "unable to fetch descriptor (%s) which reports content size of
+    # zero" -- the manifest the registry (or a proxy/mirror in front) served names a blob of size 0
+    rule("zero_size_descriptor", Code.REGISTRY_SERVER_ERROR,
+         r"which reports content size of zero", 0.55,
+         also=((Code.IMAGE_CORRUPT, 0.5), (Code.PROXY_ERROR, 0.35)),
+         distinguish=("skopeo inspect --raw docker://{image}   # a \"size\": 0 in the manifest: the "
+                      "registry or the mirror in front rewrote it",)),
+    # apple/containerization RegistryClient+Fetch: "missing required header Docker-Content-Digest"
+    # (Content-Type, Content-Length): the server answering is not a conformant registry -- or a
+    # proxy/mirror in front strips the headers
+    rule("registry_headers_missing", Code.REGISTRY_SERVER_ERROR,
+         r"missing required header (?:Docker-Content-Digest|Content-Type|Content-Length)", 0.6,
+         also=((Code.PROXY_ERROR, 0.45), (Code.IMAGE_UNSUPPORTED, 0.35)),
+         distinguish=("curl -sI -H 'Accept: application/vnd.oci.image.index.v1+json' "
+                      "https://{host}/v2/REPO/manifests/TAG   # the headers this client needs",)),
     rule("server_error", Code.REGISTRY_SERVER_ERROR,
          r"(?<!HTTP code )\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|"
          r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
@@ -222,6 +245,20 @@ ANSWERS: tuple[Rule, ...] = (
          r"API error \(5\d\d\)", 0.45,
          also=((Code.NET_REQUEST_TIMEOUT, 0.3), (Code.NET_TCP_TIMEOUT, 0.28)),
          distinguish=(RUNTIME_LOG,)),
+    # the Engine API's own 4xx for a pull (go-dockerclient "API error (404)", docker-py "404 Client
+    # Error for http+docker://", docker-java "NotFoundException: Status 404"): the daemon maps
+    # not-found to 404, unauthorized to 401, forbidden to 403 (moby errdefs). Read when the
+    # registry's own words were dropped; any inner wording outranks it
+    rule("engine_api_404", Code.REGISTRY_NOT_FOUND,
+         r"API error \(404\)|\b404 Client Error for http\+docker|NotFoundException: Status 404", 0.6,
+         also=((Code.REGISTRY_DENIED, 0.4),),
+         distinguish=("docker pull {image}   # on the host: the daemon's full answer (not found, or "
+                      "pull access denied)",)),
+    rule("engine_api_401", Code.REGISTRY_UNAUTHORIZED,
+         r"API error \(401\)|\b401 Client Error for http\+docker|UnauthorizedException: Status 401",
+         0.6),
+    rule("engine_api_403", Code.REGISTRY_DENIED,
+         r"API error \(403\)|\b403 Client Error for http\+docker|Status 403: \{", 0.6),
     # 400 has no registry meaning (distribution never sends it for a pull): the server answering is
     # not speaking the registry API as this client does -- a mirror or pull-through proxy that
     # mangles the request (containerd's ?ns= parameter, a rewritten path), or a broken front
@@ -263,6 +300,18 @@ CREDENTIALS: tuple[Rule, ...] = (
          r"(?:dockerpycreds|docker\.credentials)\.errors\.\w{1,40}|StoreError\(|"
          r"invoking docker-credential-|exec: \"docker-credential-[\w.-]{1,40}\"|"
          r"pass not initialized", 0.95, distinguish=(_CREDS_CHECK,)),
+    # apple/container ImagesService: "error querying keychain for %s" (the macOS keychain that
+    # holds 'container registry login' credentials refused the query)
+    rule("keychain_query_failed", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"error querying keychain for \S{1,300}|KeychainQuery\.Error", 0.85,
+         distinguish=("security find-internet-password -s {registry}   # the keychain item exists and "
+                      "this user may read it (Keychain Access: allow the container service)",)),
+    # containers/image pkg/docker/config: "errors looking up credentials:\n\t* <the helper's error>"
+    # and its debug line "Error looking up credentials for %s in credential helper %s: %v"
+    rule("credential_lookup_failed", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"errors looking up credentials|[Ee]rror looking up credentials for \S{1,300} in credential "
+         r"helper|getting credentials from helper|credential helper \S{1,80} (?:failed|not found)|"
+         r"credential helper not found", 0.85, distinguish=(_CREDS_CHECK,)),
     # the helper ran and has no entry for this registry: usually harmless (anonymous pull follows)
     rule("credential_helper_empty", Code.REGISTRY_CREDENTIAL_HELPER,
          r"credentials not found in native keychain", 0.5,

@@ -55,6 +55,8 @@ TRIGGERS: tuple[bytes, ...] = (
     b"Media type", b"MIME type", b"manifest list instead", b"compression is not supported",
     b"are not supported in", b"required platforms", b"unsupported: ",
     b"invalid sign content", b"invalid json content", b"invalid payload", b"unknown field",
+    b"querying keychain", b"XPC connection", b"system service has been started",
+    b"invalid container ref", b"missing required header",
     b"cannot be used on this platform", b"is incompatible with",
     b"ImportLayer", b"invalid tar header", b"gzip: invalid", b"flate: corrupt", b"unpigz", b"corrupted",
     b"rejected by policy", b"signature", b"Signature", b"no space left", b"quota exceeded",
