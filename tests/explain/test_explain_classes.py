@@ -182,6 +182,11 @@ CLASS_CASES = [
     ('FATAL:   While making image from oci registry: error fetching image to cache: while building SIF '
      'from layers: while searching for mksquashfs: exec: "mksquashfs": executable file not found in '
      "$PATH", "daemon.config"),
+    # podman remote: the machine's forwarded port refuses -- the service, not a registry
+    ("Error: failed to connect: dial tcp 127.0.0.1:50123: connect: connection refused", "daemon.config"),
+    # containerd's warning for a layer media type it does not know
+    ('level=warning msg="reference for unknown type: application/vnd.example.layer.v1.tar+lz4"',
+     "image.unsupported"),
     # tools: a configuration the tool refuses (Concourse registry-image)
     ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
      'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),
@@ -206,6 +211,12 @@ AMBIGUOUS = [
      {"registry.not_found", "image.policy_rejected", "daemon.config"}),
     # moby 1.6-1.9: the v1 fallback's 404 hides the v2 error (a private repository, typically)
     ("Error: image team/app:2 not found", {"registry.not_found", "registry.unauthorized"}),
+    # containers/image: the v2 ping failed (error dropped), /v1/_ping answered
+    ("Error: initializing source docker://r.example/a:1: can't talk to a V1 container registry",
+     {"net.request_timeout", "net.tls_handshake_timeout", "registry.server_error"}),
+    # a wrapper that kept only the cancellation (Nomad's "Failed to pull `%s`: %v")
+    ("failed to initialize task \"t\" for alloc \"a\": Failed to pull `r.example/a:1`: context canceled",
+     {"net.request_timeout", "net.tcp_timeout", "dns.udp_timeout"}),
     # an ECR token that expired: a stale login, or the helper's cache
     ("Error response from daemon: Get https://1.dkr.ecr.eu-west-3.amazonaws.com/v2/a/manifests/1: "
      "denied: Your authorization token has expired. Reauthenticate and try again.",

@@ -20,6 +20,7 @@ PULL_FAILURE = Gated(
     r"Failed to pull image|ErrImagePull|ImagePullBackOff|Back-off pulling image|failed pulling image|"
     r"PullImage [^\n]{0,300}failed|PullImage from image service failed|failed to get sandbox image|"
     r"failed to pull and unpack image|failed to pull image|failed to resolve reference|"
+    r"failed to pull [\w.-]{1,253}[/:@][^\s:]{0,300}: |"
     r"failed to resolve image|failed to do request|failed commit on ref|"
     r"pulling image(?: failed)?: |failed to fetch (?:anonymous token|oauth token|manifest|blob|digest)|"
     r"failed to authorize|"

@@ -145,7 +145,8 @@ def ranked(text: str) -> Ranking:
         add(rule.code, rule.confidence, evidence, rule.distinguish)
         for code, conf in rule.also:
             add(code, conf, evidence, rule.distinguish)
-        if not _on_minor_line(text, m.start()):
+        if not _on_minor_line(text, m.start()) or any(
+                not _on_minor_line(text, m2.start()) for m2 in rule.pattern.finditer(text, m.end())):
             major.add(rule.code)
             major.update(code for code, _ in rule.also)
     if major and len(major) < len(best):

@@ -119,6 +119,7 @@ MEDIA_TYPES: tuple[Rule, ...] = (
          r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
          r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
          r"Encountered remote \S{1,200} when fetching|AI models are not (?:yet )?supported|"
+         r"reference for unknown type: \S{1,200}|"
          r"unexpected media type \S{1,200} for \S{1,100}|max depth exceeded|"
          r"no processor for media-type|failed to get stream processor for \S{1,200}",
          0.86, distinguish=(_MEDIA_TYPES,)),

@@ -54,6 +54,14 @@ RULES: tuple[Rule, ...] = (
          r"invalid payload: [^\n]{0,200}|json: unknown field \\?\"[\w.-]{1,60}", 0.8,
          distinguish=("the field named is not known to this version of the tool: check its "
                       "documentation for the version in use (or upgrade it)",)),
+    # podman remote (pkg/bindings: "unable to connect to Podman socket: %v"; common/pkg/ssh:
+    # "failed to connect: %w" to the machine's forwarded SSH port on loopback): the podman machine
+    # or service is down -- nothing reached a registry, whatever the refused dial says
+    rule("podman_service_unreachable", Code.DAEMON_CONFIG,
+         r"unable to connect to Podman socket|Cannot connect to Podman|"
+         r"failed to connect: dial tcp (?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost):\d{1,5}", 0.9,
+         distinguish=("podman machine list; podman system connection list   # the machine must be "
+                      "running and the default connection point at it",)),
     # a host tool the pull or unpack needs is missing (Apptainer's mksquashfs, rootless podman's
     # newuidmap/fuse-overlayfs, an external decompressor)
     rule("host_tool_missing", Code.DAEMON_CONFIG,
@@ -83,6 +91,7 @@ RULES: tuple[Rule, ...] = (
          r"no such file|connection refused)|"
          r"docker daemon is not running|pipe[\\/]{1,2}docker_engine\w{0,20}: The system cannot find the "
          r"file specified|Ensure container system service has been started|XPC connection error|"
+
          r"[Ii]s the (?:docker|podman|containerd) (?:daemon|service|socket) running", 0.75,
          distinguish=("systemctl status docker; docker context ls   # the daemon is down, or the "
                       "client talks to another context/socket",)),

@@ -240,9 +240,11 @@ TRANSPORT: tuple[Rule, ...] = (
               "reached, so this is not a slow registry on a working link"),
     # the CRI answer carries only the cancellation (kubelet's runtime-request-timeout, containerd's
     # image_pull_progress_timeout, a deleted pod): the error that caused it is in the runtime's log
+    # (and any wrapper that kept only the cancellation: Nomad's "Failed to pull `%s`: %v", a
+    # tool's own sentence ending in the bare context error)
     rule("cri_bare_context", Code.NET_REQUEST_TIMEOUT,
-         r"rpc error: code = (?:Unknown|Canceled|DeadlineExceeded|[124]) desc = (?:[^\n\"]{0,200}: )?"
-         r"context (?:canceled|deadline exceeded)(?m:[\"'.]{0,2}\s{0,4}$)", 0.45,
+         r"(?:rpc error: code = (?:Unknown|Canceled|DeadlineExceeded|[124]) desc = |[Pp]ull[^\n]{0,300}: )"
+         r"(?:[^\n\"]{0,200}: )?context (?:canceled|deadline exceeded)(?m:[\"'.]{0,2}\s{0,4}$)", 0.45,
          also=((Code.NET_TCP_TIMEOUT, 0.35), (Code.DNS_UDP_TIMEOUT, 0.3), (Code.PROXY_ERROR, 0.3),
                (Code.NET_MTU, 0.25)),
          distinguish=(RUNTIME_LOG, "crictl pull {image}   # on the node: the runtime's own error",
@@ -262,6 +264,15 @@ TRANSPORT: tuple[Rule, ...] = (
          also=((Code.NET_RESET, 0.5), (Code.NET_REQUEST_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.35)),
          distinguish=("nc -vz -w 3 {host} 443   # a registry address that hangs (one of several behind "
                       "the name?): dig {host}, then try each", *_CONNECT_STEPS[1:])),
+    # containers/image docker_client.go: the /v2/ ping failed (its error is dropped) and a /v1/_ping
+    # answered 200/401, so ErrV1NotSupported "can't talk to a V1 container registry" is printed --
+    # a registry that is there and whose v2 ping failed for a passing reason (timeouts, TLS)
+    rule("v2_ping_failed_v1_answered", Code.NET_REQUEST_TIMEOUT,
+         r"can't talk to a V1 container registry", 0.45,
+         also=((Code.NET_TLS_HANDSHAKE_TIMEOUT, 0.42), (Code.REGISTRY_SERVER_ERROR, 0.4),
+               (Code.PROXY_ERROR, 0.35)),
+         distinguish=("podman --log-level=debug pull {image} 2>&1 | grep -i ping   # the v2 ping's own "
+                      "error", "curl -sv https://{host}/v2/ -o /dev/null   # answers 200/401 now?")),
     # moby v1.x registry/session.go: every v1 endpoint failed; the per-endpoint errors are only in
     # the daemon log
     rule("v1_no_endpoint", Code.REGISTRY_SERVER_ERROR, r"Could not reach any registry endpoint", 0.45,

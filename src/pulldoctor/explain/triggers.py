@@ -37,7 +37,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"unexpected EOF", b"Could not reach any registry", b"Request Time", b"arsing HTTP",
     b"forcibly closed", b"aborted by the software", b"attempted to an unreachable",
     b"no data of the requested type", b"temporary error during hostname", b"No such host is known",
-    b"Server error:", b"necting to proxy",
+    b"Server error:", b"necting to proxy", b"V1 container registry",
     # registry answers (distribution's errcodes, go-containerregistry's upper-case ones, statuses)
     b"toomanyrequests", b"TOOMANYREQUESTS", b"manifest unknown", b"MANIFEST_UNKNOWN", b"NAME_UNKNOWN",
     b"BLOB_UNKNOWN", b"blob unknown", b"unknown blob", b"name unknown", b"DENIED", b"UNAUTHORIZED", b"unauthorized",
