@@ -147,7 +147,11 @@ CLASS_CASES = [
     ('Error response from daemon: Encountered remote "application/vnd.cncf.helm.config.v1+json"(unknown) '
      "when fetching", "image.unsupported"),
     ("Error response from daemon: max depth exceeded", "image.unsupported"),
-    ("Error response from daemon: invalid rootfs in image configuration", "image.corrupt"),
+    # (before moby PR 44367 an OCI artifact pulled as an image said "invalid rootfs")
+    ("Error response from daemon: invalid rootfs in image configuration", "image.unsupported"),
+    # an unpack failure with no cause in it still names the unpack step's candidates
+    ("failed to register layer: failed to start service utility VM (applydiff ab): container ab_svm "
+     "encountered an error during CreateContainer: failure in a Windows system call", "daemon.config"),
     # containerd: size validation
     (f'failed commit on ref "layer-{D}": "layer-{D}" failed size validation: 7 != 9: failed precondition',
      "image.corrupt"),

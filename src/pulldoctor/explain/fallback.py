@@ -26,6 +26,8 @@ PULL_FAILURE = Gated(
     r"failed to authorize|"
     # dockerd, the docker CLI and the Engine API's pull endpoint
     r"error pulling image|Error pulling image|Error while pulling image|pull access denied|"
+    # the unpack step's wrappers (moby's layer store, containerd's unpacker)
+    r"failed to register layer|failed to extract layer|failed to unpack image|"
     r"Error pulling dependent layers|download failed after attempts|"
     # containers/image (podman, skopeo, buildah, CRI-O)
     r"[Uu]nable to pull|unable to copy from source|[Ee]rror determining manifest MIME type|"

@@ -97,6 +97,14 @@ PLATFORM: tuple[Rule, ...] = (
               "containers mode (Docker Desktop: Switch to Windows containers)"),
     # hcsshim's layer operations (internal/hcserror: "<title> failed in Win32: %s (0x%x)";
     # wclayer ProcessBaseLayer as an os.PathError "hcsshim::ProcessBaseLayer <path>: <err>")
+    # Linux containers on Windows (LCOW, Docker for Windows 17.x experimental): layers are applied
+    # inside a "service utility VM" that Hyper-V could not start -- the host's container setup
+    rule("lcow_utility_vm", Code.DAEMON_CONFIG,
+         r"failed to start service utility VM|encountered an error during CreateContainer: failure in "
+         r"a Windows system call", 0.65,
+         distinguish=("Get-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V,Containers   "
+                      "# Hyper-V and Containers enabled; LCOW is experimental: switch Docker Desktop "
+                      "to Linux containers instead",)),
     rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
          r"hcsshim::(?:ImportLayer|ProcessBaseLayer|ProcessUtilityVMImage|ExpandScratchSize)"
          r"[^\n]{0,200}|ProcessBaseLayer \S{1,300}: [^\n]{0,120}", 0.55,
@@ -128,6 +136,10 @@ MEDIA_TYPES: tuple[Rule, ...] = (
     rule("oci_index_not_accepted", Code.IMAGE_UNSUPPORTED,
          r"OCI index found, but accept header does not support OCI indexes", 0.93,
          distinguish=(_MEDIA_TYPES,)),
+    # engines before moby PR 44367 (2022) said "invalid rootfs in image configuration" for an OCI
+    # artifact (a Helm chart, a WASM module) pulled as an image: its config has no rootfs
+    rule("artifact_without_rootfs", Code.IMAGE_UNSUPPORTED, r"invalid rootfs in image configuration",
+         0.75, also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES,)),
     rule("schema1_no_signatures", Code.IMAGE_UNSUPPORTED, r"(?:ctr|error|Error): no signatures\b", 0.7,
          distinguish=(_MEDIA_TYPES,)),
     # docker/libtrust (schema 1 signed manifests, verified by engines before 28): jsonsign.go's
@@ -154,7 +166,7 @@ CONTENT: tuple[Rule, ...] = (
          r"Digest did not match[^\n]{0,160}|does not match provided manifest digest|"
          r"layers from manifest don't match image configuration|digest mismatch|"
          r"config\.json digest \S{1,80} does not match expected|blob size mismatch|"
-         r"failed size validation|invalid rootfs in image configuration",
+         r"failed size validation",
          0.85, unless=r"unexpected commit digest sha256:e3b0c442"),
     # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
     # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)

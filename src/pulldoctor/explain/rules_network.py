@@ -192,6 +192,9 @@ TRANSPORT: tuple[Rule, ...] = (
     # "unexpected EOF" is io.ErrUnexpectedEOF: a body or record that ended early. During layer
     # extraction it is the extractor's input ending (rules_content), not the network
     rule("unexpected_eof", Code.NET_RESET, r"unexpected EOF", 0.75,
+         also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.32)),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # cut here too: the registry's "
+                      "front or a proxy on the path; works here: retry the pull",),
          unless=r"failed to register layer|ApplyLayer|Error processing tar file|failed to extract|"
                 r"re-exec error|failed to read expected number of bytes"),
     rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),

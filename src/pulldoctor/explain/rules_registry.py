@@ -191,6 +191,14 @@ ANSWERS: tuple[Rule, ...] = (
          distinguish=("skopeo inspect --raw docker://{image}   # the index resolves; then skopeo "
                       "inspect --raw docker://{image}@CHILD_DIGEST answers 404: the registry lost "
                       "a manifest the index still names",)),
+    # containerd fetched a manifest *by the digest the tag resolved to* and got 404: the tag exists,
+    # the content it points at is not served (an index child deleted, a registry/mirror that does
+    # not serve manifests by digest)
+    rule("resolved_manifest_missing", Code.IMAGE_CORRUPT,
+         r"content at \S{1,2048}/manifests/sha256:[0-9a-f]{64} not found", 0.6,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.45),),
+         distinguish=("skopeo inspect --raw docker://{image}   # the tag resolves; then the digest it "
+                      "names answers 404: the registry lost (or does not serve) that manifest",)),
     # a blob the manifest names is missing: the registry lost content it still references
     # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
     # "content at %v not found" for blobs; the Engine: "blob unknown to registry"; distribution's
