@@ -170,7 +170,9 @@ TRANSPORT: tuple[Rule, ...] = (
                       "# a network that needs a proxy (or a proxy that is set wrongly)")),
     rule("connection_reset", Code.NET_RESET,
          r"connection reset by peer|broken pipe|server sent GOAWAY|tls: bad record MAC|"
-         r"http2: stream closed|http2: client connection lost|use of closed network connection", 0.8),
+         r"http2: stream closed|http2: client connection lost|use of closed network connection|"
+         r"http2: Transport: cannot retry|http2: client connection force closed|"
+         r"server closed idle connection", 0.8),
     # Go on Windows prints the Winsock errno's FormatMessage text after the call's name (wsarecv,
     # wsasend, connectex...): WSAECONNRESET 10054 and WSAECONNABORTED 10053 are the peer's (or a
     # middlebox's) reset, the Windows wording of "connection reset by peer"
@@ -337,8 +339,11 @@ PROXY: tuple[Rule, ...] = (
 TLS: tuple[Rule, ...] = (
     # behind "proxyconnect" the plain-HTTP peer is the proxy (an http:// proxy written https://):
     # the proxy rule names it, not the registry's TLS
+    # crypto/tls: a plain-HTTP answer read as a TLS record ("first record does not look like a TLS
+    # handshake", or its length field read from "HTTP/1.1 ..." as "oversized record received")
     rule("http_response_to_https", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
-         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake", 0.95,
+         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake|"
+         r"tls: oversized record received", 0.95,
          unless=r"proxyconnect"),
     rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
          distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
@@ -377,6 +382,14 @@ TLS: tuple[Rule, ...] = (
     rule("hostname_mismatch", Code.TLS_HOSTNAME_MISMATCH,
          r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
          r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92),
+    # any other certificate the client refuses (crypto/x509's remaining errors: key usage, a name
+    # constraint, an unsupported algorithm, a malformed chain): the certificate the client sees is
+    # not the one it trusts -- often a TLS-intercepting proxy
+    rule("x509_other", Code.TLS_UNKNOWN_AUTHORITY, r"x509: [^\n]{1,160}", 0.5,
+         also=((Code.PROXY_ERROR, 0.4),),
+         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null | "
+                      "openssl x509 -noout -issuer -subject   # the issuer: the registry's CA, or a "
+                      "proxy's",)),
     rule("cert_expired", Code.TLS_EXPIRED, r"x509: certificate has expired or is not yet valid[^\n]{0,120}", 0.92,
          distinguish=("timedatectl   # a wrong clock makes every certificate look expired",)),
 )

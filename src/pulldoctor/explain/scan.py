@@ -58,7 +58,8 @@ _FAILURE = re.compile(
     r"no image found|unknown type|nexpected|GOAWAY|Request Time|no progress|not match|"
     r"Not continuing|DEPRECATION|Too Many|[Dd]isabled|forcibly|aborted by|[Pp]ermission|"
     r"NoCredentialProviders|no valid providers|no data of the requested|temporary error|"
-    r"cannot authenticate|expired|Authorization(?:Token|Data)|IMDS|nimplemented|required platforms"
+    r"cannot authenticate|expired|Authorization(?:Token|Data)|IMDS|nimplemented|required platforms|"
+    r"http2: |idle connection"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""
