@@ -203,7 +203,7 @@ TRANSPORT: tuple[Rule, ...] = (
     # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
     # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
     rule("eof_first_request", Code.NET_RESET,
-         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"?: (?:unexpected )?EOF\b", 0.75,
+         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"? ?: (?:unexpected )?EOF\b", 0.75,
          also=((Code.PROXY_ERROR, 0.45), (Code.REGISTRY_SERVER_ERROR, 0.35)),
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # closed here too: the registry's "
                       "front; works here: the daemon's path (systemctl show -p Environment docker)",)),

@@ -149,10 +149,16 @@ ANSWERS: tuple[Rule, ...] = (
          0.88, also=((Code.REGISTRY_NOT_FOUND, 0.6),),
          distinguish=("docker login docker.io && docker pull {image}   # still refused: the repository "
                       "does not exist (Hub answers DENIED+UNAUTHORIZED for missing and private repos)",)),
+    # Quay answers this 401 for every repository the caller cannot see -- private ones and ones
+    # that do not exist -- and public threads resolve it mostly as a wrong name (a typo, an image
+    # never pushed there): the name first, the credentials a close second. On the /v2/ ping no
+    # repository is named, so there it is the credentials alone
     rule("quay_not_authorized", Code.REGISTRY_NOT_FOUND,
-         r"access to the requested resource is not authorized", 0.45,
+         r"access to the requested resource is not authorized", 0.86,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.85),),
          distinguish=("skopeo inspect --creds USER docker://{image}   # not found with valid "
-                      "credentials: the repository or tag does not exist (quay answers 401 for both)",)),
+                      "credentials: the repository or tag does not exist (quay answers 401 for both)",),
+         unless=r"/v2/\\?\"?: unauthorized: access to the requested resource"),
     rule("not_found", Code.REGISTRY_NOT_FOUND,
          r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
          r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b|"
