@@ -148,6 +148,8 @@ MEDIA_TYPES: tuple[Rule, ...] = (
     rule("schema1_libtrust", Code.IMAGE_UNSUPPORTED,
          r"(?:^|: |daemon: )(?:missing signature key|invalid sign content|invalid json content|"
          r"missing formatted length|missing public key)\b", 0.72,
+         needles=("missing signature key", "invalid sign content", "invalid json content",
+                  "missing formatted length", "missing public key"),
          also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES,)),
     # the unpacker skipped layers whose media type it does not know (docker zstd): fewer diffs
     # than the config's rootfs

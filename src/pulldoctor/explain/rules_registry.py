@@ -34,7 +34,7 @@ _STATUS_CARRIERS = (
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
     r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
     r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP |"
-    r"\b[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?)"
+    r"[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?)"
 )
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
