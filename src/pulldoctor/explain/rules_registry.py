@@ -130,11 +130,16 @@ ANSWERS: tuple[Rule, ...] = (
          0.7, distinguish=("grep -E 'credsStore|credHelpers|ecr' ~/.docker/config.json; ls "
                            "~/.ecr/cache.json   # a helper answers for ECR: clear its cache; none: "
                            "log in again (tokens last 12 h)",)),
+    # a 401 that names the credentials (wrong password, none sent): the credentials
+    rule("unauthorized_credentials", Code.REGISTRY_UNAUTHORIZED,
+         r"no basic auth credentials|incorrect username or password|invalid username/password", 0.86),
+    # a bare 401: registries answer it for a repository the caller may not see *or* that does not
+    # exist (Hub, Harbor, GitLab and quay do, anonymously), so the name is always the runner-up
     rule("unauthorized", Code.REGISTRY_UNAUTHORIZED,
-         r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|no basic auth credentials|"
-         r"incorrect username or password|invalid username/password|status(?: code)?:? 401\b|"
+         r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|"
+         r"status(?: code)?:? 401\b|"
          r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
-         0.85),
+         0.85, also=(_NAME_UNKNOWN_BUT_401,), distinguish=(_CHECK_NAME,)),
     # the registry's bare code word after the URL it answered for (containerd and the Engine print
     # the errcode alone when its message is empty): Head "https://ghcr.io/v2/...": unauthorized
     rule("bare_unauthorized", Code.REGISTRY_UNAUTHORIZED,
