@@ -132,7 +132,9 @@ ANSWERS: tuple[Rule, ...] = (
                            "log in again (tokens last 12 h)",)),
     # a 401 that names the credentials (wrong password, none sent): the credentials
     rule("unauthorized_credentials", Code.REGISTRY_UNAUTHORIZED,
-         r"no basic auth credentials|incorrect username or password|invalid username/password", 0.86),
+         r"no basic auth credentials|incorrect username or password|invalid username/password", 0.86,
+         distinguish=("docker login {registry} && docker pull {image}   # works: no (or stale) login "
+                      "for this registry in the config the pulling user reads",)),
     # a bare 401: registries answer it for a repository the caller may not see *or* that does not
     # exist (Hub, Harbor, GitLab and quay do, anonymously), so the name is always the runner-up
     rule("unauthorized", Code.REGISTRY_UNAUTHORIZED,
@@ -352,9 +354,10 @@ CREDENTIALS: tuple[Rule, ...] = (
                       "agent would use: none, or one without the registry's pull permission",
                       _CREDS_CHECK)),
     # cloud registries are logged into through a helper (ecr-login, gcloud/gcr, acr): no credentials
-    # at all for one of them points at the helper as much as at a missing login
+    # at all for one of them points at the helper as much as at a missing login (most threads about
+    # ECR's "no basic auth credentials" end at a helper that was not invoked, not on PATH or misnamed)
     rule("cloud_no_credentials", Code.REGISTRY_CREDENTIAL_HELPER,
-         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.6,
+         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.75,
          distinguish=(_CREDS_CHECK,)),
 )
 
