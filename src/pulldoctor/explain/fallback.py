@@ -41,6 +41,7 @@ PULL_FAILURE = Gated(
     r"resource script '[^'\n]{1,200}' failed|The task can.t pull the image|"
     # testcontainers (docker-java underneath)
     r"ContainerFetchException|Can't get Docker image|Failed to pull image after|"
+    r"Error downloading kic artifacts|"
     # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
     r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
     r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"

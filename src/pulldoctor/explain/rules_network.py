@@ -262,6 +262,14 @@ TRANSPORT: tuple[Rule, ...] = (
          r"Network timed out while trying to connect to \S{1,300}", 0.5,
          also=((Code.NET_TCP_TIMEOUT, 0.45), (Code.NET_REQUEST_TIMEOUT, 0.35)),
          distinguish=("dig {host}   # no answer: DNS", "nc -vz -w 3 {host} 443   # no connect: TCP")),
+    # minikube (pkg/minikube/node/cache.go): the kic base image came neither from gcr.io nor from its
+    # fallbacks, and the per-registry errors are only in --alsologtostderr; minikube's own triage
+    # label for these is cause/firewall-or-proxy
+    rule("minikube_kic_download", Code.PROXY_ERROR,
+         r"failed to download kic base image or any fallback image", 0.45,
+         also=((Code.NET_TCP_TIMEOUT, 0.42), (Code.DNS_UDP_TIMEOUT, 0.38)),
+         distinguish=("minikube start --alsologtostderr 2>&1 | grep -i -e kicbase -e error   # the "
+                      "registry errors behind it", *_CONNECT_STEPS[1:])),
     # moby v1.x registry/session.go GetRemoteImageLayer: "Server error: Status %d while fetching
     # image layer (%s)" with the status still 0 after five tries that got no response at all -- a
     # connection that failed (the transport error itself went only to the debug log)

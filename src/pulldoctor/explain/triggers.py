@@ -37,6 +37,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"unexpected EOF", b"Could not reach any registry", b"Request Time", b"arsing HTTP",
     b"forcibly closed", b"aborted by the software", b"attempted to an unreachable",
     b"temporary error during hostname", b"Server error:", b"V1 container registry", b"http2: ",
+    b"kic base image",
     b"idle connection",
     # registry answers (distribution's errcodes, go-containerregistry's upper-case ones, statuses)
     b"toomanyrequests", b"TOOMANYREQUESTS", b"manifest unknown", b"MANIFEST_UNKNOWN", b"NAME_UNKNOWN",
