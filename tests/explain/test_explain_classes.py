@@ -191,6 +191,15 @@ CLASS_CASES = [
     # containerd's warning for a layer media type it does not know
     ('level=warning msg="reference for unknown type: application/vnd.example.layer.v1.tar+lz4"',
      "image.unsupported"),
+    # x/net/http2 and net/http closures; plain HTTP read as a TLS record; any other x509 refusal
+    ('Get "https://r.example/v2/": http: server closed idle connection', "net.reset"),
+    ('Get "https://r.example/v2/": tls: oversized record received with length 20527',
+     "tls.http_response_to_https"),
+    ('Get "https://r.example/v2/": tls: failed to verify certificate: x509: certificate specifies an '
+     "incompatible key usage", "tls.unknown_authority"),
+    # minikube's kic base image: its own triage says firewall or proxy
+    ("E0101 10:00:00.000000    4242 cache.go:175] Error downloading kic artifacts:  failed to download "
+     "kic base image or any fallback image", "proxy.error"),
     # tools: a configuration the tool refuses (Concourse registry-image)
     ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
      'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),
