@@ -130,6 +130,10 @@ CLASS_CASES = [
     ("WARNING: The requested image's platform (linux/386) does not match the detected host platform "
      "(linux/arm64/v8) and no specific platform was requested", "image.platform_mismatch"),
     ('Error: unsupported: "platform linux/s390x"', "image.platform_mismatch"),
+    # the warning explains the exec format error after it (not an unrelated failure)
+    ("WARNING: The requested image's platform (linux/arm/v7) does not match the detected host "
+     "platform (linux/amd64) and no specific platform was requested\nexec /bin/sh: exec format error",
+     "image.platform_mismatch"),
     # a Windows base image on a daemon in Linux mode
     ("docker pull mcr.microsoft.com/windows/nanoserver:ltsc2022\nltsc2022: Pulling from "
      "windows/nanoserver\n9a8b: Retrying in 3 seconds\nunknown blob", "daemon.config"),

@@ -69,6 +69,10 @@ NOT_A_PULL = Gated(
 )
 """Other failures that share generic words with pulls (probes time out, volumes are "not found",
 builds fail): with no pull wording beside them, such a text is not a pull failure."""
+PLATFORM_WARNING = Gated(r"image's platform \([^)\n]{1,60}\) does not match the detected host platform|"
+                         r"image platform \([^)\n]{1,60}\) does not match the expected platform")
+"""docker's and podman's warning that the image pulled is for another platform: an "exec format
+error" after it is that mismatch, not an unrelated failure."""
 FAILED = Gated(r"[Ee]rror|ERRO|FATA|[Ff]ailed|no such image|denied|refused|timed out|not found|"
                r"[Uu]nable|[Cc]annot|invalid|rejected|exceeded|canceled|unknown|EOF|FATAL")
 
@@ -114,7 +118,8 @@ Inferred = tuple[Code, float, list[str], tuple[str, ...]]
 
 def is_other_failure(text: str) -> bool:
     """A failure of something else (a probe, a volume, a build step), with no pull wording."""
-    return NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
+    return (NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
+            and PLATFORM_WARNING.search(text) is None)
 
 
 def is_pull_failure(text: str) -> bool:
