@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pulldoctor.config.model import HelperCheck
 from pulldoctor.model import JSONValue
 from pulldoctor.probes import dns as dnsprobe
 from pulldoctor.probes import tcp as tcpprobe
@@ -289,6 +290,23 @@ class ConfigObservation:
 
     def to_dict(self) -> dict[str, JSONValue]:
         return {"kind": "config", **self.config}
+
+
+@dataclass(slots=True)
+class CredentialHelperObservation:
+    """The credential helpers the runtime asks for this registry (the configuration's, asked
+    before the walk), and what the walk then learnt about anonymous access."""
+
+    runtime: str
+    helpers: list[HelperCheck]
+    anonymous_refused: bool | None = None
+    """The registry refused the walk's anonymous pull (True), granted it (False), or the walk
+    never got that far (None)."""
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {"kind": "credential_helpers", "runtime": self.runtime,
+                "helpers": [h.to_dict() for h in self.helpers],
+                "anonymous_refused": self.anonymous_refused}
 
 
 @dataclass(slots=True)
