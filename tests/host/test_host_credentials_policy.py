@@ -13,7 +13,7 @@ from pulldoctor.causes import Code
 from pulldoctor.host import inspect_host
 from pulldoctor.model import Outcome, Step
 
-ONLY = ["credential_helpers"]
+ONLY = ["credential_helpers", "signature_policy"]
 
 
 def write(path: Path, text: str, mode: int | None = None) -> Path:
@@ -53,6 +53,8 @@ def test_docker_creds_store_missing(tmp_path: Path, home: Path) -> None:
     assert s.outcome == Outcome.PROBLEM and causes == [Code.REGISTRY_CREDENTIAL_HELPER]
     assert "docker pull ignores it" in s.summary
     assert s.data["helpers"][0]["status"] == "missing"  # type: ignore[index]
+    assert got["signature_policy"].outcome == Outcome.OK
+    assert "docker does not enforce policy.json" in got["signature_policy"].summary
 
 
 def test_a_helper_without_credentials_is_fine(tmp_path: Path, home: Path) -> None:
@@ -85,6 +87,48 @@ def test_containerd_asks_no_helper(tmp_path: Path, home: Path) -> None:
     write(home / ".docker/config.json", json.dumps({"credsStore": "desktop-pdtest"}))
     got, causes = steps("registry.lab.test/lab/hello", "containerd", env_for(tmp_path, home))
     assert got["credential_helpers"].outcome == Outcome.OK and causes == []
+
+
+def test_podman_reject_policy_and_docker_is_not_blamed(tmp_path: Path, home: Path) -> None:
+    write(home / ".config/containers/policy.json", json.dumps({
+        "default": [{"type": "insecureAcceptAnything"}],
+        "transports": {"docker": {"registry.lab.test/lab": [{"type": "reject"}]}}}))
+    got, causes = steps("registry.lab.test/lab/hello", "podman", env_for(tmp_path, home))
+    s = got["signature_policy"]
+    assert s.outcome == Outcome.PROBLEM and causes == [Code.IMAGE_POLICY_REJECTED]
+    assert 'scope docker "registry.lab.test/lab" rejects' in s.summary
+    assert s.data["enforced"] is True
+    other, _ = steps("registry.lab.test/other/x", "podman", env_for(tmp_path, home))
+    assert other["signature_policy"].outcome == Outcome.OK
+    got, causes = steps("registry.lab.test/lab/hello", "docker", env_for(tmp_path, home))
+    s = got["signature_policy"]
+    assert s.outcome == Outcome.OK and causes == []
+    assert s.findings[0].severity == "info" and "docker does not enforce" in s.findings[0].title
+
+
+def test_podman_policy_that_does_not_load(tmp_path: Path, home: Path) -> None:
+    write(home / ".config/containers/policy.json", '{"default": [], }')
+    got, causes = steps("registry.lab.test/lab/hello", "podman", env_for(tmp_path, home))
+    assert got["signature_policy"].outcome == Outcome.PROBLEM
+    assert causes == [Code.DAEMON_CONFIG]
+    assert "refuses every pull: invalid policy in" in got["signature_policy"].summary
+
+
+def test_podman_signed_by_with_a_missing_key_and_no_signature(tmp_path: Path, home: Path) -> None:
+    key = tmp_path / "pki/lab.gpg"
+    write(home / ".config/containers/policy.json", json.dumps({"default": [
+        {"type": "signedBy", "keyType": "GPGKeys", "keyPath": str(key)}]}))
+    write(home / ".config/containers/registries.d/lab.yaml",
+          f"default-docker:\n  lookaside: file://{tmp_path}/sigs\n")
+    got, causes = steps("registry.lab.test/lab/hello", "podman", env_for(tmp_path, home))
+    titles = [f.title for f in got["signature_policy"].findings]
+    assert causes == [Code.IMAGE_POLICY_REJECTED]
+    assert any(f"names the key file {key}, which does not exist" in t for t in titles)
+    assert any("holds none for any digest of this repository" in t for t in titles)
+    write(key, "key")
+    write(tmp_path / f"sigs/lab/hello@sha256={'1' * 64}/signature-1", "sig")
+    got, causes = steps("registry.lab.test/lab/hello", "podman", env_for(tmp_path, home))
+    assert causes == [] and got["signature_policy"].outcome == Outcome.OK
 
 
 def test_on_a_node_root_helpers_are_looked_for_not_run(tmp_path: Path) -> None:

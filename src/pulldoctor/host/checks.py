@@ -23,6 +23,7 @@ from pulldoctor.host import (
     memory,
     resolver,
     routes_mtu,
+    signature_policy,
 )
 from pulldoctor.host.context import CheckFn
 
@@ -52,6 +53,9 @@ CHECKS: tuple[Check, ...] = (
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
     Check(credential_helpers.NAME, credential_helpers.check, (Code.REGISTRY_CREDENTIAL_HELPER,),
           ("config", "token", "auth"), in_diagnose=False),
+    Check(signature_policy.NAME, signature_policy.check,
+          (Code.IMAGE_POLICY_REJECTED, Code.DAEMON_CONFIG), ("config", "manifest", "policy"),
+          in_diagnose=False),
     Check(resolver.NAME, resolver.check, (Code.DNS_RESOLVER_UNREACHABLE, Code.DNS_UDP_TIMEOUT), ("dns",)),
     Check(kernel_udp.NAME, kernel_udp.check, (Code.HOST_KERNEL_UDP, Code.DNS_UDP_TIMEOUT), ("dns", "udp"),
           uses=("udp_before",)),
