@@ -40,6 +40,7 @@ def _ansible_playbook() -> str:
 def test_playbook_merges_and_names_the_shared_resolver(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("lab tests need root")
+    from pulldoctor.lab.faults.dns.drop_udp import DropUdp
     from pulldoctor.lab.nodes import add_node, start_resolver, start_sshd
     from pulldoctor.lab.scenarios import SCENARIOS
     from pulldoctor.lab.topology import Lab
@@ -47,7 +48,7 @@ def test_playbook_merges_and_names_the_shared_resolver(tmp_path: Path) -> None:
     playbook = _ansible_playbook()
     with Lab(prefix="an") as lab:
         SCENARIOS["healthy"].build(lab)
-        start_resolver(lab, BAD_RESOLVER, {"*": {"mode": "drop_udp"}})
+        start_resolver(lab, BAD_RESOLVER, [DropUdp(host="*")])
         key = lab.workdir / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)],
                        check=True, timeout=20)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,21 +12,7 @@ import pytest
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
-LAB_TOOLS = ("ip", "nft", "nsenter", "unshare", "mount")
-
-
-def lab_unavailable() -> str | None:
-    """Why lab tests cannot run here, or None when they can."""
-    if os.geteuid() != 0:
-        return "lab tests need root"
-    missing = [t for t in LAB_TOOLS if shutil.which(t) is None]
-    if missing:
-        return f"lab tests need {', '.join(missing)}"
-    if not Path("/run/netns").exists() and subprocess.run(
-            ["ip", "netns", "list"], capture_output=True).returncode != 0:
-        return "ip netns does not work here"
-    return None
-
+from pulldoctor.lab.topology import lab_unavailable
 
 requires_lab = pytest.mark.skipif(lab_unavailable() is not None,
                                   reason=lab_unavailable() or "lab available")

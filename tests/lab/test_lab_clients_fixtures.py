@@ -2,9 +2,9 @@
 
 Reads ``tests/fixtures/lab_capture.json`` (re-record: ``sudo pulldoctor lab capture``); needs no
 root. One test per captured failing run, so a regression names the exact scenario and client.
-Runs the explainer gets wrong today are listed in :data:`KNOWN_MISSES` with what it answered
-when they were recorded and why; they are xfails (reported as XPASS once the explainer learns
-them: then remove the entry).
+The cause explain must read from each client's text is the scenario's own
+(``Scenario.explain_expected``): where a client's text cannot carry the cause, the scenario says so
+and why, so no test keeps a map of its own.
 """
 
 from __future__ import annotations
@@ -17,16 +17,10 @@ import pytest
 
 from pulldoctor.causes import CODES
 from pulldoctor.explain import explain
+from pulldoctor.lab.scenarios import SCENARIOS
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "lab_capture.json"
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "lab.jsonl"
-
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    # empty since dns-resolver-down turns off the DNS host's ICMP rate limit: dockerd now prints
-    # "read: connection refused" on every query, as with a dead local resolver.
-}
-"""(scenario, client) -> what explain answered when recorded, and why (for the explainer)."""
-
 
 def _doc() -> dict[str, Any]:
     return dict(json.loads(FIXTURE.read_text(encoding="utf-8")))
@@ -38,10 +32,7 @@ def _failing_runs() -> list[Any]:
         res = run.get("result")
         if run["code"] is None or res is None or res["rc"] == 0 or not res["error_text"]:
             continue
-        key = (run["scenario"], run["client"])
-        marks = ([pytest.mark.xfail(strict=False, reason=f"explain says {KNOWN_MISSES[key]}")]
-                 if key in KNOWN_MISSES else [])
-        params.append(pytest.param(run, id=f"{key[0]}-{key[1]}", marks=marks))
+        params.append(pytest.param(run, id=f"{run['scenario']}-{run['client']}"))
     return params
 
 
@@ -69,7 +60,17 @@ def test_healthy_runs_succeeded() -> None:
 def test_captured_text_is_explained_as_scenario_code(run: dict[str, Any]) -> None:
     report = explain(run["result"]["error_text"])
     got = report.causes[0].code if report.causes else None
-    assert got == run["code"], run["result"]["error_text"]
+    want = SCENARIOS[run["scenario"]].explain_expected(run["client"])
+    assert got == want, run["result"]["error_text"]
+
+
+def test_fixture_records_what_each_scenario_expects_of_each_client() -> None:
+    runs = {(r["scenario"], r["client"]): r for r in _doc()["runs"]}
+    for sc in SCENARIOS.values():
+        for client in sc.clients:
+            run = runs.get((sc.name, client))
+            assert run is not None, f"{sc.name} x {client} was never captured"
+            assert run["code"] == sc.expected(client), f"{sc.name} x {client}: re-capture it"
 
 
 def test_corpus_lines_match_fixture() -> None:

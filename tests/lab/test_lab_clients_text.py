@@ -195,3 +195,18 @@ def test_write_outputs_full_capture_replaces_everything(tmp_path: Path) -> None:
     assert doc["command"] == "full" and "refreshed" not in doc
     assert [r["scenario"] for r in doc["runs"]] == ["b"]
     assert [json.loads(x)["text"] for x in corpus.read_text().splitlines()] == ["new"]
+
+
+def test_unique_texts_drops_near_duplicates_by_the_corpus_key() -> None:
+    from pathlib import Path
+
+    from pulldoctor.lab.capture import corpus_key
+
+    key = corpus_key(Path(__file__).resolve().parents[1] / "corpus" / "lab.jsonl")
+    lines = [{"text": "dial tcp: lookup cdn.lab.test on 198.18.4.2:53: read udp "
+                      "198.18.1.2:41070->198.18.4.2:53: i/o timeout"},
+             {"text": "dial tcp: lookup production.cloudflare.docker.com on 198.18.4.2:53: read "
+                      "udp 198.18.1.2:5555->198.18.4.2:53: i/o timeout"},
+             {"text": "dial tcp 198.18.3.2:443: connect: connection refused"}]
+    assert unique_texts(lines, set(), key) == [lines[0], lines[2]]
+    assert unique_texts(lines, set()) == lines  # whitespace only without the corpus key

@@ -1,4 +1,4 @@
-"""The lab DNS server: every fault mode's reply (pure) and its symptom on the wire (lab)."""
+"""The lab DNS server: every DNS fault's reply (pure) and its symptom on the wire (lab)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,23 @@ from pathlib import Path
 import pytest
 from dnslib import RCODE, DNSRecord
 
-from pulldoctor.lab.dnsserver import Mode, ZoneConfig, reply_for
+from pulldoctor.errors import LabError
+from pulldoctor.lab.dnsserver import ZoneConfig, reply_for
+from pulldoctor.lab.faults.dns import DnsFault
+from pulldoctor.lab.faults.dns.drop import Drop
+from pulldoctor.lab.faults.dns.drop_udp import DropUdp
+from pulldoctor.lab.faults.dns.nxdomain import NxDomain
+from pulldoctor.lab.faults.dns.refused import Refused
+from pulldoctor.lab.faults.dns.servfail import ServFail
+from pulldoctor.lab.faults.dns.slow import Slow
+from pulldoctor.lab.faults.dns.truncate_udp import TruncateUdp
 from pulldoctor.lab.topology import ADDRESSES, Lab, dns_records
 
 CONF = ZoneConfig.from_dict({
     "zone": "lab.test", "records": dns_records(),
-    "modes": {"bad.lab.test": {"mode": "servfail"}, "cdn.lab.test": {"mode": "drop_udp"},
-              "big.lab.test": {"mode": "truncate_udp"}, "gone.lab.test": {"mode": "drop"}},
+    "faults": [f.to_dict() for f in (ServFail(host="bad.lab.test"), DropUdp(host="cdn.lab.test"),
+                                     TruncateUdp(host="big.lab.test"),
+                                     Drop(host="gone.lab.test"))],
 })
 
 
@@ -35,11 +45,11 @@ def test_answer_nodata_nxdomain_and_out_of_zone() -> None:
     assert r is not None and r.header.rcode == RCODE.REFUSED
 
 
-def test_transport_dependent_modes() -> None:
+def test_transport_dependent_faults() -> None:
     assert reply_for(CONF, q("cdn.lab.test"), "udp") is None
     tcp = reply_for(CONF, q("cdn.lab.test"), "tcp")
     assert tcp is not None and str(tcp.rr[0].rdata) == ADDRESSES["cdn"]
-    # truncate_udp: unknown name in the zone still gets TC on UDP (the client must retry on TCP)
+    # dns_truncate_udp: a name without a record still gets TC on UDP (the client retries on TCP)
     udp = reply_for(CONF, q("big.lab.test"), "udp")
     assert udp is not None and udp.header.tc == 1 and not udp.rr
     tcp = reply_for(CONF, q("big.lab.test"), "tcp")
@@ -51,30 +61,42 @@ def test_transport_dependent_modes() -> None:
 
 
 def test_bad_config_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown DNS mode"):
-        Mode.from_dict({"mode": "sometimes"})
-    with pytest.raises(ValueError, match="outside the zone"):
-        ZoneConfig.from_dict({"zone": "lab.test", "records": {"x.example": "198.18.2.2"}})
+    with pytest.raises(LabError, match="unknown fault"):
+        ZoneConfig.from_dict({"faults": [{"name": "dns_sometimes", "host": "x.lab.test"}]})
+    with pytest.raises(LabError, match="not a dns fault"):
+        ZoneConfig.from_dict({"faults": [{"name": "drop", "to": "dns"}]})
+    with pytest.raises(LabError, match="delay_ms"):
+        Slow(host="x.lab.test", delay_ms=-1)
+    with pytest.raises(OSError):
+        ZoneConfig.from_dict({"records": {"x.lab.test": "not-an-address"}})
+
+
+def test_names_outside_the_zone_are_answered_only_when_listed() -> None:
+    conf = ZoneConfig.from_dict({"zone": "lab.test",
+                                 "records": {"registry-1.docker.io": "198.18.2.2"}})
+    r = reply_for(conf, q("registry-1.docker.io"), "udp")
+    assert r is not None and str(r.rr[0].rdata) == "198.18.2.2"
+    r = reply_for(conf, q("auth.docker.io"), "udp")
+    assert r is not None and r.header.rcode == RCODE.REFUSED
 
 
 def test_cli_bad_config_is_one_line_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "dns.json"
-    bad.write_text(json.dumps({"modes": {"x.lab.test": {"mode": "nope"}}}))
+    bad.write_text(json.dumps({"faults": [{"name": "dns_nope", "host": "x.lab.test"}]}))
     r = subprocess.run([sys.executable, "-m", "pulldoctor.lab.dnsserver", "--config", str(bad),
                         "--addr", "127.0.0.1", "--port", "0"], capture_output=True, text=True,
                        timeout=30)
     assert r.returncode == 2
-    assert r.stderr.count("\n") == 1 and "unknown DNS mode" in r.stderr
+    assert r.stderr.count("\n") == 1 and "unknown fault 'dns_nope'" in r.stderr
 
 
 # ---------------------------------------------------------------- on the wire, in a lab
 
-MODES = {
-    "nx.lab.test": {"mode": "nxdomain"}, "fail.lab.test": {"mode": "servfail"},
-    "ref.lab.test": {"mode": "refused"}, "cdn.lab.test": {"mode": "drop_udp"},
-    "auth.lab.test": {"mode": "truncate_udp"}, "proxy.lab.test": {"mode": "slow", "delay_ms": 2500},
-    "registry.lab.test": {"mode": "answer"}, "dns.lab.test": {"mode": "drop"},
-}
+FAULTS: tuple[DnsFault, ...] = (
+    NxDomain(host="nx.lab.test"), ServFail(host="fail.lab.test"), Refused(host="ref.lab.test"),
+    DropUdp(host="cdn.lab.test"), TruncateUdp(host="auth.lab.test"),
+    Slow(host="proxy.lab.test", delay_ms=2500), Drop(host="dns.lab.test"),
+)
 
 
 def dig(lab: Lab, name: str, *opts: str) -> subprocess.CompletedProcess[str]:
@@ -84,7 +106,7 @@ def dig(lab: Lab, name: str, *opts: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def dns_lab(lab: Lab) -> Lab:
-    lab.start_dns(MODES)
+    lab.start_dns(FAULTS)
     return lab
 
 

@@ -168,10 +168,13 @@ def run_everything(lab: Lab, image: str, runtime: str, tag: str, *, all_host: bo
     return run
 
 
-# Where the lab's secrets legitimately live: the client's logins, the proxy's own config, and
+# Where the lab's secrets legitimately live: the client's logins, the proxy's own config, the
+# daemons' unit drop-ins (HTTPS_PROXY with the proxy's user:password, as on a real host), and
 # the file the token server writes for this test. Everything else in the lab must be clean.
 SECRET_HOMES = ("client/home/.docker/config.json", "client/run/containers/auth.json",
-                "work/proxy/tinyproxy.conf", "work/token-issued")
+                "work/proxy/tinyproxy.conf", "work/token-issued",
+                "client/etc/systemd/system/docker.service.d/http-proxy.conf",
+                "client/etc/systemd/system/containerd.service.d/http-proxy.conf")
 
 
 def everything_else(lab: Lab) -> dict[str, str]:

@@ -16,8 +16,15 @@ import httpx
 import pytest
 
 from pulldoctor.lab import images
+from pulldoctor.lab.faults.http import HttpFault
+from pulldoctor.lab.faults.http.denied import Denied
+from pulldoctor.lab.faults.http.ratelimit import RateLimit
+from pulldoctor.lab.faults.http.reset_mid_body import ResetMidBody
+from pulldoctor.lab.faults.http.server_error import ServerError
+from pulldoctor.lab.faults.http.slow_body import SlowBody
+from pulldoctor.lab.faults.http.stall import Stall
 from pulldoctor.lab.services.docker_registry import registry_service
-from pulldoctor.lab.services.faultfront import FaultRule, faultfront_service
+from pulldoctor.lab.services.faultfront import faultfront_service
 from pulldoctor.lab.services.netns import ScratchNetns
 from pulldoctor.lab.services.proxy import ALLOWED_DESTINATIONS, proxy_service
 from pulldoctor.lab.services.tlsca import LabCA
@@ -42,10 +49,10 @@ def ns(lab_ok: None, tmp_path: Path) -> Iterator[ScratchNetns]:
         yield scratch
 
 
-def front(ns: ScratchNetns, tmp_path: Path, rules: list[FaultRule], port: int = 8000,
+def front(ns: ScratchNetns, tmp_path: Path, faults: list[HttpFault], port: int = 8000,
           **tls: Path) -> str:
     spec = faultfront_service(tmp_path / f"ff{port}", addr=FRONT, port=port,
-                              upstream=f"http://{REG}:5000", rules=rules, **tls)
+                              upstream=f"http://{REG}:5000", faults=faults, **tls)
     (tmp_path / f"ff{port}").mkdir(exist_ok=True)
     ns.start(spec, FRONT, log_dir=tmp_path / f"ff{port}")
     return f"{spec.scheme}://{FRONT}:{port}"
@@ -56,8 +63,8 @@ BLOB = f"/v2/lab/big/blobs/{LAYER.digest}"
 
 
 def test_ratelimit_only_on_manifest_gets(ns: ScratchNetns, tmp_path: Path) -> None:
-    base = front(ns, tmp_path, [FaultRule("ratelimit", {"limit": 100, "window": 21600},
-                                          path=r"/manifests/", methods=("GET",))])
+    base = front(ns, tmp_path, [RateLimit(limit=100, window=21600, path=r"/manifests/",
+                                          methods=("GET",))])
 
     def go() -> tuple[httpx.Response, httpx.Response, httpx.Response]:
         with httpx.Client(timeout=10) as c:
@@ -75,7 +82,7 @@ def test_ratelimit_only_on_manifest_gets(ns: ScratchNetns, tmp_path: Path) -> No
 
 
 def test_ratelimit_seen_by_skopeo(ns: ScratchNetns, tmp_path: Path) -> None:
-    base = front(ns, tmp_path, [FaultRule("ratelimit", {"retry_after": 1}, path=r"/manifests/")])
+    base = front(ns, tmp_path, [RateLimit(retry_after=1, path=r"/manifests/")])
     res = ns.run(["skopeo", "--command-timeout", "60s", "inspect", "--tls-verify=false",
                   f"docker://{base.split('://')[1]}/lab/big:latest"], timeout=90)
     out = (res.stdout + res.stderr).decode()
@@ -84,8 +91,8 @@ def test_ratelimit_seen_by_skopeo(ns: ScratchNetns, tmp_path: Path) -> None:
 
 
 def test_server_error_with_body_and_count(ns: ScratchNetns, tmp_path: Path) -> None:
-    base = front(ns, tmp_path, [FaultRule("server_error", {"status": 502, "body": "upstream gone"},
-                                          path=r"^/v2/$", count=2)])
+    base = front(ns, tmp_path, [ServerError(status=502, body="upstream gone", path=r"^/v2/$",
+                                            count=2)])
 
     def go() -> list[tuple[int, str]]:
         with httpx.Client(timeout=10) as c:
@@ -94,15 +101,14 @@ def test_server_error_with_body_and_count(ns: ScratchNetns, tmp_path: Path) -> N
 
 
 def test_denied_is_403_DENIED(ns: ScratchNetns, tmp_path: Path) -> None:
-    base = front(ns, tmp_path, [FaultRule("denied", path=r"/manifests/")])
+    base = front(ns, tmp_path, [Denied(path=r"/manifests/")])
     resp = ns.call(lambda: httpx.get(base + MANIFEST, timeout=10))
     assert resp.status_code == 403
     assert resp.json()["errors"][0]["code"] == "DENIED"
 
 
 def test_reset_mid_body_after_exact_bytes(ns: ScratchNetns, tmp_path: Path) -> None:
-    base = front(ns, tmp_path, [FaultRule("reset_mid_body", {"after": 100_000},
-                                          path=r"/blobs/")])
+    base = front(ns, tmp_path, [ResetMidBody(after=100_000, path=r"/blobs/")])
 
     def go() -> tuple[int, int, bytes, BaseException | None]:
         got = bytearray()
@@ -128,7 +134,7 @@ def test_reset_mid_body_after_exact_bytes(ns: ScratchNetns, tmp_path: Path) -> N
 
 
 def test_stall_sends_headers_then_nothing(ns: ScratchNetns, tmp_path: Path) -> None:
-    base = front(ns, tmp_path, [FaultRule("stall", {"seconds": 60}, path=r"/blobs/")])
+    base = front(ns, tmp_path, [Stall(seconds=60, path=r"/blobs/")])
 
     def go() -> tuple[int, str, int, BaseException | None]:
         got = 0
@@ -148,7 +154,7 @@ def test_stall_sends_headers_then_nothing(ns: ScratchNetns, tmp_path: Path) -> N
 
 def test_slow_body_is_throttled_but_intact(ns: ScratchNetns, tmp_path: Path) -> None:
     rate = 20_000
-    base = front(ns, tmp_path, [FaultRule("slow_body", {"rate": rate}, path=r"/blobs/")])
+    base = front(ns, tmp_path, [SlowBody(rate=rate, path=r"/blobs/")])
     want = 3 * rate
 
     def go() -> tuple[bytes, float]:
@@ -169,8 +175,8 @@ def test_slow_body_is_throttled_but_intact(ns: ScratchNetns, tmp_path: Path) -> 
 def test_front_with_tls(ns: ScratchNetns, tmp_path: Path) -> None:
     ca = LabCA(tmp_path / "ca")
     leaf = ca.issue([FRONT])
-    base = front(ns, tmp_path, [FaultRule("server_error", path=r"/manifests/"),
-                                FaultRule("reset_mid_body", {"after": 5000}, path=r"/blobs/")],
+    base = front(ns, tmp_path, [ServerError(path=r"/manifests/"),
+                                ResetMidBody(after=5000, path=r"/blobs/")],
                  port=8443, cert=leaf.cert, key=leaf.key)
     ctx = ssl.create_default_context(cafile=str(ca.ca_path))
 
@@ -246,8 +252,8 @@ def test_tinyproxy_connect_only_to_allowed_ports_and_hosts(ns: ScratchNetns,
 
 def test_front_config_is_data(tmp_path: Path) -> None:
     spec = faultfront_service(tmp_path, addr=FRONT, port=8000, upstream=f"http://{REG}:5000",
-                              rules=[FaultRule("slow_body", {"rate": 10}, path="/blobs/")])
+                              faults=[SlowBody(rate=10, path="/blobs/")])
     cfg = json.loads((tmp_path / "faultfront.json").read_text())
-    assert cfg["rules"][0] == {"fault": "slow_body", "params": {"rate": 10}, "path": "/blobs/",
-                               "methods": None, "count": None}
+    assert cfg["faults"][0] == {"name": "slow_body", "layer": "http", "on": "registry",
+                                "rate": 10, "path": "/blobs/", "methods": None, "count": None}
     assert spec.argv[1:3] == ["-m", "pulldoctor.lab.services.faultfront"]

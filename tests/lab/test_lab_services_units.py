@@ -17,17 +17,19 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from pulldoctor.errors import LabError
 from pulldoctor.lab import images
+from pulldoctor.lab.faults import fault_classes
+from pulldoctor.lab.faults.http.ratelimit import RateLimit
+from pulldoctor.lab.faults.http.stall import Stall
 from pulldoctor.lab.services.cdn import parse_range, resolve_under
 from pulldoctor.lab.services.docker_registry import TokenAuth, registry_config
 from pulldoctor.lab.services.faultfront import (
-    FaultRule,
     close_response_head,
-    compile_rules,
     forward_head,
+    load_faults,
     parse_request_head,
 )
-from pulldoctor.lab.services.faults import FAULTS, FaultConfigError, RateLimit, make_fault
 from pulldoctor.lab.services.proxy import tinyproxy_config
 from pulldoctor.lab.services.tlsca import WRONG_NAME, CertKind, LabCA
 from pulldoctor.lab.services.token import (
@@ -138,21 +140,19 @@ def test_request_head_roundtrip() -> None:
     assert resp == b"HTTP/1.1 200 OK\r\nX: y\r\nConnection: close\r\n\r\n"
 
 
-def test_fault_rules_are_validated_data() -> None:
-    assert set(FAULTS) >= {"ratelimit", "server_error", "slow_body", "stall", "reset_mid_body",
-                           "denied"}
-    live = compile_rules([FaultRule("stall", {"seconds": 5}, path="/blobs/",
-                                    methods=("get",), count=1).to_json()])
+def test_http_faults_are_validated_data() -> None:
+    http = {n for n, c in fault_classes().items() if c.layer == "http"}
+    assert http == {"ratelimit", "server_error", "slow_body", "stall", "reset_mid_body", "denied"}
+    live = load_faults([Stall(seconds=5, path="/blobs/", methods=("GET",), count=1).to_dict()])
     assert live[0].matches("GET", "/v2/a/blobs/sha256:1")
     assert not live[0].matches("HEAD", "/v2/a/blobs/sha256:1")
     assert not live[0].matches("GET", "/v2/a/manifests/latest")
-    for bad in ([{"fault": "nope"}], [{"fault": "stall", "params": {"seconds": -1}}],
-                [{"fault": "slow_body", "params": {"speed": 3}}],
-                [{"fault": "ratelimit", "path": "("}], [{"params": {}}]):
-        with pytest.raises(FaultConfigError):
-            compile_rules(bad)
-    answer = make_fault("ratelimit", {"retry_after": 2})
-    assert isinstance(answer, RateLimit)
+    for bad in ([{"name": "nope"}], [{"name": "stall", "seconds": -1}],
+                [{"name": "slow_body", "speed": 3}], [{"name": "ratelimit", "path": "("}],
+                [{"name": "ratelimit", "on": "elsewhere"}], [{"name": "drop"}], [{}]):
+        with pytest.raises(LabError):
+            load_faults(bad)
+    answer = RateLimit(retry_after=2)
     wire = answer.answer("198.18.1.2").render()
     assert wire.startswith(b"HTTP/1.1 429 Too Many Requests\r\n")
     assert b"docker-ratelimit-source: 198.18.1.2\r\n" in wire and b"Retry-After: 2\r\n" in wire
@@ -254,13 +254,13 @@ def test_service_clis_fail_in_one_line(module: str, args: list[str], needle: str
     assert "Traceback" not in res.stderr
 
 
-def test_faultfront_rejects_bad_rules_before_starting(tmp_path: Path) -> None:
+def test_faultfront_rejects_bad_faults_before_starting(tmp_path: Path) -> None:
+    from pulldoctor.lab.faults.http.server_error import ServerError
     from pulldoctor.lab.services.faultfront import faultfront_service
 
-    with pytest.raises(FaultConfigError, match="unknown fault 'explode'"):
+    with pytest.raises(LabError, match="server_error status must be 5xx"):
         faultfront_service(tmp_path, addr="127.0.0.1", port=1, upstream="http://127.0.0.2:5000",
-                           rules=[FaultRule("explode")])
-    with pytest.raises(FaultConfigError, match="upstream"):
-        faultfront_service(tmp_path, addr="127.0.0.1", port=1, upstream="ftp://x",
-                           rules=[])
+                           faults=[ServerError(status=200)])
+    with pytest.raises(LabError, match="upstream"):
+        faultfront_service(tmp_path, addr="127.0.0.1", port=1, upstream="ftp://x", faults=[])
     assert not (tmp_path / "faultfront.json").exists()

@@ -163,9 +163,13 @@ def dns_server(netpair: NetPair) -> Callable[[dict[str, Any]], None]:
     """Start the lab's real DNS server (zone ``pdt.test``) in the server namespace."""
 
     def start(modes: dict[str, Any]) -> None:
+        # ``{"name": {"mode": "drop_udp"}}`` shorthand -> the lab's typed DNS faults (dns_<mode>).
+        faults = [{"name": f"dns_{m['mode']}", "host": name,
+                   **{k: v for k, v in m.items() if k != "mode"}}
+                  for name, m in modes.items() if m["mode"] != "answer"]
         cfg = {"zone": "pdt.test",
                "records": {"registry.pdt.test": SERVER_ADDR, "cdn.pdt.test": SERVER_ADDR},
-               "modes": modes}
+               "faults": faults}
         path = netpair.workdir / "zone.json"
         path.write_text(json.dumps(cfg))
         netpair.spawn([sys.executable, "-m", "pulldoctor.lab.dnsserver", "--config", str(path),

@@ -70,7 +70,11 @@ def command() -> None:
 @command.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print every scenario as JSON data.")
 def list_cmd(as_json: bool) -> int:
-    """List the scenarios: name, the cause code it reproduces, what it does."""
+    """List the scenarios: name, the cause code it reproduces, what it does.
+
+    With --json, each scenario's faults, services and what each real client is expected to show
+    (``expect``: the cause, or null for a working pull, and what explain reads from its text).
+    """
     from pulldoctor.lab.scenarios import SCENARIOS, scenarios_json
 
     if as_json:
@@ -79,7 +83,8 @@ def list_cmd(as_json: bool) -> int:
     width = max(len(n) for n in SCENARIOS)
     for s in SCENARIOS.values():
         first = re.split(r"[.:](?:\s|$)", s.summary, maxsplit=1)[0]
-        click.echo(f"{s.name:<{width}}  {s.code or '(healthy)':<26}  {first}")
+        per_client = "  [differs per client: --json]" if s.expect else ""
+        click.echo(f"{s.name:<{width}}  {s.code or '(healthy)':<26}  {first}{per_client}")
     return 0
 
 

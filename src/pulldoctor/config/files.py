@@ -35,7 +35,11 @@ def under(root: str | Path, path: str | Path) -> Path:
                 cur.pop()
             continue
         cand = base.joinpath(*cur, part)
-        if cand.is_symlink() and links < _MAX_LINKS:
+        try:
+            is_link = cand.is_symlink()
+        except OSError:  # an unreadable directory on the way: the read itself will say so
+            is_link = False
+        if is_link and links < _MAX_LINKS:
             links += 1
             target = os.readlink(cand)
             if target.startswith("/"):

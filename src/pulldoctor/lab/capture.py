@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -51,10 +52,15 @@ class ScenarioLike(Protocol):
 
     def build(self, lab: Any) -> None: ...
 
+    def expected(self, client: str) -> str | None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class CaptureRun:
-    """One (scenario, client) run: the client's result, or why the lab could not run it."""
+    """One (scenario, client) run: the client's result, or why the lab could not run it.
+
+    ``code`` is what the scenario expects of *this* client (``Scenario.expected``): a cause, or
+    None when its pull should work."""
 
     scenario: str
     code: str | None
@@ -110,9 +116,11 @@ def run_one(scenario: ScenarioLike, client_name: str, timeout: float = DEFAULT_P
             finally:
                 client.stop()
     except Exception as exc:  # one broken lab must not lose the other runs' evidence
-        return CaptureRun(scenario.name, scenario.code, client_name, scenario.image, None,
+        return CaptureRun(scenario.name, scenario.expected(client_name), client_name,
+                          scenario.image, None,
                           lab_error=redact(f"{type(exc).__name__}: {exc}"), lab_build_s=build_s)
-    return CaptureRun(scenario.name, scenario.code, client_name, scenario.image, result,
+    return CaptureRun(scenario.name, scenario.expected(client_name), client_name, scenario.image,
+                      result,
                       lab_build_s=build_s)
 
 
@@ -205,22 +213,45 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def unique_texts(lines: Iterable[dict[str, Any]], elsewhere: set[str]) -> list[dict[str, Any]]:
-    """Drop lines whose text (whitespace-normalised) is already in the corpus or repeats.
+def unique_texts(lines: Iterable[dict[str, Any]], elsewhere: set[str],
+                 key: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
+    """Drop lines whose text (whitespace-normalised) is already in the corpus, or that repeat a
+    kept line's message (``key``: the same message up to ports, addresses, names, digests).
 
     A constant message (docker's ``no matching manifest for linux/amd64 ...``) captured in the lab
     is the same text a user already reported; the corpus counts each text once. The fixture keeps
     every run, so the explain check still covers it.
     """
-    seen = set(elsewhere)
+    key = key or _norm
+    seen, seen_keys = set(elsewhere), set()
     out = []
     for ln in lines:
-        key = _norm(str(ln.get("text", "")))
-        if key in seen:
+        text = str(ln.get("text", ""))
+        if _norm(text) in seen or key(text) in seen_keys:
             continue
-        seen.add(key)
+        seen.add(_norm(text))
+        seen_keys.add(key(text))
         out.append(ln)
     return out
+
+
+def corpus_key(corpus: Path) -> Callable[[str], str]:
+    """The corpus's own near-duplicate key: ``near_duplicate_key`` of the ``bench/accuracy.py``
+    in the checkout that holds ``corpus`` (tests/corpus/README.md's rule), else whitespace."""
+    import importlib.util
+
+    path = corpus.resolve().parent.parent.parent / "bench" / "accuracy.py"
+    spec = importlib.util.spec_from_file_location("_pd_corpus_accuracy", path)
+    if not path.is_file() or spec is None or spec.loader is None:
+        return _norm
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    try:
+        spec.loader.exec_module(module)
+        fn = module.near_duplicate_key
+    except Exception:  # an older checkout without the rule: whitespace only
+        return _norm
+    return lambda text: str(fn(text))
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -258,5 +289,5 @@ def write_outputs(runs: Sequence[CaptureRun], *, fixture: Path, corpus: Path, co
         existing = [ln for ln in existing if _pair_of(ln) is None]
     merged = merge_corpus(existing, corpus_lines(runs),
                           {(r.scenario, r.client) for r in runs if r.result is not None})
-    merged = unique_texts(merged, elsewhere)
+    merged = unique_texts(merged, elsewhere, corpus_key(corpus))
     corpus.write_text("".join(json.dumps(ln) + "\n" for ln in merged), encoding="utf-8")

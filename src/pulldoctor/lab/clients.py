@@ -11,9 +11,9 @@ registries.conf are exactly the scenario's.
 Daemons (dockerd, and the containerd behind it or behind ctr) are started through the lab, so
 their PIDs are recorded in the lab's state dir and stopped by PID even if this process dies.
 dockerd gets its *own* containerd (``--containerd``) instead of the one it would fork itself, so
-both PIDs are in the lab's records and each is stopped on its own. A proxy a scenario sets
-(``lab.client_extra_env``) reaches dockerd through the lab's client environment, as a systemd
-drop-in would on a real host.
+both PIDs are in the lab's records and each is stopped on its own. Daemons get the environment
+their systemd units would give them (``lab.daemon_env``, from the scenario's drop-ins), never the
+shell's: a proxy set only in the shell reaches skopeo and ctr, not dockerd.
 
 The pure helpers (:func:`clean_output`, :func:`error_text`) are what capture and the tests use to
 turn raw output into the text a user would paste.
@@ -38,8 +38,9 @@ from pulldoctor.redact import redact
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
-DEFAULT_PULL_TIMEOUT = 120.0
-"""Bound of one client pull. docker 20.10 gives up on a DNS-timeout case in well under this."""
+DEFAULT_PULL_TIMEOUT = 180.0
+"""Bound of one client pull: docker 20.10 retries a config blob 5 times with a 30 s dial timeout
+(insecure-cdn-tcp-drop: ~154 s), so the bound is above that."""
 
 _START_TIMEOUT = 30.0
 _TIMEOUT_RC = 124  # pulldoctor.lab.procs.TIMEOUT_RC
@@ -247,9 +248,12 @@ def _wait_socket(sock: Path, proc: subprocess.Popen[bytes], what: str, timeout: 
     raise LabError(f"{what} did not open {sock} within {timeout:.0f}s")
 
 
-def _containerd_config(work: Path, data: Path) -> Path:
-    """A containerd config with its own root/state/socket so it shares nothing with the host's."""
-    cfg = work / "containerd.toml"
+def _containerd_config(work: Path, data: Path, cfg: Path | None = None) -> Path:
+    """A containerd config with its own root/state/socket so it shares nothing with the host's.
+
+    Written to ``cfg`` (default ``work/containerd.toml``).
+    """
+    cfg = cfg or work / "containerd.toml"
     disabled = 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
     cfg.write_text(
         "version = 2\n"
@@ -265,6 +269,13 @@ def _containerd_config(work: Path, data: Path) -> Path:
         encoding="utf-8",
     )
     return cfg
+
+
+def containerd_config_for(lab: Lab) -> Path:
+    """Write the lab client's ``/etc/containerd/config.toml`` (root, state, socket in the lab)."""
+    return _containerd_config(lab.workdir / ContainerdClient.name,
+                              lab.data_dir / ContainerdClient.name,
+                              lab.client_files / "etc/containerd/config.toml")
 
 
 def _logged(argv: list[str], log: Path) -> list[str]:
@@ -376,9 +387,13 @@ class ContainerdClient(Client):
         containerd = _which("containerd")
         self._ctr = _which("ctr")
         self.version = f"{_version([containerd, '--version'])}; {_version([self._ctr, '--version'])}"
-        cfg = _containerd_config(w, self.data)
-        proc = self._spawn(_logged([containerd, "--config", str(cfg)], w / "containerd.log"),
-                           "containerd")
+        # Where a real host keeps it, so what reads /etc/containerd/config.toml (pulldoctor
+        # diagnose/host: the data root that a tiny_disk fault fills) reads this daemon's config;
+        # a scenario writes it when it is built (containerd_config_for), a bare lab here.
+        if not (lab.client_files / "etc/containerd/config.toml").exists():
+            containerd_config_for(lab)
+        proc = self._spawn(_logged([containerd, "--config", "/etc/containerd/config.toml"],
+                                   w / "containerd.log"), "containerd")
         _wait_socket(w / "ctd.sock", proc, "containerd", _START_TIMEOUT)
         if (lab.client_files / "etc/containerd/certs.d").is_dir():
             self._hosts_dir = "/etc/containerd/certs.d"

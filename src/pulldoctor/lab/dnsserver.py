@@ -1,19 +1,18 @@
 """The lab's authoritative DNS server for ``lab.test``, with per-name faults as data.
 
-Why our own server: the DNS failures pulldoctor must tell apart differ only in what the server
-does on the wire, per transport and per name: a resolver that drops UDP but answers TCP, one that
-truncates, one that is slow for one host only (the classic "registry resolves, CDN times out").
-Real resolvers cannot be told to misbehave that precisely, so this one takes a JSON file::
+Why our own server: real resolvers cannot be told to misbehave per name and per transport (drop
+UDP but answer TCP, truncate, be slow for one host only), which is what the DNS causes pulldoctor
+must tell apart look like on the wire. The faults are the lab's typed DNS faults
+(:mod:`pulldoctor.lab.faults.dns`, one module each); this server builds the healthy reply and hands
+it to the fault for the query name. It takes a JSON file::
 
     {"zone": "lab.test",
      "records": {"registry.lab.test": "198.18.2.2", ...},
-     "modes": {"cdn.lab.test": {"mode": "drop_udp"}, "*": {"mode": "answer"}}}
+     "faults": [{"name": "dns_drop_udp", "host": "cdn.lab.test"}]}
 
-Modes (per query name, ``*`` is the default): ``answer``, ``nxdomain``, ``servfail``, ``refused``,
-``drop_udp`` (no UDP reply, TCP answers), ``truncate_udp`` (UDP reply has TC set and no answer, so
-the client retries over TCP, which answers), ``slow`` (answer after ``delay_ms``), ``drop`` (no
-reply on either transport). Names in the zone without a record get NXDOMAIN; names outside it get
-REFUSED (the server does not recurse, so it never sends a query anywhere).
+Names in the zone without a record get NXDOMAIN; names outside it get REFUSED (the server does
+not recurse, so it never sends a query anywhere). A fault for ``"*"`` applies to every name that
+has no fault of its own.
 
 Run: ``python -m pulldoctor.lab.dnsserver --config FILE --addr 198.18.4.2 [--port 53]``.
 """
@@ -34,81 +33,59 @@ from typing import Any
 
 from dnslib import QTYPE, RCODE, RR, A, DNSRecord
 
-MODES = ("answer", "nxdomain", "servfail", "refused", "drop_udp", "truncate_udp", "slow", "drop")
-MAX_DELAY_MS = 60_000
+from pulldoctor.errors import LabError
+from pulldoctor.lab.faults import fault_from_dict
+from pulldoctor.lab.faults.dns import DnsFault, Transport
+
 TCP_IDLE_S = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class Mode:
-    """What the server does for one name."""
-
-    mode: str = "answer"
-    delay_ms: int = 0
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Mode:
-        mode = str(data.get("mode", "answer"))
-        if mode not in MODES:
-            raise ValueError(f"unknown DNS mode '{mode}' (known: {', '.join(MODES)})")
-        delay = int(data.get("delay_ms", 0))
-        if not 0 <= delay <= MAX_DELAY_MS:
-            raise ValueError(f"delay_ms must be between 0 and {MAX_DELAY_MS}")
-        return cls(mode, delay)
 
 
 @dataclass(frozen=True, slots=True)
 class ZoneConfig:
     zone: str
     records: Mapping[str, str]
-    modes: Mapping[str, Mode]
+    faults: Mapping[str, DnsFault]
     ttl: int = 5
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ZoneConfig:
+        """The config from its JSON form; ValueError (or LabError) names what is wrong."""
         zone = str(data.get("zone", "lab.test")).lower().rstrip(".")
         records = {str(k).lower().rstrip("."): str(v) for k, v in data.get("records", {}).items()}
-        for name, addr in records.items():
+        for addr in records.values():
             socket.inet_aton(addr)  # raises OSError on a bad address
-            if not (name == zone or name.endswith("." + zone)):
-                raise ValueError(f"record {name} is outside the zone {zone}")
-        modes = {str(k).lower().rstrip("."): Mode.from_dict(v)
-                 for k, v in data.get("modes", {}).items()}
-        return cls(zone, records, modes, int(data.get("ttl", 5)))
+        faults: dict[str, DnsFault] = {}
+        for raw in data.get("faults", []):
+            fault = fault_from_dict(raw, layer="dns")
+            assert isinstance(fault, DnsFault)
+            if fault.host in faults:
+                raise ValueError(f"two DNS faults for {fault.host}")
+            faults[fault.host] = fault
+        return cls(zone, records, faults, int(data.get("ttl", 5)))
 
-    def mode_for(self, name: str) -> Mode:
-        return self.modes.get(name) or self.modes.get("*") or Mode()
+    def fault_for(self, name: str) -> DnsFault | None:
+        return self.faults.get(name) or self.faults.get("*")
 
 
-def reply_for(config: ZoneConfig, query: DNSRecord, transport: str) -> DNSRecord | None:
-    """The reply to ``query`` arriving over ``transport`` ("udp" | "tcp"); None = send nothing.
+def reply_for(config: ZoneConfig, query: DNSRecord, transport: Transport) -> DNSRecord | None:
+    """The reply to ``query`` arriving over ``transport``; None = send nothing.
 
-    Pure (no sleeping, no sockets), so every mode is testable without a network; ``slow`` is
-    applied by the caller from :meth:`ZoneConfig.mode_for`.
+    Pure (no sleeping, no sockets), so every fault is testable without a network; a fault's
+    delay is applied by the caller (:meth:`DnsFault.delay_s`).
     """
     name = str(query.q.qname).lower().rstrip(".")
-    mode = config.mode_for(name)
-    if mode.mode == "drop" or (mode.mode == "drop_udp" and transport == "udp"):
-        return None
     reply = query.reply(ra=1, aa=1)
     in_zone = name == config.zone or name.endswith("." + config.zone)
-    if not in_zone:
+    if not in_zone and name not in config.records:
         reply.header.rcode = RCODE.REFUSED
         reply.header.aa = 0
-    elif mode.mode == "nxdomain":
-        reply.header.rcode = RCODE.NXDOMAIN
-    elif mode.mode == "servfail":
-        reply.header.rcode = RCODE.SERVFAIL
-    elif mode.mode == "refused":
-        reply.header.rcode = RCODE.REFUSED
-    elif mode.mode == "truncate_udp" and transport == "udp":
-        reply.header.tc = 1
     elif name not in config.records:
         reply.header.rcode = RCODE.NXDOMAIN
     elif query.q.qtype in (QTYPE.A, QTYPE.ANY):
         reply.add_answer(RR(query.q.qname, QTYPE.A, rdata=A(config.records[name]), ttl=config.ttl))
     # any other type for a known name: NOERROR with no answer (NODATA), as real zones do
-    return reply
+    fault = config.fault_for(name)
+    return reply if fault is None else fault.reply(reply, transport)
 
 
 class _Server:
@@ -117,18 +94,19 @@ class _Server:
         self.log = log
         self.lock = threading.Lock()
 
-    def handle(self, data: bytes, transport: str) -> bytes | None:
+    def handle(self, data: bytes, transport: Transport) -> bytes | None:
         try:
             query = DNSRecord.parse(data)
         except Exception:  # garbage on the wire: real servers ignore it too
             return None
         name = str(query.q.qname).lower().rstrip(".")
-        mode = self.config.mode_for(name)
+        fault = self.config.fault_for(name)
         reply = reply_for(self.config, query, transport)
-        if mode.mode == "slow" and reply is not None:
-            time.sleep(mode.delay_ms / 1000)
+        if fault is not None and reply is not None and fault.delay_s:
+            time.sleep(fault.delay_s)
         with self.lock:
-            print(f"{transport} {name} {QTYPE.get(query.q.qtype, query.q.qtype)} mode={mode.mode} "
+            print(f"{transport} {name} {QTYPE.get(query.q.qtype, query.q.qtype)} "
+                  f"fault={fault.name if fault else '-'} "
                   f"-> {'no reply' if reply is None else RCODE.get(reply.header.rcode)}"
                   f"{' TC' if reply is not None and reply.header.tc else ''}",
                   file=self.log, flush=True)
@@ -199,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with open(args.config, encoding="utf-8") as fh:
             config = ZoneConfig.from_dict(json.load(fh))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, LabError) as exc:
         print(f"dnsserver: error: {args.config}: {exc}", file=sys.stderr)
         return 2
     try:

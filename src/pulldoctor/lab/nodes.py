@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pulldoctor.errors import LabError
+from pulldoctor.lab.faults.dns import DnsFault
 from pulldoctor.lab.procs import require_tools
 from pulldoctor.lab.topology import ZONE, Host, Lab, dns_records
 
@@ -161,11 +162,10 @@ def start_sshd(lab: Lab, node: LabNode, authorized_key: str) -> subprocess.Popen
     return proc
 
 
-def start_resolver(lab: Lab, addr: str, modes: Mapping[str, Mapping[str, Any]]) -> subprocess.Popen[bytes]:
-    """A second lab DNS server on ``addr`` (added to the dns host), with its own faults."""
+def start_resolver(lab: Lab, addr: str, faults: Sequence[DnsFault]) -> subprocess.Popen[bytes]:
+    """A second lab DNS server on ``addr`` (added to the dns host), with its own DNS faults."""
     lab.ip("dns", "addr", "add", f"{addr}/24", "dev", "eth0")
-    conf = {"zone": ZONE, "records": dns_records(),
-            "modes": {k.lower(): dict(v) for k, v in modes.items()}}
+    conf = {"zone": ZONE, "records": dns_records(), "faults": [f.to_dict() for f in faults]}
     path = lab.workdir / f"dns-{addr}.json"
     path.write_text(json.dumps(conf, indent=1))
     proc = lab.spawn("dns", [sys.executable, "-m", "pulldoctor.lab.dnsserver", "--config",

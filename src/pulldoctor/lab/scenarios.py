@@ -1,9 +1,10 @@
-"""The scenario catalogue: one real, reproducible failure per cause code, plus ``healthy``.
+"""The scenario catalogue: one real, reproducible failure per cause code, plus healthy worlds.
 
 Why data: a scenario is *what* is broken (DNS modes, path faults, service options, client files),
-never *how* to break it; one generic :meth:`Scenario.build` turns any scenario into a running lab.
-So a new scenario is a new entry, reviewed by reading it, and ``pulldoctor lab list --json``
-prints exactly what each one does.
+never *how* to break it; one generic builder (:mod:`pulldoctor.lab.build`) turns any scenario into
+a running lab. So a new scenario is a new entry, reviewed by reading it, and ``pulldoctor lab list
+--json`` prints exactly what each one does -- including what each real client is expected to show
+(:attr:`Scenario.code`, per client :attr:`Scenario.expect`), which the tests read from here.
 
 Every scenario starts from the same healthy world and changes only what it names:
 
@@ -12,294 +13,58 @@ Every scenario starts from the same healthy world and changes only what it names
   ``/etc/docker/certs.d/<host>/ca.crt``), blob GETs redirected (307) to ``cdn.lab.test:443``, a
   static server over the registry's storage, the way Docker Hub sends blobs to its CDN;
 * images pushed before the scenario's faults apply (``lab/hello``, ``lab/big`` (4 MiB layer),
-  ``lab/multi`` (amd64 + arm64), ``lab/arm64only``), through a throw-away plain-HTTP registry on
-  the registry host's loopback, so pushing never depends on the scenario's DNS, TLS or auth.
+  ``lab/multi`` (amd64 + arm64), ``lab/arm64only``).
 """
 
 from __future__ import annotations
 
-import base64
-import functools
 import json
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
 
 from pulldoctor.causes import CATALOGUE, Code
-from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault, apply_faults
+from pulldoctor.lab import hub
+from pulldoctor.lab.build import INSECURE_PORT
+from pulldoctor.lab.client_files import (
+    AUTH,
+    CDN,
+    LAB_PASSWORD,
+    LAB_USER,
+    MIRROR,
+    PROXY_PASSWORD,
+    PROXY_PORT,
+    PROXY_USER,
+    REGISTRY,
+    write_client_auth,
+)
 from pulldoctor.lab.faults.datadrop import DataDrop
 from pulldoctor.lab.faults.disk import TinyDisk
+from pulldoctor.lab.faults.dns.drop_udp import DropUdp
+from pulldoctor.lab.faults.dns.nxdomain import NxDomain
+from pulldoctor.lab.faults.dns.servfail import ServFail
 from pulldoctor.lab.faults.drop import Drop
+from pulldoctor.lab.faults.http.denied import Denied
+from pulldoctor.lab.faults.http.ratelimit import RateLimit
+from pulldoctor.lab.faults.http.server_error import ServerError
 from pulldoctor.lab.faults.mtu import MtuBlackhole
 from pulldoctor.lab.faults.ports import PortRange
+from pulldoctor.lab.faults.reject import Reject
 from pulldoctor.lab.faults.reset import ResetAfter
 from pulldoctor.lab.faults.route import NoRoute
-from pulldoctor.lab.topology import ADDRESSES
+from pulldoctor.lab.scenario import ALL_CLIENTS, ClientExpect, Scenario, Services
 
-if TYPE_CHECKING:
-    from pulldoctor.lab.images import Image, Index
-    from pulldoctor.lab.topology import Lab
-
-Client = str  # "docker" | "containerd" | "skopeo"
-ALL_CLIENTS: tuple[Client, ...] = ("docker", "containerd", "skopeo")
-REGISTRY = "registry.lab.test"
-CDN = "cdn.lab.test"
-AUTH = "auth.lab.test"  # the token server (realm of token-auth registries)
-LAB_USER, LAB_PASSWORD = "labuser", "lab-password-1"  # the registry / token server account
-PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"  # the proxy="auth" account
-PROXY_PORT = 3128
-_SEED_PORT = 5999
-_INNER_PORT = 5000  # the registry's own port when a fault front owns 443
-TLS_MODES = ("good", "wrong_name", "expired", "plain")
-
-# Accepts connections, completes TLS, reads the request and never answers (bounded hold).
-_SILENT = """
-import socket, ssl, sys, threading, time
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(sys.argv[3], sys.argv[4])
-srv = socket.create_server((sys.argv[1], int(sys.argv[2])), reuse_port=True)
-def hold(c):
-    try:
-        t = ctx.wrap_socket(c, server_side=True); t.settimeout(300); t.recv(65536); time.sleep(300)
-    except OSError: pass
-    finally: c.close()
-while True:
-    c, _ = srv.accept(); threading.Thread(target=hold, args=(c,), daemon=True).start()
-"""
-
-
-@dataclass(frozen=True)
-class Services:
-    """What runs on the server hosts, and what the client is told (all healthy by default)."""
-
-    registry: str = "up"  # "up" | "off" (nothing listens) | "silent" (TLS, then no answer)
-    tls: str = "good"  # TLS_MODES: which certificate the registry shows ("plain": no TLS on 443)
-    trust_ca: bool = True  # the lab CA in the client's certs.d
-    cdn_redirect: bool = True
-    auth: str = "none"  # "none" | "htpasswd" | "token" (token server on auth.lab.test:443)
-    client_auth: str = "none"  # "none" | "good" | "wrong": config.json + auth.json credentials
-    front: tuple[Mapping[str, Any], ...] = ()  # fault-front rules (services.faultfront.FaultRule)
-    proxy: str = "none"  # "none" | "dead" (HTTPS_PROXY set, nothing listens) | "auth" (needs creds)
-    dns: bool = True  # False: nothing listens on the resolver's port 53
-    corrupt_layer: bool = False  # flip a byte of the image's first layer in storage
-    broken_config: bool = False  # daemon.json, hosts.toml, registries.conf that do not parse
-    proxy_userinfo: bool = False  # the proxy's user:password in HTTPS_PROXY (proxy="auth")
-    audit: bool = False  # CDN/token server log header names; issued tokens to workdir/token-issued
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One reproducible pull failure (``code``) or ``healthy`` (``code`` None)."""
-
-    name: str
-    code: Code | None
-    summary: str
-    image: str = f"{REGISTRY}/lab/hello:latest"
-    clients: tuple[Client, ...] = ALL_CLIENTS
-    faults: tuple[Fault, ...] = ()
-    dns_modes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    services: Services = Services()
-
-    def build(self, lab: Lab) -> None:
-        """Apply this scenario to a fresh lab: services, images, client files, then faults."""
-        build(self, lab)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "code": self.code, "summary": self.summary,
-                "image": self.image, "clients": list(self.clients),
-                "faults": [f.to_dict() for f in self.faults],
-                "dns_modes": {k: dict(v) for k, v in self.dns_modes.items()},
-                "services": {k: (list(v) if isinstance(v, tuple) else v)
-                             for k, v in vars(self.services).items()}}
-
-
-# ------------------------------------------------------------------------------ building
-def _images() -> dict[str, Callable[[], Image | Index]]:
-    from pulldoctor.lab import images
-
-    return {"lab/hello": images.healthy_image, "lab/big": lambda: images.big_image(4),
-            "lab/multi": images.multiarch_index, "lab/arm64only": images.arm64_only_index}
-
-
-@functools.lru_cache(maxsize=8)
-def _built_image(repo: str) -> Image | Index:
-    """Images are deterministic (fixed mtimes, seeded noise): build each once per process."""
-    return _images()[repo]()
-
-
-def _repo_tag(image: str) -> tuple[str, str]:
-    _host, _, rest = image.partition("/")
-    repo, _, tag = rest.partition(":")
-    return repo, tag or "latest"
-
-
-def _start(lab: Lab, role: str, spec: Any, started: list[tuple[str, int, Any]]) -> None:
-    """Spawn a service without waiting; :func:`build` waits for all of them at once."""
-    proc = lab.spawn(role, spec.argv, env=spec.env, log_name=f"{role}-{spec.name}")
-    started.append((role, spec.port, proc))
-
-
-def _push(sc: Scenario, lab: Lab, seed_port: int) -> Image | Index | None:
-    """Push the scenario's image (when the lab has it) to the seed registry on loopback."""
-    import httpx
-
-    from pulldoctor.lab.images import push_image
-    from pulldoctor.lab.services.netns import run_in_netns
-
-    repo, tag = _repo_tag(sc.image)
-    if repo not in _images():
-        return None  # registry.not_found: the name is simply not there
-    img = _built_image(repo)
-
-    def push() -> str:
-        with httpx.Client(timeout=30, trust_env=False) as client:
-            return push_image(client, f"http://127.0.0.1:{seed_port}", repo, tag, img)
-
-    run_in_netns(lab.hosts["registry"].netns, push, timeout=120)
-    return img
-
-
-def build(sc: Scenario, lab: Lab) -> None:
-    """The one generic builder (see the module docstring for the healthy baseline).
-
-    Every server is spawned first and waited for together, so a build costs about one service
-    start, not the sum of them.
-    """
-    from pulldoctor.lab.images import Image, corrupt_blob
-    from pulldoctor.lab.services.cdn import cdn_service
-    from pulldoctor.lab.services.docker_registry import registry_service, write_htpasswd
-    from pulldoctor.lab.services.faultfront import FaultRule, faultfront_service
-    from pulldoctor.lab.services.proxy import proxy_service
-    from pulldoctor.lab.services.tlsca import LabCA
-    from pulldoctor.lab.services.token import TokenPolicy, TokenUser, token_service
-
-    sv = sc.services
-    if sv.tls not in TLS_MODES:
-        raise LabError(f"scenario {sc.name}: tls must be one of {', '.join(TLS_MODES)}")
-    if sv.auth not in ("none", "htpasswd", "token") or sv.client_auth not in ("none", "good", "wrong"):
-        raise LabError(f"scenario {sc.name}: auth must be none|htpasswd|token and client_auth "
-                       "none|good|wrong")
-    started: list[tuple[str, int, Any]] = []
-    if sv.dns:
-        started.append(("dns", 53, lab.start_dns(sc.dns_modes, wait=False)))
-    else:
-        # A dead *local* stub answers every query with port-unreachable (the kernel exempts
-        # loopback from ICMP rate limits); the lab's resolver host is remote, so lift its limit
-        # to get that same "connection refused" on every query, not only the first few.
-        lab.sysctl("dns", "net.ipv4.icmp_ratelimit", "0")
-    ca = LabCA(lab.workdir / "tls")
-    reg_addr, cdn_addr = ADDRESSES["registry"], ADDRESSES["cdn"]
-    reg_cert = ca.issue([REGISTRY, reg_addr], "good" if sv.tls == "plain" else sv.tls)
-    cdn_cert = ca.issue([CDN, cdn_addr])
-    storage = lab.workdir / "storage"
-    storage.mkdir()
-    lab.ip("registry", "link", "set", "lo", "up")
-    seed = registry_service(lab.workdir / "seed", addr="127.0.0.1", port=_SEED_PORT,
-                            storage=storage)
-    _start(lab, "registry", seed, started)
-    seed_proc = started[-1][2]
-    token = None
-    if sv.auth == "token":
-        auth_cert = ca.issue([AUTH, ADDRESSES["auth"]])
-        tspec, token = token_service(
-            lab.workdir / "token", addr=ADDRESSES["auth"], port=443, realm_host=AUTH,
-            policy=TokenPolicy(users={LAB_USER: TokenUser(LAB_PASSWORD, ("pull",))}),
-            cert=auth_cert.cert, key=auth_cert.key, log_header_names=sv.audit,
-            issued_file=lab.workdir / "token-issued" if sv.audit else None)
-        _start(lab, "auth", tspec, started)
-    if sv.registry == "up":
-        tls = sv.tls != "plain"
-        fronted = bool(sv.front)
-        htpasswd = (write_htpasswd(lab.workdir / "htpasswd", {LAB_USER: LAB_PASSWORD})
-                    if sv.auth == "htpasswd" else None)
-        spec = registry_service(
-            lab.workdir / "registry", addr=reg_addr, port=_INNER_PORT if fronted else 443,
-            storage=storage, tls_cert=reg_cert.cert if tls and not fronted else None,
-            tls_key=reg_cert.key if tls and not fronted else None, htpasswd=htpasswd, token=token,
-            redirect_baseurl=f"https://{CDN}/" if sv.cdn_redirect else None)
-        _start(lab, "registry", spec, started)
-        if fronted:
-            rules = [FaultRule(**dict(r)) for r in sv.front]
-            front = faultfront_service(lab.workdir / "front", addr=reg_addr, port=443,
-                                       upstream=f"http://{reg_addr}:{_INNER_PORT}", rules=rules,
-                                       cert=reg_cert.cert if tls else None,
-                                       key=reg_cert.key if tls else None)
-            _start(lab, "registry", front, started)
-    elif sv.registry == "silent":
-        proc = lab.spawn("registry", [sys.executable, "-c", _SILENT, reg_addr, "443",
-                                      str(reg_cert.cert), str(reg_cert.key)], log_name="silent")
-        started.append(("registry", 443, proc))
-    if sv.cdn_redirect:
-        _start(lab, "cdn", cdn_service(root=storage, addr=cdn_addr, port=443,
-                                       cert=cdn_cert.cert, key=cdn_cert.key,
-                                       log_header_names=sv.audit), started)
-    if sv.proxy == "auth":
-        _start(lab, "proxy", proxy_service(lab.workdir / "proxy", addr=ADDRESSES["proxy"],
-                                           port=PROXY_PORT, connect_ports=(443,),
-                                           basic_auth=(PROXY_USER, PROXY_PASSWORD)), started)
-    for role, port, proc in started:
-        lab.wait_tcp(role, port, timeout=20, proc=proc)
-    try:
-        img = _push(sc, lab, _SEED_PORT)
-    finally:
-        lab.procs.stop(seed_proc.pid)
-    if sv.corrupt_layer and isinstance(img, Image):
-        corrupt_blob(storage, img.layers[0].digest)
-    if sv.proxy != "none":
-        userinfo = f"{PROXY_USER}:{PROXY_PASSWORD}@" if sv.proxy_userinfo else ""
-        url = f"http://{userinfo}proxy.lab.test:{PROXY_PORT}"
-        lab.client_extra_env.update({"HTTPS_PROXY": url, "https_proxy": url,
-                                     "HTTP_PROXY": url, "http_proxy": url})
-    _write_client_files(lab, sv, ca.ca_path.read_text())
-    if sv.client_auth != "none":
-        write_client_auth(lab, LAB_USER,
-                          LAB_PASSWORD if sv.client_auth == "good" else "wrong-password-9")
-    apply_faults(lab, sc.faults)
-
-
-def write_client_auth(lab: Lab, user: str, password: str, host: str = REGISTRY) -> None:
-    """Give the client a login for ``host``, the way ``docker login`` / ``podman login`` do.
-
-    docker reads ``~/.docker/config.json``, containers/image ``$XDG_RUNTIME_DIR/containers/
-    auth.json``; both hold ``auths.<host>.auth`` = base64(``user:password``), mode 0600.
-    """
-    blob = base64.b64encode(f"{user}:{password}".encode()).decode()
-    doc = json.dumps({"auths": {host: {"auth": blob}}}, indent=2) + "\n"
-    for path in (lab.client_files / "home/.docker/config.json",
-                 lab.client_files / "run/containers/auth.json"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(doc)
-        path.chmod(0o600)
-
-
-def _write_client_files(lab: Lab, sv: Services, ca_pem: str) -> None:
-    cf = lab.client_files
-    if sv.trust_ca:
-        for base in ("etc/docker/certs.d", "etc/containers/certs.d", "etc/containerd/certs.d"):
-            for host in (REGISTRY, CDN, *((AUTH,) if sv.auth == "token" else ())):
-                d = cf / base / host
-                d.mkdir(parents=True, exist_ok=True)
-                (d / "ca.crt").write_text(ca_pem)
-    if sv.broken_config:
-        (cf / "etc/docker/daemon.json").write_text('{"registry-mirrors": ["https://mirror.lab.test"],\n')
-    else:
-        # As on hosts that move docker's storage: the data root is in daemon.json, where a
-        # read-only inspection (pulldoctor host/diagnose) finds it, and where a tiny_disk fault
-        # sits (host.disk_full).
-        (cf / "etc/docker").mkdir(parents=True, exist_ok=True)
-        (cf / "etc/docker/daemon.json").write_text(
-            json.dumps({"data-root": str(lab.data_dir / "docker")}, indent=2) + "\n")
-    if sv.broken_config:
-        hosts = cf / "etc/containerd/certs.d" / REGISTRY
-        hosts.mkdir(parents=True, exist_ok=True)
-        (hosts / "hosts.toml").write_text('server = "https://registry.lab.test\n[host\n')
-        (cf / "etc/containers/registries.conf").write_text("[[registry]\nlocation = \n")
-
+__all__ = ["ALL_CLIENTS", "AUTH", "CDN", "LAB_PASSWORD", "LAB_USER", "MIRROR", "NOT_REPRODUCED",
+           "PROXY_PASSWORD", "PROXY_PORT", "PROXY_USER", "REGISTRY", "SCENARIOS", "ClientExpect",
+           "Scenario", "Services", "check_catalogue", "scenarios_json", "write_client_auth"]
 
 # ------------------------------------------------------------------------------ the catalogue
 _BIG = f"{REGISTRY}/lab/big:latest"
+_INSECURE = f"{REGISTRY}:{INSECURE_PORT}/lab/hello:latest"
+_INSECURE_SV = Services(insecure_http=True)
+_ANON_TOKEN = Services(auth="token", anonymous_pull=True)
+_HUB = Services(hub=True, auth="token", anonymous_pull=True)
+_HUB_IMAGE = "docker.io/library/hello:latest"
+_HUB_PRIVATE = "docker.io/labuser/private:latest"
 
 _ALL: tuple[Scenario, ...] = (
     Scenario("healthy", None, "Everything works: TLS registry, CDN redirect, lab DNS."),
@@ -314,7 +79,7 @@ _ALL: tuple[Scenario, ...] = (
              "blob GET fails after the manifest worked (docker: 'error pulling image "
              "configuration: download failed after attempts=6: dial tcp: lookup cdn.lab.test "
              "on 198.18.4.2:53: read udp ...: i/o timeout').",
-             dns_modes={CDN: {"mode": "drop_udp"}}),
+             faults=(DropUdp(host=CDN),)),
     Scenario("dns-udp-blocked", Code.DNS_UDP_TIMEOUT,
              "A firewall drops all UDP to the resolver's port 53 (TCP 53 still works).",
              faults=(Drop(to="dns", proto="udp", port=53),)),
@@ -325,7 +90,7 @@ _ALL: tuple[Scenario, ...] = (
              "The image names a registry host that does not exist (a typo).",
              image="regsitry.lab.test/lab/hello:latest"),
     Scenario("dns-servfail", Code.DNS_SERVFAIL, "The resolver answers SERVFAIL for the registry.",
-             dns_modes={REGISTRY: {"mode": "servfail"}}),
+             faults=(ServFail(host=REGISTRY),)),
     Scenario("net-no-route", Code.NET_UNREACHABLE,
              "The client has no route to the registry's address.",
              faults=(NoRoute(to="registry"),)),
@@ -370,17 +135,16 @@ _ALL: tuple[Scenario, ...] = (
              services=Services(auth="htpasswd")),
     Scenario("registry-denied", Code.REGISTRY_DENIED,
              "The registry answers 403 DENIED for the manifest.",
-             services=Services(front=({"fault": "denied", "path": "/manifests/"},))),
+             faults=(Denied(path="/manifests/"),)),
     Scenario("registry-not-found", Code.REGISTRY_NOT_FOUND,
              "The repository was never pushed: manifest unknown.",
              image=f"{REGISTRY}/lab/missing:latest"),
     Scenario("registry-rate-limited", Code.REGISTRY_RATE_LIMITED,
              "The registry answers 429 TOOMANYREQUESTS with Docker Hub's rate-limit headers.",
-             services=Services(front=({"fault": "ratelimit", "path": "/manifests/"},))),
+             faults=(RateLimit(path="/manifests/"),)),
     Scenario("registry-server-error", Code.REGISTRY_SERVER_ERROR,
              "The registry answers 500 for manifests.",
-             services=Services(front=({"fault": "server_error", "path": "/manifests/",
-                                       "params": {"status": 500}},))),
+             faults=(ServerError(path="/manifests/", status=500),)),
     Scenario("image-platform-mismatch", Code.IMAGE_PLATFORM_MISMATCH,
              "The image exists only for linux/arm64; the client is linux/amd64.",
              image=f"{REGISTRY}/lab/arm64only:latest"),
@@ -398,10 +162,139 @@ _ALL: tuple[Scenario, ...] = (
              "daemon.json, hosts.toml and registries.conf do not parse (containerd only logs "
              "a broken hosts.toml and pulls anyway, so it is not a client here).",
              clients=("docker", "skopeo"), services=Services(broken_config=True)),
+
+    # ---- issue 9: where the runtime has more than one path (endpoints, hosts, environments)
+    Scenario("healthy-insecure-http", None,
+             f"A plain-HTTP registry on {REGISTRY}:{INSECURE_PORT}, listed as insecure by every "
+             "client (daemon.json insecure-registries: docker tries https:// first, then falls back "
+             "to http://; hosts.toml server = \"http://...\"; registries.conf insecure = true); "
+             f"blobs redirect to https://{CDN}: everything works.",
+             image=_INSECURE, services=_INSECURE_SV),
+    Scenario("insecure-cdn-dns-udp-timeout", Code.DNS_UDP_TIMEOUT,
+             "The insecure plain-HTTP registry works, but UDP DNS queries for the CDN host its blobs "
+             "redirect to get no answer (TCP answers): every endpoint the runtime tries meets it.",
+             image=_INSECURE, services=_INSECURE_SV, faults=(DropUdp(host=CDN),)),
+    Scenario("insecure-cdn-nxdomain", Code.DNS_NXDOMAIN,
+             "The insecure plain-HTTP registry works, but the CDN host its blobs redirect to does "
+             "not resolve (NXDOMAIN).",
+             image=_INSECURE, services=_INSECURE_SV, faults=(NxDomain(host=CDN),)),
+    Scenario("insecure-cdn-tcp-drop", Code.NET_TCP_TIMEOUT,
+             "The insecure plain-HTTP registry works, but a firewall drops TCP to the CDN host's "
+             "port 443 (docker retries the config blob 5 times, 30 s each).",
+             image=_INSECURE, services=_INSECURE_SV,
+             faults=(Drop(to="cdn", proto="tcp", port=443),)),
+    Scenario("insecure-cdn-refused", Code.NET_REFUSED,
+             "The insecure plain-HTTP registry works, but connections to the CDN host's port 443 "
+             "are refused (TCP reset).",
+             image=_INSECURE, services=_INSECURE_SV,
+             faults=(Reject(to="cdn", proto="tcp", port=443),)),
+    Scenario("healthy-token-anonymous", None,
+             f"The registry sends clients to a token server on {AUTH}, which gives anonymous "
+             "clients pull tokens (as Docker Hub does for public images): everything works, "
+             "with every client.",
+             services=_ANON_TOKEN),
+    Scenario("token-realm-nxdomain", Code.DNS_NXDOMAIN,
+             f"The registry's token realm host {AUTH} does not resolve (NXDOMAIN): the registry "
+             "answers, the token never comes.",
+             services=_ANON_TOKEN, faults=(NxDomain(host=AUTH),)),
+    Scenario("token-realm-refused", Code.NET_REFUSED,
+             f"Connections to the token realm {AUTH}:443 are refused (TCP reset); the registry "
+             "itself answers.",
+             services=_ANON_TOKEN, faults=(Reject(to="auth", proto="tcp", port=443),)),
+    Scenario("token-realm-server-error", Code.REGISTRY_SERVER_ERROR,
+             f"The token realm {AUTH} answers 503 Service Unavailable; the registry itself "
+             "answers.",
+             services=_ANON_TOKEN, faults=(ServerError(on="auth", path="^/token", status=503),)),
+    Scenario("mirror-down-fallback", None,
+             f"hosts.toml (containerd) and registries.conf (containers/image) put a mirror, "
+             f"{MIRROR}:8443 where nothing listens, before {REGISTRY}: the clients fall back to "
+             "the registry and the pull works (the mirror is a warning, not a cause). docker "
+             "uses registry-mirrors only for Docker Hub, so it goes straight to the registry.",
+             services=Services(mirror="down")),
+    Scenario("proxy-shell-only", None,
+             "HTTPS_PROXY (a dead proxy) is set in the shell but not in dockerd's unit: dockerd "
+             "goes direct and the pull works. skopeo and ctr (which fetches in its own process "
+             "in containerd 1.6) take the shell's proxy and fail.",
+             services=Services(proxy="dead", proxy_in="shell"),
+             expect={"skopeo": ClientExpect(
+                         "containers/image reads the proxy from the calling shell's environment",
+                         code=Code.PROXY_ERROR),
+                     "containerd": ClientExpect(
+                         "ctr 1.6 resolves and fetches in its own process, so the shell's "
+                         "HTTPS_PROXY is its proxy (containerd's unit has none)",
+                         code=Code.PROXY_ERROR)}),
+    Scenario("proxy-daemon-only", Code.PROXY_ERROR,
+             "docker.service's drop-in sets HTTPS_PROXY to a dead proxy; the shell has none: "
+             "docker pull fails at the proxy, while skopeo and ctr (the shell's environment) go "
+             "direct and work.",
+             services=Services(proxy="dead", proxy_in="daemon"),
+             expect={"skopeo": ClientExpect("containers/image uses the shell's environment, "
+                                            "which has no proxy", code=None),
+                     "containerd": ClientExpect("ctr 1.6 fetches in its own process with the "
+                                                "shell's environment, which has no proxy",
+                                                code=None)}),
+    # ---- the Docker Hub replica: Hub's names, token flow, CDN, mirrors, credential key, 429
+    Scenario("hub-healthy", None,
+             "docker.io/library/hello from the Docker Hub replica: registry-1.docker.io sends "
+             "clients to https://auth.docker.io/token (anonymous pull tokens) and blobs to "
+             "production.cloudflare.docker.com: everything works.",
+             image=_HUB_IMAGE, services=_HUB),
+    Scenario("hub-private-login", None,
+             "A private Hub repository (docker.io/labuser/private) and a client logged in where "
+             "each client looks: docker's config.json under https://index.docker.io/v1/, "
+             "auth.json under docker.io. ctr reads no credential file, so it is not a client.",
+             image=_HUB_PRIVATE, clients=("docker", "skopeo"),
+             services=Services(hub=True, auth="token", anonymous_pull=True, client_auth="good")),
+    Scenario("hub-login-wrong-key", Code.REGISTRY_UNAUTHORIZED,
+             "The login for the private Hub repository is stored under registry-1.docker.io "
+             "(what 'docker login registry-1.docker.io' writes): docker looks only under "
+             "https://index.docker.io/v1/, pulls anonymously and is refused. containers/image "
+             "reads registry-1.docker.io as docker.io, so skopeo pulls.",
+             image=_HUB_PRIVATE, clients=("docker", "skopeo"),
+             services=Services(hub=True, auth="token", anonymous_pull=True, client_auth="good",
+                               login_as="registry-1.docker.io"),
+             expect={"docker": ClientExpect(
+                         "docker prints the text of a repository that does not exist ('pull "
+                         "access denied ... may require docker login: denied'); only the key in "
+                         "config.json says the login exists but is not read",
+                         explain=Code.REGISTRY_DENIED),
+                     "skopeo": ClientExpect(
+                         "containers/image normalises an auth.json key registry-1.docker.io to "
+                         "docker.io, so the login is found", code=None)}),
+    Scenario("hub-mirror-down", None,
+             "registry-mirrors (docker), hosts.toml (containerd) and registries.conf "
+             "(containers/image) put a mirror where nothing listens before Docker Hub: every "
+             "client falls back to registry-1.docker.io and the pull works (the mirror is a "
+             "warning).",
+             image=_HUB_IMAGE, services=Services(hub=True, auth="token", anonymous_pull=True,
+                                                 mirror="down")),
+    Scenario("hub-rate-limited", Code.REGISTRY_RATE_LIMITED,
+             "registry-1.docker.io answers manifest requests with 429 TOOMANYREQUESTS and Docker "
+             "Hub's ratelimit-limit / ratelimit-remaining / docker-ratelimit-source headers.",
+             image=_HUB_IMAGE, services=_HUB, faults=(RateLimit(path="/manifests/"),)),
+    Scenario("hub-cdn-dns-udp-timeout", Code.DNS_UDP_TIMEOUT,
+             "The README's classic case with Docker Hub's own names: registry-1.docker.io "
+             "resolves, but UDP queries for production.cloudflare.docker.com get no answer.",
+             image=_HUB_IMAGE, services=_HUB, faults=(DropUdp(host=hub.CDN),)),
+    Scenario("tls-handshake-stall", Code.NET_TLS_HANDSHAKE_TIMEOUT,
+             "The registry's server accepts TCP and reads the ClientHello, but the ServerHello "
+             "never comes (an overloaded server or balancer; the path itself is fine).",
+             services=Services(registry="stall", cdn_redirect=False)),
 )
 
 SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _ALL})
 """Every scenario by name, registered explicitly above."""
+
+NOT_REPRODUCED: Mapping[Code, str] = MappingProxyType({
+    Code.REGISTRY_CREDENTIAL_HELPER: "needs a docker-credential-* helper binary the lab does not "
+                                     "ship (a fake one would test the fake)",
+    Code.IMAGE_UNSUPPORTED: "the lab's registry stores only the formats every client reads",
+    Code.IMAGE_POLICY_REJECTED: "the lab's policy.json accepts everything; signing is not what "
+                                "the lab reproduces",
+    Code.HOST_MEMORY: "exhausting memory would disturb the shared machine, not just the lab",
+    Code.REF_INVALID: "a malformed reference never reaches the network: the CLI tests cover it",
+})
+"""Cause codes no scenario reproduces, with why: every other code has at least one scenario."""
 
 
 def check_catalogue() -> list[str]:
@@ -410,8 +303,16 @@ def check_catalogue() -> list[str]:
                 if s.code is not None and s.code not in CATALOGUE]
     if len(SCENARIOS) != len(_ALL):
         problems.append("duplicate scenario names")
+    covered = {s.code for s in _ALL} | {s.expected(c) for s in _ALL for c in s.clients}
+    problems += [f"cause {c} has no scenario (and no reason in NOT_REPRODUCED)" for c in Code
+                 if c not in covered and c not in NOT_REPRODUCED]
     problems += [f"{s.name}: unknown client {c}" for s in _ALL for c in s.clients
                  if c not in ALL_CLIENTS]
+    problems += [f"{s.name}: expectation for {c}, which is not one of its clients"
+                 for s in _ALL for c in s.expect if c not in s.clients]
+    problems += [f"{s.name}: {c} expects unknown code {code}" for s in _ALL for c in s.clients
+                 for code in (s.expected(c), s.explain_expected(c))
+                 if code is not None and code not in CATALOGUE]
     return problems
 
 

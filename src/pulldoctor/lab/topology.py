@@ -22,8 +22,8 @@ client<->server traffic and path faults go into its ``forward`` chain. :data:`UN
 address inside 198.18.0.0/15 that no host owns, for "nothing there" scenarios.
 
 The client's processes run in a private mount namespace where files from :attr:`Lab.client_files`
-are bind-mounted over ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/docker``, ``/etc/containerd`` and
-``/etc/containers``; ``HOME`` and ``XDG_RUNTIME_DIR`` point into it, so a scenario controls
+are bind-mounted over ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/docker``, ``/etc/containerd``,
+``/etc/containers`` and ``/etc/systemd/system`` (the daemons' unit drop-ins); ``HOME`` and ``XDG_RUNTIME_DIR`` point into it, so a scenario controls
 everything the client reads and the machine's own resolver is never used.
 """
 
@@ -39,10 +39,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulldoctor.errors import LabError
 from pulldoctor.lab.procs import STATE_ROOT, ProcessGroup, StateDir, require_tools, teardown
+
+if TYPE_CHECKING:
+    from pulldoctor.lab.faults.dns import DnsFault
 
 ZONE = "lab.test"
 SERVER_ROLES: tuple[str, ...] = ("registry", "cdn", "dns", "proxy", "auth")
@@ -54,6 +57,16 @@ UNROUTED = "198.19.255.254"
 """Inside the lab range, owned by nobody: connections to it get no answer."""
 
 CLIENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+NSSWITCH = ("passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+            "protocols: files\nservices: files\nethers: files\nrpc: files\n")
+EGRESS_TABLE = """table inet pulldoctor_egress {
+  chain prerouting {
+    type filter hook prerouting priority -300; policy accept;
+    meta nfproto ipv4 ip daddr != 198.18.0.0/15 counter
+  }
+}
+"""
+"""Counts packets the router sees for addresses outside the lab (before its routing drops them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +83,31 @@ class Host:
         return f"{self.role}.{ZONE}"
 
 
+LAB_TOOLS = ("ip", "nft", "nsenter", "unshare", "mount", "umount")
+
+
+def lab_unavailable() -> str | None:
+    """Why a lab cannot be built on this machine (not root, a tool missing, no netns), or None."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return "lab tests need root"
+    missing = [t for t in LAB_TOOLS if shutil.which(t) is None]
+    if missing:
+        return f"the lab needs {', '.join(missing)}"
+    if not Path("/run/netns").exists() and subprocess.run(
+            ["ip", "netns", "list"], capture_output=True, timeout=10).returncode != 0:
+        return "ip netns does not work here"
+    return None
+
+
 def dns_records() -> dict[str, str]:
     """A record of every host in the zone (the router answers as ``router.lab.test``)."""
     recs = {f"{r}.{ZONE}": ADDRESSES[r] for r in ADDRESSES}
     recs[f"router.{ZONE}"] = "198.18.1.1"
+    # A second name of the registry host, for mirrors: nothing listens on its mirror port, so a
+    # mirror there is refused at once and clients fall back to the registry.
+    recs[f"mirror.{ZONE}"] = ADDRESSES["registry"]
     return recs
 
 
@@ -88,7 +122,7 @@ class Lab:
     def __init__(self, prefix: str | None = None, *, state_root: Path | None = None) -> None:
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces, nftables, mounts)")
-        require_tools("ip", "nft", "nsenter", "unshare", "mount", "umount")
+        require_tools(*LAB_TOOLS)
         self.id = f"{prefix or ''}{secrets.token_hex(3)}"
         root = state_root or STATE_ROOT
         self.state = StateDir(root / self.id)
@@ -100,7 +134,13 @@ class Lab:
         self.procs = ProcessGroup(self.state, self.log_dir)
         self.hosts: dict[str, Host] = {}
         self.client_extra_env: dict[str, str] = {}
-        """Variables every client process gets (a scenario's ``HTTPS_PROXY``, ...)."""
+        """Variables of the client's shell: every command run as the client gets them (a
+        scenario's ``HTTPS_PROXY``, ...), but not the daemons (see :attr:`daemon_env`)."""
+        self.client_extra_mounts: list[tuple[str, str]] = []
+        """More (source, target) bind mounts for the client (the Hub replica's CA bundle)."""
+        self.daemon_env: dict[str, str] = {}
+        """What the daemons' systemd units give them (``Environment=`` of a drop-in the scenario
+        wrote under ``/etc/systemd/system``): dockerd's proxy is this, not the shell's."""
         self._closed = False
         try:
             self._build()
@@ -140,6 +180,7 @@ class Lab:
         self.hosts["router"] = Host("router", router, "198.18.1.1", "r-client")
         self._write_client_files()
         self.sysctl("router", "net.ipv4.ip_forward", "1")
+        self.nft("router", EGRESS_TABLE)
 
     def _write_client_files(self) -> None:
         etc = self.state.path / "server-etc"
@@ -147,11 +188,15 @@ class Lab:
         (etc / "resolv.conf").write_text(f"nameserver {ADDRESSES['dns']}\n")
         (etc / "hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
         cf = self.client_files
-        for d in ("etc/docker", "etc/containerd", "etc/containers", "home", "run", "data"):
+        for d in ("etc/docker", "etc/containerd", "etc/containers", "etc/systemd/system", "home",
+                  "run", "data"):
             (cf / d).mkdir(parents=True, exist_ok=True)
         (cf / "home").chmod(0o700)
         self.write_resolv_conf([ADDRESSES["dns"]])
         (cf / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
+        # Names are looked up in /etc/hosts and then DNS only (no mDNS, no systemd-resolved over
+        # NSS, whatever the machine's nsswitch.conf says): the lab DNS is the only resolver.
+        (cf / "etc/nsswitch.conf").write_text(NSSWITCH)
         # skopeo refuses to run without a policy; the lab accepts any image (signatures are not
         # what the lab reproduces).
         (cf / "etc/containers/policy.json").write_text(
@@ -200,7 +245,9 @@ class Lab:
     @staticmethod
     def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
         # A clean environment: the host's proxy variables must never leak into the lab.
-        env = {"PATH": CLIENT_PATH, "LANG": "C.UTF-8"}
+        # The interpreter's own bin dir too: the lab runs *this* pulldoctor, and a command
+        # diagnose suggests (``pulldoctor host``) must find it there as a user's shell would.
+        env = {"PATH": f"{CLIENT_PATH}:{os.path.dirname(sys.executable)}", "LANG": "C.UTF-8"}
         if "PYTHONPATH" in os.environ:
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         env.update(extra or {})
@@ -210,9 +257,13 @@ class Lab:
         """The bind mounts every client process gets (targets that do not exist are skipped)."""
         cf = self.client_files
         pairs = [(cf / "etc/resolv.conf", "/etc/resolv.conf"), (cf / "etc/hosts", "/etc/hosts"),
+                 (cf / "etc/nsswitch.conf", "/etc/nsswitch.conf"),
                  (cf / "etc/docker", "/etc/docker"), (cf / "etc/containerd", "/etc/containerd"),
-                 (cf / "etc/containers", "/etc/containers")]
-        return [(str(s), d) for s, d in pairs if os.path.exists(os.path.realpath(d))]
+                 (cf / "etc/containers", "/etc/containers"),
+                 # The client's units: the drop-ins a scenario writes, never the machine's.
+                 (cf / "etc/systemd/system", "/etc/systemd/system")]
+        mounts = [(str(s), d) for s, d in pairs] + self.client_extra_mounts
+        return [(s, d) for s, d in mounts if os.path.exists(os.path.realpath(d))]
 
     def client_env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         """The client's environment: HOME and XDG_RUNTIME_DIR inside :attr:`client_files`."""
@@ -223,9 +274,15 @@ class Lab:
 
     def client_spawn(self, argv: Sequence[str], env: Mapping[str, str] | None = None,
                      log_name: str | None = None) -> subprocess.Popen[bytes]:
-        """Start a long-running client process (dockerd) with the scenario's files and network."""
+        """Start a client daemon (dockerd, containerd) with the scenario's files and network.
+
+        A daemon is started by its unit, not from the shell: it gets :attr:`daemon_env`, never
+        the shell's :attr:`client_extra_env`.
+        """
+        base = {"HOME": str(self.client_files / "home"),
+                "XDG_RUNTIME_DIR": str(self.client_files / "run"), **self.daemon_env}
         return self.procs.start(argv, netns=self._host("client").netns,
-                                mounts=self.client_mounts(), env=self.client_env(env),
+                                mounts=self.client_mounts(), env=self._env({**base, **(env or {})}),
                                 log_name=log_name)
 
     def client_exec(self, argv: Sequence[str], timeout: float = 60.0,
@@ -295,16 +352,33 @@ class Lab:
                            timeout=10)
         return [int(x) for x in r.stdout.split() if x.isdigit()]
 
+    def egress_packets(self) -> int:
+        """IPv4 packets that reached the router for an address outside 198.18.0.0/15.
+
+        The router has no route out of the lab, so such packets go nowhere; the count proves that
+        nothing in the lab even *tried* to reach the world (a leaked resolver, a real Hub address).
+        """
+        r = self.exec("router", ["nft", "-j", "list", "table", "inet", "pulldoctor_egress"],
+                      timeout=10)
+        if r.returncode != 0:
+            raise LabError(f"reading the egress counter: {r.stderr.strip()}")
+        for item in json.loads(r.stdout).get("nftables", []):
+            for expr in item.get("rule", {}).get("expr", []):
+                if "counter" in expr:
+                    return int(expr["counter"]["packets"])
+        raise LabError("the egress counter rule is missing")
+
     # ----------------------------------------------------------------- DNS
-    def start_dns(self, modes: Mapping[str, Mapping[str, Any]] | None = None,
+    def start_dns(self, faults: Sequence[DnsFault] = (),
                   extra_records: Mapping[str, str] | None = None,
                   wait: bool = True) -> subprocess.Popen[bytes]:
-        """Start the lab DNS server for ``lab.test`` with per-name fault ``modes``.
+        """Start the lab DNS server for ``lab.test`` with per-name DNS ``faults``.
 
+        ``extra_records`` adds names (inside or outside the zone) with their address.
         ``wait=False`` returns at once (then ``wait_tcp("dns", 53, proc=...)`` before use).
         """
         conf = {"zone": ZONE, "records": {**dns_records(), **(extra_records or {})},
-                "modes": {k.lower(): dict(v) for k, v in (modes or {}).items()}}
+                "faults": [f.to_dict() for f in faults]}
         path = self.workdir / "dns.json"
         path.write_text(json.dumps(conf, indent=1))
         proc = self.spawn("dns", [sys.executable, "-m", "pulldoctor.lab.dnsserver",

@@ -121,3 +121,57 @@ def emit(
         width = terminal_width(stream) if colour else 100
     stream.write(valid_utf8(render(report, fmt, verbose=verbose, colour=colour, width=width)))
     stream.flush()
+
+
+def emit_data(
+    data: dict[str, object],
+    fmt: str = "text",
+    *,
+    verbose: bool = False,
+    html: Path | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Like :func:`emit`, for a report already in its JSON form (a stored one: ``history show``).
+
+    The data is redacted again first, as every renderer's input is.
+    """
+    import json
+
+    from pulldoctor.redact import redact_obj
+
+    fmt = "markdown" if fmt == "md" else fmt
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown output format {fmt!r} (choose from: {', '.join(FORMATS)})")
+    clean = redact_obj(data)
+    if html is not None:
+        from pulldoctor.report.html_page import render_html_data
+
+        try:
+            Path(html).write_text(render_html_data(clean, verbose=verbose), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write HTML report to {html}: {exc.strerror or exc}") from None
+    stream = out or sys.stdout
+    if fmt == "json":
+        text = json.dumps(clean, indent=2, ensure_ascii=False, default=str) + "\n"
+        again = redact(text)
+        try:
+            json.loads(again)
+            text = again
+        except ValueError:  # a shape straddled two strings: keep the per-string result
+            pass
+    elif fmt == "markdown":
+        from pulldoctor.report.markdown import render_markdown_data
+
+        text = redact(render_markdown_data(clean, verbose=verbose))
+    else:
+        from pulldoctor.report.terminal import colour_wanted, render_rich, terminal_width
+
+        if colour_wanted(stream):
+            text = render_rich(clean, verbose=verbose, width=terminal_width(stream), colour=True)
+        else:
+            from pulldoctor.report.text import render_text_data
+
+            text = render_text_data(clean, verbose=verbose)
+        text = redact(text)
+    stream.write(text)
+    stream.flush()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pulldoctor.errors import LabError
 from pulldoctor.lab.topology import ADDRESSES
 
-PROTOS = ("tcp", "udp")
+Proto = Literal["tcp", "udp"]
 
 
 def server_addr(role: str) -> str:
@@ -16,21 +18,17 @@ def server_addr(role: str) -> str:
         raise LabError(f"unknown lab host '{role}' (known: {', '.join(ADDRESSES)})") from None
 
 
-def to_server(role: str, proto: str | None = None, port: int | None = None) -> str:
+def to_server(role: str, proto: Proto | None = None, port: int | None = None) -> str:
     """Match packets going to ``role`` (optionally one protocol and destination port)."""
     parts = [f"ip daddr {server_addr(role)}"]
     if proto is not None:
-        if proto not in PROTOS:
-            raise LabError(f"protocol must be one of {', '.join(PROTOS)}, not '{proto}'")
         parts.append(f"{proto} dport {port}" if port is not None else f"meta l4proto {proto}")
     elif port is not None:
         raise LabError("a port needs a protocol")
     return " ".join(parts)
 
 
-def from_server(role: str, proto: str, port: int | None = None) -> str:
+def from_server(role: str, proto: Proto, port: int | None = None) -> str:
     """Match packets coming back from ``role`` (its replies)."""
-    if proto not in PROTOS:
-        raise LabError(f"protocol must be one of {', '.join(PROTOS)}, not '{proto}'")
     sport = f"{proto} sport {port}" if port is not None else f"meta l4proto {proto}"
     return f"ip saddr {server_addr(role)} {sport}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pulldoctor.lab.faults import Fault, Rule
+from pulldoctor.lab.faults import NetFault, NftRule, Role
 from pulldoctor.lab.faults._match import from_server
 
 if TYPE_CHECKING:
@@ -18,13 +18,13 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class DataDrop(Fault):
+class DataDrop(NetFault):
     """Drop data-bearing TCP segments from ``to``:``port`` (handshakes and ACKs pass)."""
 
     name = "data_drop"
-    to: str = "registry"
+    to: Role = "registry"
     port: int | None = None
 
-    def rules(self, lab: Lab) -> list[Rule]:
-        return [Rule("router", "forward", f"{from_server(self.to, 'tcp', self.port)} "
+    def rules(self, lab: Lab) -> list[NftRule]:
+        return [NftRule("router", "forward", f"{from_server(self.to, 'tcp', self.port)} "
                      "ip length > 64 drop")]

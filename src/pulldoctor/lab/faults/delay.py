@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault
+from pulldoctor.lab.faults import NetFault
 
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
@@ -44,15 +44,17 @@ _IFF_NO_PI = 0x1000
 
 
 @dataclass(frozen=True)
-class Delay(Fault):
+class Delay(NetFault):
     """Delay every packet crossing the router's client link by ``ms`` ms in each direction."""
 
     name = "delay"
     ms: int = 250
 
-    def setup(self, lab: Lab) -> None:
+    def __post_init__(self) -> None:
         if not 1 <= self.ms <= 5000:
             raise LabError("delay ms must be between 1 and 5000")
+
+    def setup(self, lab: Lab) -> None:
         lab.ip("router", "tuntap", "add", "dev", DEV, "mode", "tun")
         proc = lab.spawn("router", [sys.executable, "-m", "pulldoctor.lab.faults.delay",
                                     "--dev", DEV, "--ms", str(self.ms)], log_name="delay")

@@ -13,22 +13,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault
+from pulldoctor.lab.faults import NetFault
 
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
 
 @dataclass(frozen=True)
-class TinyDisk(Fault):
+class TinyDisk(NetFault):
     """Mount a ``size_kb`` KiB tmpfs over the client's data dir."""
 
     name = "tiny_disk"
     size_kb: int = 256
 
-    def setup(self, lab: Lab) -> None:
+    def __post_init__(self) -> None:
         if not 16 <= self.size_kb <= 65536:
             raise LabError("tiny_disk size_kb must be between 16 and 65536")
+
+    def setup(self, lab: Lab) -> None:
         target = str(lab.data_dir)
         lab.state.record_mount(target)
         r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.size_kb}k,mode=0755",

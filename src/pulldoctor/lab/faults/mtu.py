@@ -10,30 +10,30 @@ ICMP itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault, Rule
+from pulldoctor.lab.faults import NetFault, NftRule
 
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
 
 @dataclass(frozen=True)
-class MtuBlackhole(Fault):
+class MtuBlackhole(NetFault):
     """Set the MTU of the router's link to ``link`` (a role) and drop ICMP frag-needed."""
 
     name = "mtu_blackhole"
     mtu: int = 1200
-    link: str = "client"
+    link: Literal["client", "registry", "cdn", "dns", "proxy", "auth"] = "client"
 
-    def setup(self, lab: Lab) -> None:
+    def __post_init__(self) -> None:
         if not 576 <= self.mtu < 1500:
             raise LabError("mtu_blackhole mtu must be between 576 and 1499")
-        if self.link not in lab.hosts or self.link == "router":
-            raise LabError(f"mtu_blackhole link must be a lab host, not '{self.link}'")
+
+    def setup(self, lab: Lab) -> None:
         lab.ip("router", "link", "set", "dev", f"r-{self.link}", "mtu", str(self.mtu))
 
-    def rules(self, lab: Lab) -> list[Rule]:
-        return [Rule("router", "output",
+    def rules(self, lab: Lab) -> list[NftRule]:
+        return [NftRule("router", "output",
                      "icmp type destination-unreachable icmp code frag-needed drop")]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault
+from pulldoctor.lab.faults import NetFault
 
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
@@ -31,7 +31,7 @@ _HOG = ("import socket,sys,time\n"
 
 
 @dataclass(frozen=True)
-class PortRange(Fault):
+class PortRange(NetFault):
     """Set the client's ephemeral range to ``low``-``high``; ``hog`` holds every UDP port in it."""
 
     name = "port_range"
@@ -39,9 +39,11 @@ class PortRange(Fault):
     high: int = 40001
     hog: bool = True
 
-    def setup(self, lab: Lab) -> None:
+    def __post_init__(self) -> None:
         if not 1024 <= self.low <= self.high <= 65535 or self.high - self.low + 1 > MAX_PORTS:
             raise LabError(f"port_range needs 1024 <= low <= high <= 65535, at most {MAX_PORTS} ports")
+
+    def setup(self, lab: Lab) -> None:
         lab.sysctl("client", "net.ipv4.ip_local_port_range", f"{self.low} {self.high}")
         if self.hog:
             proc = lab.spawn("client", [sys.executable, "-c", _HOG, str(self.low), str(self.high)],

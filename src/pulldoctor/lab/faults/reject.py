@@ -8,11 +8,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault, Rule
-from pulldoctor.lab.faults._match import to_server
+from pulldoctor.lab.faults import NetFault, NftRule, Role
+from pulldoctor.lab.faults._match import Proto, to_server
 
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
@@ -27,21 +27,24 @@ _WITH = {
 
 
 @dataclass(frozen=True)
-class Reject(Fault):
+class Reject(NetFault):
     """Reject packets to ``to`` in the router with the given answer."""
 
     name = "reject"
-    to: str = "registry"
-    proto: str | None = "tcp"
+    to: Role = "registry"
+    proto: Proto | None = "tcp"
     port: int | None = None
-    with_: str = "tcp-reset"
+    with_: Literal["tcp-reset", "port-unreachable", "host-unreachable", "net-unreachable",
+                   "admin-prohibited"] = "tcp-reset"
 
-    def rules(self, lab: Lab) -> list[Rule]:
-        if self.with_ not in _WITH:
-            raise LabError(f"reject with_ must be one of {', '.join(_WITH)}")
+    def __post_init__(self) -> None:
         if self.with_ == "tcp-reset" and self.proto != "tcp":
             raise LabError("reject with tcp-reset needs proto=tcp")
+        if self.port is not None and self.proto is None:
+            raise LabError("reject: a port needs a protocol")
+
+    def rules(self, lab: Lab) -> list[NftRule]:
         match = to_server(self.to, self.proto, self.port)
         if self.with_ == "tcp-reset":
             match += " tcp flags & (syn|ack) == syn"
-        return [Rule("router", "forward", f"{match} {_WITH[self.with_]}")]
+        return [NftRule("router", "forward", f"{match} {_WITH[self.with_]}")]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pulldoctor.lab.faults import AfterBytesFault, Rule
+from pulldoctor.lab.faults import AfterBytesFault, NftRule
 from pulldoctor.lab.faults._match import to_server
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class ResetAfter(AfterBytesFault):
 
     name = "reset_after"
 
-    def rules(self, lab: Lab) -> list[Rule]:
+    def rules(self, lab: Lab) -> list[NftRule]:
         fwd = to_server(self.to, "tcp", self.port)
-        return [Rule("router", "forward",
+        return [NftRule("router", "forward",
                      f"{fwd} ct reply bytes > {self.after_bytes} reject with tcp reset")]

@@ -9,10 +9,9 @@ leaves. ``kind="unreachable"`` instead installs an ``unreachable`` route (EHOSTU
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pulldoctor.errors import LabError
-from pulldoctor.lab.faults import Fault
+from pulldoctor.lab.faults import NetFault, Role
 from pulldoctor.lab.faults._match import server_addr
 
 if TYPE_CHECKING:
@@ -20,20 +19,18 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class NoRoute(Fault):
+class NoRoute(NetFault):
     """Make ``to`` unroutable from the client (``kind``: "none" or "unreachable")."""
 
     name = "no_route"
-    to: str = "registry"
-    kind: str = "none"
+    to: Role = "registry"
+    kind: Literal["none", "unreachable"] = "none"
 
     def setup(self, lab: Lab) -> None:
         addr = server_addr(self.to)
         if self.kind == "unreachable":
             lab.ip("client", "route", "add", "unreachable", f"{addr}/32")
             return
-        if self.kind != "none":
-            raise LabError("no_route kind must be 'none' or 'unreachable'")
         gateway = "198.18.1.1"
         lab.ip("client", "route", "del", "default")
         for role, host in lab.hosts.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pulldoctor.lab.faults import AfterBytesFault, Rule
+from pulldoctor.lab.faults import AfterBytesFault, NftRule
 from pulldoctor.lab.faults._match import from_server, to_server
 
 if TYPE_CHECKING:
@@ -22,8 +22,8 @@ class StallAfter(AfterBytesFault):
 
     name = "stall_after"
 
-    def rules(self, lab: Lab) -> list[Rule]:
+    def rules(self, lab: Lab) -> list[NftRule]:
         back = from_server(self.to, "tcp", self.port)
         fwd = to_server(self.to, "tcp", self.port)
-        return [Rule("router", "forward", f"{back} ct reply bytes > {self.after_bytes} drop"),
-                Rule("router", "forward", f"{fwd} ct reply bytes > {self.after_bytes} drop")]
+        return [NftRule("router", "forward", f"{back} ct reply bytes > {self.after_bytes} drop"),
+                NftRule("router", "forward", f"{fwd} ct reply bytes > {self.after_bytes} drop")]

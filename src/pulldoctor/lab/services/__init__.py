@@ -6,9 +6,10 @@ killed run can be reaped). A service module therefore only *writes its files* an
 :class:`ServiceSpec`; it never starts anything itself. That keeps each service testable on any
 address (127.0.0.x in a scratch namespace, or a lab host's 198.18.x.y address).
 
-Modules: :mod:`.tlsca` (CA and good / wrong-name / expired certs), :mod:`.registry`
+Modules: :mod:`.tlsca` (CA and good / wrong-name / expired certs), :mod:`.docker_registry`
 (docker-registry 2.8 config), :mod:`.token` (bearer-token server), :mod:`.cdn` (static server behind
-the registry's ``redirect`` middleware), :mod:`.faultfront` (HTTP front that injects named faults),
+the registry's ``redirect`` middleware), :mod:`.faultfront` (the HTTP front that does the lab's
+HTTP faults, :mod:`pulldoctor.lab.faults.http`), :mod:`.silent` (accepts, never answers),
 :mod:`.proxy` (tinyproxy config) and :mod:`.netns` (scratch namespaces for testing services).
 """
 

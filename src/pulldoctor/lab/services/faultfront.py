@@ -1,9 +1,11 @@
-"""A toxiproxy-style HTTP(S) front between clients and the registry that injects named faults.
+"""A toxiproxy-style HTTP(S) front before a lab server (registry, token realm, CDN) that does
+the lab's HTTP faults on the wire.
 
-Why a front and not a patched registry: the registry stays real and healthy; the front only bends
-the wire where a scenario says (a 429 on manifests, a stall on blobs), so the same client code path
-that meets the fault in production meets it here. Rules are data (:class:`FaultRule`, written to a
-JSON file); the faults themselves live in :mod:`.faults`.
+Why a front and not a patched server: the server stays real and healthy; the front only bends the
+wire where a fault says (a 429 on manifests, a stall on blobs), so the same client code path that
+meets the fault in production meets it here. The faults are the lab's typed HTTP faults
+(:mod:`pulldoctor.lab.faults.http`, one module each), written to a JSON file as data; the first
+fault whose ``path``/``methods`` match a request (and whose ``count`` is not used up) applies.
 
 Each client connection carries one request: the front forwards it with ``Connection: close`` and
 tells the client the same, so response framing never has to be re-parsed and a damaged body cannot
@@ -19,24 +21,19 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import signal
 import ssl
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pulldoctor.errors import LabError
+from pulldoctor.lab.faults import fault_from_dict
+from pulldoctor.lab.faults.http import Answer, AnswerFault, BodyFault, HttpFault
 from pulldoctor.lab.services import ServiceSpec, module_env
-from pulldoctor.lab.services.faults import (
-    Answer,
-    AnswerFault,
-    BodyFault,
-    Fault,
-    FaultConfigError,
-    make_fault,
-)
 
 _HEAD_LIMIT = 65536
 _BODY_LIMIT = 64 * 1024 * 1024
@@ -44,53 +41,29 @@ _IO_TIMEOUT = 30.0
 _RELAY_BOUND = 900.0  # no relay outlives this, whatever the fault says
 
 
-@dataclass(frozen=True, slots=True)
-class FaultRule:
-    """Apply ``fault`` (with ``params``) to requests whose path matches ``path`` (a regex,
-    searched) and whose method is in ``methods``; ``count`` limits it to the first N matches."""
-
-    fault: str
-    params: dict[str, Any] = field(default_factory=dict)
-    path: str | None = None
-    methods: tuple[str, ...] | None = None
-    count: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"fault": self.fault, "params": self.params, "path": self.path,
-                "methods": list(self.methods) if self.methods else None, "count": self.count}
-
-
 @dataclass(slots=True)
 class LiveRule:
-    """A validated rule with its compiled pattern, fault object and remaining count."""
+    """A fault with the number of requests it may still strike (``count``; None: unlimited)."""
 
-    rule: FaultRule
-    pattern: re.Pattern[str] | None
-    fault: Fault
+    fault: HttpFault
     left: int | None
 
     def matches(self, method: str, path: str) -> bool:
         if self.left is not None and self.left <= 0:
             return False
-        if self.rule.methods and method.upper() not in self.rule.methods:
-            return False
-        return self.pattern is None or self.pattern.search(path) is not None
+        return self.fault.applies_to(method, path)
 
 
-def compile_rules(raw: list[dict[str, Any]]) -> list[LiveRule]:
-    """Validate rules from JSON; :class:`FaultConfigError` names the first bad one."""
+def load_faults(raw: list[dict[str, Any]]) -> list[LiveRule]:
+    """The front's faults from their JSON form; :class:`LabError` names the first bad one."""
     live = []
     for i, item in enumerate(raw):
         try:
-            rule = FaultRule(fault=str(item["fault"]), params=dict(item.get("params") or {}),
-                             path=item.get("path"),
-                             methods=tuple(m.upper() for m in item["methods"])
-                             if item.get("methods") else None,
-                             count=item.get("count"))
-            pattern = re.compile(rule.path) if rule.path else None
-        except (KeyError, TypeError, re.error) as exc:
-            raise FaultConfigError(f"rule {i}: {exc}") from None
-        live.append(LiveRule(rule, pattern, make_fault(rule.fault, rule.params), rule.count))
+            fault = fault_from_dict(item, layer="http")
+        except LabError as exc:
+            raise LabError(f"fault {i}: {exc}") from None
+        assert isinstance(fault, HttpFault)
+        live.append(LiveRule(fault, fault.count))
     return live
 
 
@@ -153,7 +126,7 @@ class Front:
                  upstream_ca: str | None = None) -> None:
         url = urlsplit(upstream)
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise FaultConfigError(f"upstream must be http(s)://host:port, got {upstream!r}")
+            raise LabError(f"upstream must be http(s)://host:port, got {upstream!r}")
         self.host = url.hostname
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.tls: ssl.SSLContext | None = None
@@ -161,7 +134,7 @@ class Front:
             self.tls = ssl.create_default_context(cafile=upstream_ca)
         self.rules = rules
 
-    def pick(self, head: RequestHead) -> Fault | None:
+    def pick(self, head: RequestHead) -> HttpFault | None:
         for live in self.rules:
             if live.matches(head.method, head.path):
                 if live.left is not None:
@@ -232,17 +205,16 @@ async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
 
 
 def faultfront_service(workdir: Path, *, addr: str, port: int, upstream: str,
-                       rules: list[FaultRule], cert: Path | None = None,
+                       faults: Sequence[HttpFault], cert: Path | None = None,
                        key: Path | None = None, upstream_ca: Path | None = None) -> ServiceSpec:
-    """Validate ``rules``, write ``workdir/faultfront.json`` and return how to start the front.
+    """Write ``workdir/faultfront.json`` (the faults as data) and return how to start the front.
 
-    ``upstream`` is the registry's URL as the front reaches it (``http://198.18.x.y:5000``).
+    ``upstream`` is the server's URL as the front reaches it (``http://198.18.x.y:5000``).
     """
-    compile_rules([r.to_json() for r in rules])  # fail here, not in a background process
-    Front(upstream, [])
+    Front(upstream, [])  # a bad upstream fails here, not in a background process
     workdir.mkdir(parents=True, exist_ok=True)
     cfg = {"upstream": upstream, "upstream_ca": str(upstream_ca) if upstream_ca else None,
-           "rules": [r.to_json() for r in rules]}
+           "faults": [f.to_dict() for f in faults]}
     path = workdir / "faultfront.json"
     path.write_text(json.dumps(cfg, indent=2) + "\n")
     argv = [sys.executable, "-m", "pulldoctor.lab.services.faultfront", "--config", str(path),
@@ -275,16 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = json.loads(args.config.read_text())
-        front = Front(cfg["upstream"], compile_rules(cfg.get("rules") or []),
+        front = Front(cfg["upstream"], load_faults(cfg.get("faults") or []),
                       cfg.get("upstream_ca"))
         tls = None
         if args.cert or args.key:
             if not (args.cert and args.key):
-                raise FaultConfigError("--cert and --key go together")
+                raise LabError("--cert and --key go together")
             tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             tls.load_cert_chain(str(args.cert), str(args.key))
         asyncio.run(_serve(front, args.addr, args.port, tls))
-    except (OSError, ValueError, KeyError, ssl.SSLError) as exc:
+    except (OSError, ValueError, KeyError, ssl.SSLError, LabError) as exc:
         print(f"error: faultfront: {exc}", file=sys.stderr)
         return 1
     return 0
