@@ -187,3 +187,19 @@ def test_the_deadline_bounds_the_helpers(tmp_path: Path, env: dict[str, str]) ->
                    deadline=time.monotonic() + 0.6)
     assert cfg.helpers[0].status == HelperStatus.TIMED_OUT
     assert "did not answer" in (cfg.endpoints[0].credential_source or "")
+
+
+def test_the_user_registries_conf_replaces_the_system_one(tmp_path: Path,
+                                                          env: dict[str, str]) -> None:
+    """As skopeo 1.9.3 was seen to do: ~/.config/containers/registries.conf's credential-helpers
+    apply and /etc's do not (CONTAINERS_REGISTRIES_CONF is podman's, not that skopeo's)."""
+    write(tmp_path, "/etc/containers/registries.conf", 'credential-helpers = ["pdsystem"]\n')
+    cfg = discover("reg.corp/app", "podman", tmp_path, env, run_helpers=True)
+    assert [h.helper for h in cfg.helpers] == ["pdsystem"]
+    write(tmp_path, "/home/u/.config/containers/registries.conf", 'credential-helpers = ["pduser"]\n')
+    write(tmp_path, "/home/u/.config/containers/registries.conf.d/50-x.conf",
+          'credential-helpers = ["pddropin"]\n')
+    cfg = discover("reg.corp/app", "podman", tmp_path, env, run_helpers=True)
+    assert [h.helper for h in cfg.helpers] == ["pddropin"]  # a later file's top-level key wins
+    assert cfg.sources[:2] == ["/home/u/.config/containers/registries.conf",
+                               "/home/u/.config/containers/registries.conf.d/50-x.conf"]
