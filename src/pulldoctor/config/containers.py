@@ -76,6 +76,19 @@ def load_registries(root: str | Path, env: Mapping[str, str],
     return top, list(regs.values()), files, problems
 
 
+def top_key_source(root: str | Path, env: Mapping[str, str], key: str) -> str | None:
+    """The file whose top-level ``key`` applies (the last of :func:`conf_files` to set it)."""
+    found = None
+    for path in conf_files(root, env):
+        text, _err = read_text(root, path)
+        try:
+            if text is not None and key in tomllib.loads(text):
+                found = path
+        except tomllib.TOMLDecodeError:
+            continue
+    return found
+
+
 def _prefix_matches(prefix: str, name: str) -> bool:
     """containers/image ``refMatchingPrefix``: path-component prefix, or ``*.domain`` wildcard."""
     if prefix.startswith("*."):

@@ -183,6 +183,7 @@ def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
     cfg.proxy = from_environment(env, "the client's environment")
     helpers = containers_helpers(top)
     cfg.settings["credential_helpers"] = helpers
+    source = ctr.top_key_source(root, env, "credential-helpers") or "registries.conf"
     seen: set[str] = set()
     for ep in cfg.endpoints:
         host = ep.host.removesuffix(":443")
@@ -191,7 +192,7 @@ def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
             continue
         seen.add(host)
         cred, more, p, checks = containers_credential(root, host, ref.repository, env, helpers,
-                                                      **helper_kw)
+                                                      f"{source} credential-helpers", **helper_kw)
         cfg.sources += [m for m in more if m not in cfg.sources]
         cfg.problems += p
         cfg.helpers += checks

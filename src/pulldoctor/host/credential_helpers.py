@@ -29,12 +29,12 @@ _EFFECT = {
 }
 
 
-def _remedy(h: HelperCheck, runtime: str) -> str:
-    where = h.source.rsplit(" ", 1)[0]
-    key = h.source.rsplit(" ", 1)[-1]
-    if runtime == "podman" and "credential-helpers" in h.source:
+def _remedy(h: HelperCheck) -> str:
+    if " credential-helpers " in h.source:  # registries.conf's list
+        where = h.source.split(" credential-helpers ", 1)[0]
         return (f"remove {h.helper!r} from credential-helpers in {where}, or install "
                 f"{h.name} on PATH")
+    where, _, key = h.source.rpartition(" ")  # "FILE credsStore", "FILE credHelpers['host']"
     return f"remove {key} from {where}, or install {h.name} on PATH"
 
 
@@ -44,7 +44,7 @@ def _finding(h: HelperCheck, runtime: str, on_node: bool) -> Finding | None:
         sev = "warning" if on_node and h.status == HelperStatus.MISSING else "error"
         return Finding(f"{h.name} cannot be used: {_EFFECT.get(runtime, '')}", sev,
                        Code.REGISTRY_CREDENTIAL_HELPER, [line],
-                       advice=[_remedy(h, runtime)])
+                       advice=[_remedy(h)])
     if h.status == HelperStatus.NO_CREDENTIALS:
         return Finding(f"{h.name} has no credentials for {h.server}: the pull is anonymous "
                        "(fine for a public image)", "info", None, [line])

@@ -28,6 +28,7 @@ MIRROR_PORT = 8443
 LAB_USER, LAB_PASSWORD = "labuser", "lab-password-1"  # the registry / token server account
 PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"  # the proxy="auth" account
 PROXY_PORT = 3128
+MISSING_HELPER = "desktop"  # Services(cred_helper="missing"): no docker-credential-desktop here
 DOCKER_DROPIN = "etc/systemd/system/docker.service.d/http-proxy.conf"
 CONTAINERD_DROPIN = "etc/systemd/system/containerd.service.d/http-proxy.conf"
 
@@ -174,6 +175,17 @@ def write_client_files(lab: Lab, sc: Scenario, ca_pem: str) -> None:
             _hosts_toml(f"https://{w.registry}", ca, {f"https://{mirror}": ca}))
         registries_conf += (f'\n[[registry]]\nlocation = "{reg_host}"\n\n'
                             f'[[registry.mirror]]\nlocation = "{mirror}"\n')
+    if sv.cred_helper == "missing":
+        # a top-level key: before any [[registry]] table
+        registries_conf = f'credential-helpers = ["{MISSING_HELPER}"]\n' + registries_conf
+        config = cf / "home/.docker/config.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps({"auths": {reg_host: {}}, "credsStore": MISSING_HELPER},
+                                     indent=2) + "\n")
+    if sv.policy == "reject":
+        (cf / "etc/containers/policy.json").write_text(json.dumps({
+            "default": [{"type": "insecureAcceptAnything"}],
+            "transports": {"docker": {f"{REGISTRY}/lab": [{"type": "reject"}]}}}, indent=2) + "\n")
     (cf / "etc/docker").mkdir(parents=True, exist_ok=True)
     (cf / "etc/docker/daemon.json").write_text(json.dumps(daemon, indent=2) + "\n")
     (cf / "etc/containers/registries.conf").write_text(registries_conf)
