@@ -162,6 +162,14 @@ _ALL: tuple[Scenario, ...] = (
              services=Services(policy="reject"),
              expect={c: ClientExpect(f"{c} does not read containers/image's policy.json", code=None)
                      for c in ("docker", "containerd")}),
+    Scenario("image-signature-missing", Code.IMAGE_POLICY_REJECTED,
+             "policy.json requires a GPG signature for registry.lab.test/lab (signedBy, with its "
+             "key file), and registries.d points the lookaside at https://cdn.lab.test/sigstore, "
+             "where no signature was published: skopeo finds none and refuses the image. docker "
+             "and containerd do not enforce the policy and pull.",
+             services=Services(policy="signed"),
+             expect={c: ClientExpect(f"{c} does not read containers/image's policy.json", code=None)
+                     for c in ("docker", "containerd")}),
     Scenario("registry-denied", Code.REGISTRY_DENIED,
              "The registry answers 403 DENIED for the manifest.",
              faults=(Denied(path="/manifests/"),)),
