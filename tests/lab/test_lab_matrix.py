@@ -43,9 +43,6 @@ KNOWN_DEFECTS: dict[tuple[str, str], str] = {
     ("proxy-shell-only", "containerd"):
         "diagnose --runtime containerd takes the proxy from containerd.service only; ctr 1.6 "
         "fetches in its own process with the shell's HTTPS_PROXY",
-    ("hub-login-wrong-key", "skopeo"):
-        "diagnose --runtime podman does not read an auth.json key registry-1.docker.io as "
-        "docker.io (containers/image does), so it names registry.unauthorized for a pull that works",
 }
 """(scenario, client) -> the diagnose defect that makes the cell disagree."""
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pulldoctor.config.model import Endpoint, PullConfig
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.hostchecks import HostChecks, walk_data
-from pulldoctor.diagnose.observe import ConfigObservation
+from pulldoctor.diagnose.observe import ConfigObservation, CredentialHelperObservation
 from pulldoctor.diagnose.rank import EndpointOutcome, first_problem, rank, reported_endpoint
 from pulldoctor.diagnose.session import EndpointWalk
 from pulldoctor.diagnose.stage import run_stages
@@ -183,6 +183,18 @@ def _arrange(walk: Walk, done: list[tuple[EndpointWalk | None, EndpointOutcome]]
     return [info[i] for i in order]
 
 
+def _record_helpers(walk: Walk) -> None:
+    """The credential helpers the configuration names (asked while it was read), classified with
+    what the walk learnt about anonymous access: recorded once the walk is done, and shown first
+    with the configuration (a helper comes before any network step)."""
+    if not walk.config.helpers:
+        return
+    obs = CredentialHelperObservation(walk.config.runtime, list(walk.config.helpers),
+                                      infer.anonymous_refused(walk.steps))
+    walk.record_observed("credential helper", obs, infer.classify_credential_helpers(obs),
+                         duration_s=sum(h.duration_s for h in obs.helpers))
+
+
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
               text_causes: list[Cause]) -> list[Cause]:
     """Walk every endpoint in order until one works, then rank the causes."""
@@ -194,6 +206,7 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
         walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
     done = await _walk_endpoints(walk, ref, platform=platform, layers_full=layers_full,
                                  checks=checks)
+    _record_helpers(walk)
     walk.facts["walked_endpoints"] = _arrange(walk, done)
     checks.after_walk(walk_data([ew for ew, _o in done if ew is not None]))
     host_causes = checks.collect(walk, walk_found=first_problem(walk.steps) is not None)
@@ -258,6 +271,8 @@ def timed_out_report(walk: Walk, ref: ImageReference, started: float,
                      facts: dict[str, Any]) -> Report:
     """What the report says when the absolute deadline cut the walk short (the steps under way
     were recorded as stalls, with what they waited for)."""
+    _record_helpers(walk)
+    walk.steps.sort(key=lambda s: s.endpoint is not None)  # stable: the configuration's first
     causes = rank(walk.steps, values=base_values(walk.config, ref, walk.root),
                   runtime=walk.config.runtime)
     walk.record(Step("deadline", Outcome.TIMEOUT,
