@@ -363,7 +363,8 @@ _ALL: tuple[CauseInfo, ...] = (
         "from another machine. The pull fails before any credentials are sent.",
         (run("grep -E 'credsStore|credHelpers' ~/.docker/config.json", runtimes=D),
          run("grep -n credential-helpers /etc/containers/registries.conf", runtimes=P),
-         run("command -v docker-credential-HELPER"),
+         run("command -v docker-credential-{helper} || echo 'docker-credential-{helper}: not on "
+             "PATH'"),
          run("pulldoctor host {image}")),
         (say("remove \"credsStore\" (or the registry's \"credHelpers\" entry) from "
              "~/.docker/config.json, or install the helper it names", runtimes=D),

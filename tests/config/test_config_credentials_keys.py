@@ -40,7 +40,7 @@ def write(root: Path, path: str, data: object) -> None:
 
 
 def user_for(root: Path, registry: str, repository: str, env: dict[str, str] = ENV) -> str | None:
-    cred, _, _ = containers_credential(root, registry, repository, env)
+    cred, _, _, _ = containers_credential(root, registry, repository, env)
     return cred.username if cred else None
 
 
@@ -98,7 +98,7 @@ def test_an_empty_best_entry_moves_on_to_the_next_file(tmp_path: Path) -> None:
     # docker writes "auths": {"host": {}} when a credsStore holds the secret
     write(tmp_path, AUTH_JSON, {"auths": {"docker.io": {}, "registry-1.docker.io": entry("no")}})
     write(tmp_path, CONFIG_JSON, {"auths": {"registry-1.docker.io": entry("cfg")}})
-    cred, files, _ = containers_credential(tmp_path, "docker.io", "labuser/private", ENV)
+    cred, files, _, _ = containers_credential(tmp_path, "docker.io", "labuser/private", ENV)
     assert cred is not None and cred.username == "cfg"
     assert cred.source == f"{CONFIG_JSON} auths[registry-1.docker.io]"
     assert files == [AUTH_JSON, CONFIG_JSON]
@@ -127,8 +127,8 @@ def test_auth_file_order() -> None:
 def test_docker_keeps_its_own_hub_key(tmp_path: Path) -> None:
     # the hub-login-wrong-key scenario: what 'docker login registry-1.docker.io' writes
     write(tmp_path, CONFIG_JSON, {"auths": {"registry-1.docker.io": entry("wrong")}})
-    cred, _, _ = docker_credential(tmp_path, "docker.io", ENV, run_helpers=False)
+    cred, _, _, _ = docker_credential(tmp_path, "docker.io", ENV)
     assert cred is None
     write(tmp_path, CONFIG_JSON, {"auths": {"https://index.docker.io/v1/": entry("right")}})
-    cred, _, _ = docker_credential(tmp_path, "docker.io", ENV, run_helpers=False)
+    cred, _, _, _ = docker_credential(tmp_path, "docker.io", ENV)
     assert cred is not None and cred.username == "right"

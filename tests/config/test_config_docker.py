@@ -12,6 +12,7 @@ import pytest
 
 from pulldoctor.config.credentials import run_helper
 from pulldoctor.config.effective import answer_table, discover
+from pulldoctor.config.model import HelperStatus
 from pulldoctor.errors import UsageError
 from pulldoctor.model import Report
 from pulldoctor.report.render import render_json
@@ -99,7 +100,7 @@ def test_credential_helper_is_run_and_secret_never_shown(tmp_path: Path, env: di
            f'read server; echo "$server" > {seen}\n'
            'printf \'{"ServerURL":"%s","Username":"alice","Secret":"hunter2-very-secret"}\' "$server"\n')
     write(tmp_path, "/home/u/.docker/config.json", json.dumps({"credsStore": "pdtest"}))
-    cfg = discover("nginx", "docker", tmp_path, env)
+    cfg = discover("nginx", "docker", tmp_path, env, run_helpers=True)
     assert seen.read_text().strip() == "https://index.docker.io/v1/"
     cred = cfg.credentials[0]
     assert cred.username == "alice" and cred.password == "hunter2-very-secret"
@@ -110,16 +111,22 @@ def test_credential_helper_is_run_and_secret_never_shown(tmp_path: Path, env: di
 
 
 def test_cred_helpers_per_host_and_failing_helper(tmp_path: Path, env: dict[str, str]) -> None:
-    helper(tmp_path / "bin", "broken", 'echo "credentials not found in native keychain"; exit 1\n')
-    write(tmp_path, "/home/u/.docker/config.json", json.dumps({"credHelpers": {"reg.corp": "broken"}}))
-    cfg = discover("reg.corp/app", "docker", tmp_path, env)
-    assert cfg.credentials[0].error == ("docker-credential-broken get failed: credentials not found "
-                                        "in native keychain")
-    assert "error:" in (cfg.endpoints[0].credential_source or "")
+    helper(tmp_path / "bin", "empty", 'echo "credentials not found in native keychain"; exit 1\n')
+    helper(tmp_path / "bin", "broken", 'echo "pass not initialized: exit status 1" >&2; exit 1\n')
+    write(tmp_path, "/home/u/.docker/config.json", json.dumps(
+        {"credHelpers": {"reg.corp": "empty", "other.corp": "broken"}}))
+    cfg = discover("reg.corp/app", "docker", tmp_path, env, run_helpers=True)
+    assert cfg.credentials[0].error is None  # "not found" is an anonymous pull, not an error
+    assert [h.status for h in cfg.helpers] == [HelperStatus.NO_CREDENTIALS]
+    other = discover("other.corp/app", "docker", tmp_path, env, run_helpers=True)
+    assert other.helpers[0].status == HelperStatus.FAILED and other.helpers[0].exit_code == 1
+    assert other.helpers[0].stderr == "pass not initialized: exit status 1"
+    assert "error:" in (other.endpoints[0].credential_source or "")
 
 
 def test_helper_missing_and_hanging(tmp_path: Path, env: dict[str, str]) -> None:
-    assert run_helper("nope", "x", env)[2] == "docker-credential-nope not found in PATH"
+    err = run_helper("nope", "x", env)[2]
+    assert err and err.startswith("docker-credential-nope asked for x: is not on PATH")
     helper(tmp_path / "bin", "slow", "sleep 30\n")
     user, secret, err = run_helper("slow", "x", env, timeout_s=0.5)
     assert (user, secret) == (None, None) and err and "did not answer" in err

@@ -73,6 +73,140 @@ CLASS_CASES = [
     ('Invalid image name "r.example/a:1", unknown transport "r.example/a"', "ref.invalid"),
     # kubelet's own settings
     ('Container image "a:1" is not present with pull policy of Never', "daemon.config"),
+    # Winsock errno texts (Go on Windows prints FormatMessage after the call's name)
+    ("read tcp 192.168.9.4:50811->52.1.2.3:443: wsasend: An existing connection was forcibly closed "
+     "by the remote host.", "net.reset"),
+    ("read tcp 10.9.9.9:1->10.8.8.8:443: wsarecv: An established connection was aborted by the "
+     "software in your host machine.", "net.reset"),
+    ("dial tcp 10.4.4.4:443: connectex: A socket operation was attempted to an unreachable network.",
+     "net.unreachable"),
+    ("dial tcp: lookup r.example: The requested name is valid, but no data of the requested type was "
+     "found.", "dns.nxdomain"),
+    # a reporter's placeholder where Go printed an address
+    ('failed to do request: Head "https://r.example/v2/a/manifests/1": dial tcp: lookup r.example on '
+     "<dns server hidden>: read udp <my ip>-><dns server hidden>: i/o timeout", "dns.udp_timeout"),
+    # the big public registries' fronts never refuse 443: a local reject of direct dials
+    ('Error response from daemon: Get "https://quay.io/v2/": dial tcp 3.4.5.6:443: connect: '
+     "connection refused", "proxy.error"),
+    # moby v1 session: status 0 = no response at all, five times
+    ("Error pulling image (v3) from r.example/a, Server error: Status 0 while fetching image layer "
+     "(" + "cd" * 32 + ")", "net.tcp_timeout"),
+    # moby < 1.10: net/http's proxy dial error
+    ("Get https://index.docker.io/v1/repositories/a/b/images: http: error connecting to proxy "
+     "http://10.3.3.3:3128: dial tcp 10.3.3.3:3128: i/o timeout", "proxy.error"),
+    # logrus levels: a warning's error yields to the error line's
+    ('level=warning msg="Error getting v2 registry: Get https://10.1.2.3/v2/: dial tcp 10.1.2.3:443: '
+     'connection refused"\nlevel=error msg="filesystem layer verification failed for digest ' + D
+     + '"', "image.corrupt"),
+    # cloud IAM answers (Google IAM, Azure RBAC) and cloud SDK identities (aws-sdk chain, ADC)
+    ('denied: Permission "artifactregistry.repositories.downloadArtifacts" denied on resource '
+     '"projects/p/locations/europe-west1/repositories/r" (or it may not exist)', "registry.denied"),
+    ("The client 'x' with object id 'y' does not have authorization to perform action "
+     "'Microsoft.ContainerRegistry/registries/pull/read'", "registry.denied"),
+    ("error getting credentials - err: exit status 1, out: `ecr: Failed to get authorization token: "
+     "operation error ECR: GetAuthorizationToken, get identity: get credentials: failed to refresh "
+     "cached credentials, no EC2 IMDS role found`", "registry.credential_helper"),
+    ("CannotPullECRContainerError: NoCredentialProviders: no valid providers in chain",
+     "registry.credential_helper"),
+    ("invoking docker-credential-gcr: google: could not find default credentials.",
+     "registry.credential_helper"),
+    # kubelet's aggregate of credential attempts: "not found" was said to a client allowed to read
+    ('Failed to pull image "r.example/a": [rpc error: code = NotFound desc = failed to pull and unpack '
+     'image "r.example/a:latest": failed to resolve reference "r.example/a:latest": r.example/a:latest: '
+     "not found: manifest unknown, rpc error: code = Unknown desc = failed to pull and unpack image "
+     '"r.example/a:latest": failed to resolve reference "r.example/a:latest": unexpected status code '
+     "401 Unauthorized]", "registry.not_found"),
+    ("Error response from daemon: Get https://r.example/v2/v2/team/app/manifests/2: unauthorized: "
+     "authentication required", "registry.not_found"),
+    # media types (containers/image, apple/containerization) and schema 1 signatures (libtrust)
+    ('Error: unsupported: "media type application/vnd.oci.image.layer.v1.tar+zstd not supported."',
+     "image.unsupported"),
+    ("Error: copying system image from manifest list: Unexpectedly received a manifest list instead "
+     "of a manifest for a single image", "image.unsupported"),
+    ('Error: reading manifest 1 in r.example/a: Unimplemented manifest MIME type "application/x-foo"',
+     "image.unsupported"),
+    ("Error response from daemon: invalid sign content", "image.unsupported"),
+    # platform wording (docker CLI/daemon, apple/containerization)
+    ("WARNING: The requested image's platform (linux/386) does not match the detected host platform "
+     "(linux/arm64/v8) and no specific platform was requested", "image.platform_mismatch"),
+    ('Error: unsupported: "platform linux/s390x"', "image.platform_mismatch"),
+    # the warning explains the exec format error after it (not an unrelated failure)
+    ("WARNING: The requested image's platform (linux/arm/v7) does not match the detected host "
+     "platform (linux/amd64) and no specific platform was requested\nexec /bin/sh: exec format error",
+     "image.platform_mismatch"),
+    # a Windows base image on a daemon in Linux mode
+    ("docker pull mcr.microsoft.com/windows/nanoserver:ltsc2022\nltsc2022: Pulling from "
+     "windows/nanoserver\n9a8b: Retrying in 3 seconds\nunknown blob", "daemon.config"),
+    # distribution's errcode rendering (lower case), the catalogue's tables
+    ("Error: reading manifest 2 in r.example/a: manifest invalid: manifest invalid", "image.unsupported"),
+    ("Error response from daemon: digest invalid: provided digest did not match uploaded content",
+     "image.corrupt"),
+    # "Status: NNN" and apple's "failed with response:" as status carriers
+    ("auth attempt failed. Status: 401", "registry.unauthorized"),
+    ("Error: HTTP request to https://r.example/v2/a/manifests/2 failed with response: 404 Not Found. "
+     "Reason: Unknown", "registry.not_found"),
+    # the Engine API's own status through a client library
+    ("CannotPullContainerError: API error (404)", "registry.not_found"),
+    # moby wordings for configs that are not images, too many layers, broken rootfs
+    ('Error response from daemon: Encountered remote "application/vnd.cncf.helm.config.v1+json"(unknown) '
+     "when fetching", "image.unsupported"),
+    ("Error response from daemon: max depth exceeded", "image.unsupported"),
+    # (before moby PR 44367 an OCI artifact pulled as an image said "invalid rootfs")
+    ("Error response from daemon: invalid rootfs in image configuration", "image.unsupported"),
+    # an unpack failure with no cause in it still names the unpack step's candidates
+    ("failed to register layer: failed to start service utility VM (applydiff ab): container ab_svm "
+     "encountered an error during CreateContainer: failure in a Windows system call", "daemon.config"),
+    # containerd: size validation
+    (f'failed commit on ref "layer-{D}": "layer-{D}" failed size validation: 7 != 9: failed precondition',
+     "image.corrupt"),
+    # moby's layer store left half-written
+    ("failed to register layer: rename /var/lib/docker/image/overlay2/layerdb/tmp/write-set-9 "
+     "/var/lib/docker/image/overlay2/layerdb/sha256/ab: file exists", "image.corrupt"),
+    # hcsshim's layer operations
+    ("re-exec error: exit status 1: output: hcsshim::ProcessBaseLayer \\\\?\\C:\\ProgramData\\docker\\x: "
+     "The system cannot find the path specified.", "image.platform_mismatch"),
+    # signature systems (containers/image, containerd's verifier)
+    (f"Source image rejected: Signature for digest {D} does not match", "image.policy_rejected"),
+    (f"image verifier bindir blocked pull of r.example/a:1 with digest {D} for reason: unsigned",
+     "image.policy_rejected"),
+    # credentials: containers/image's lookup, apple's keychain
+    ("errors looking up credentials:\n\t* error getting helper: exit status 1",
+     "registry.credential_helper"),
+    ('Error: error querying keychain for r.example (cause: "queryError")', "registry.credential_helper"),
+    # transport: an https socket that is not on 443 (a proxy in the path); TLS read as HTTP
+    ("Get https://r.example/v2/: read tcp 10.1.1.1:5->10.2.2.2:8080: read: connection reset by peer",
+     "proxy.error"),
+    ('Get "https://r.example/v2/": net/http: HTTP/1.x transport connection broken: malformed HTTP '
+     'response "\\x15\\x03\\x01\\x00\\x02\\x02"', "proxy.error"),
+    ("read tcp 10.0.0.1:1->10.9.9.9:443: read: no route to host", "net.unreachable"),
+    # apple/container: the service, names that do not resolve, headers a registry must send
+    ('Error: interrupted: "XPC connection error: Connection interrupted"\nEnsure container system '
+     "service has been started with `container system start`.", "daemon.config"),
+    ('Error: internalError: "failed to resolve either repository hostname r.example"', "dns.nxdomain"),
+    ("Error: missing required header Content-Length", "registry.server_error"),
+    # Apptainer: a bare name goes to its library, not to Docker Hub; a missing host tool
+    ("FATAL:   While pulling library image: error fetching image: request did not succeed: invalid "
+     "container ref: team/tool (400 Bad Request)", "ref.invalid"),
+    ('FATAL:   While making image from oci registry: error fetching image to cache: while building SIF '
+     'from layers: while searching for mksquashfs: exec: "mksquashfs": executable file not found in '
+     "$PATH", "daemon.config"),
+    # podman remote: the machine's forwarded port refuses -- the service, not a registry
+    ("Error: failed to connect: dial tcp 127.0.0.1:50123: connect: connection refused", "daemon.config"),
+    # containerd's warning for a layer media type it does not know
+    ('level=warning msg="reference for unknown type: application/vnd.example.layer.v1.tar+lz4"',
+     "image.unsupported"),
+    # x/net/http2 and net/http closures; plain HTTP read as a TLS record; any other x509 refusal
+    ('Get "https://r.example/v2/": http: server closed idle connection', "net.reset"),
+    ('Get "https://r.example/v2/": tls: oversized record received with length 20527',
+     "tls.http_response_to_https"),
+    ('Get "https://r.example/v2/": tls: failed to verify certificate: x509: certificate specifies an '
+     "incompatible key usage", "tls.unknown_authority"),
+    # minikube's kic base image: its own triage says firewall or proxy
+    ("E0101 10:00:00.000000    4242 cache.go:175] Error downloading kic artifacts:  failed to download "
+     "kic base image or any fallback image", "proxy.error"),
+    # tools: a configuration the tool refuses (Concourse registry-image)
+    ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
+     'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),
 ]
 
 
@@ -85,9 +219,25 @@ def test_class_reading(text: str, code: str) -> None:
 
 AMBIGUOUS = [
     # the cause is not in the text: every plausible cause is listed, with a check, none alone
+    # (threads established: a slow resolver, a proxy the runtime did not use; tcp_timeout is 4th)
     ('Get "https://r.example/v2/": net/http: request canceled while waiting for connection '
      "(Client.Timeout exceeded while awaiting headers)",
-     {"net.request_timeout", "dns.udp_timeout", "net.tcp_timeout"}),
+     {"net.request_timeout", "dns.udp_timeout", "proxy.error"}),
+    # old buildah dropped every pull error for "image not known"
+    ('image "r.example/a" not found in /etc/containers/registries.conf registries: image not known',
+     {"registry.not_found", "image.policy_rejected", "daemon.config"}),
+    # moby 1.6-1.9: the v1 fallback's 404 hides the v2 error (a private repository, typically)
+    ("Error: image team/app:2 not found", {"registry.not_found", "registry.unauthorized"}),
+    # containers/image: the v2 ping failed (error dropped), /v1/_ping answered
+    ("Error: initializing source docker://r.example/a:1: can't talk to a V1 container registry",
+     {"net.request_timeout", "net.tls_handshake_timeout", "registry.server_error"}),
+    # a wrapper that kept only the cancellation (Nomad's "Failed to pull `%s`: %v")
+    ("failed to initialize task \"t\" for alloc \"a\": Failed to pull `r.example/a:1`: context canceled",
+     {"net.request_timeout", "net.tcp_timeout", "dns.udp_timeout"}),
+    # an ECR token that expired: a stale login, or the helper's cache
+    ("Error response from daemon: Get https://1.dkr.ecr.eu-west-3.amazonaws.com/v2/a/manifests/1: "
+     "denied: Your authorization token has expired. Reauthenticate and try again.",
+     {"registry.unauthorized", "registry.credential_helper"}),
     ("Failed to pull image \"a:1\": rpc error: code = Unknown desc = context canceled",
      {"net.request_timeout", "net.tcp_timeout", "dns.udp_timeout"}),
     ("failed to register layer: Error processing tar file(exit status 1): unexpected EOF",

@@ -307,8 +307,12 @@ RUNNER_UP_CASES = [
     # the text shows the symptom, the thread showed a cause the text cannot: rank it, lower
     ('Get "https://registry-1.docker.io/v2/": dial tcp 0.0.0.0:443: connect: connection refused',
      "net.refused", "daemon.config"),
-    ("Get https://index.docker.io/v1/repositories/library/fedora/images: dial tcp 162.242.195.84:443: "
+    ("Get https://r.example/v1/repositories/library/fedora/images: dial tcp 162.242.195.84:443: "
      "connection refused", "net.refused", "proxy.error"),
+    # a public registry's front never refuses 443: the refusal is local, typically a network that
+    # only lets its proxy out (three threads); the refusal itself stays second
+    ("Get https://index.docker.io/v1/repositories/library/fedora/images: dial tcp 162.242.195.84:443: "
+     "connection refused", "proxy.error", "net.refused"),
     ('Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.3:3128: connect: '
      "no route to host", "proxy.error", "daemon.config"),
     ("error pinging docker registry 10.1.2.3:5000: invalid status code from registry 502 (Bad Gateway)",

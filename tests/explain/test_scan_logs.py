@@ -244,7 +244,9 @@ def test_shape_keeps_every_corpus_verdict() -> None:
         blanked = rules.rank(scan_mod.shape(norm))
         assert (real[0][0] if real else None) == (blanked[0][0] if blanked else None), text
     assert scan_mod.shape("read udp 10.0.0.5:41234->10.0.0.2:53: i/o timeout at 09:00:01") == (
-        "read udp 0:0->0:53: i/o timeout at 0")
+        "read udp 10.0.0.0:0->10.0.0.0:53: i/o timeout at 0")
+    assert scan_mod.shape("dial tcp 52.1.2.3:443 / 127.0.0.2:80 / 0.0.0.0:443") == (
+        "dial tcp 1.0.0.0:443 / 127.0.0.1:80 / 0.0.0.0:443")
 
 
 def test_cli_output_carries_no_secret(tmp_path: Path) -> None:

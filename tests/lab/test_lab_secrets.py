@@ -7,7 +7,9 @@ Three credentialed worlds, each a fresh lab (``Services(..., audit=True)``):
 * ``token``: the registry trusts the lab's token server on ``auth.lab.test`` (Bearer challenge);
   same client files; the token server appends every token it issues to a file only this test reads;
 * ``proxy``: ``HTTPS_PROXY=http://proxyuser:proxy-pass-1@proxy.lab.test:3128``, a tinyproxy
-  that requires Basic auth.
+  that requires Basic auth;
+* a credential helper: ``token`` with the login held by a real ``docker-credential-pdlab`` on the
+  client's PATH instead of the files.
 
 In each, ``diagnose`` (text, --verbose, --json, markdown, --html) and ``host`` (the same formats) run
 as the client, a real ``skopeo copy`` runs, and ``explain`` reads what skopeo printed; then the same
@@ -28,6 +30,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -368,3 +371,52 @@ def test_no_credentials_to_a_plain_http_registry_not_configured_insecure() -> No
     # Control: configured insecure, the login is sent over HTTP and the registry logs it.
     assert insecure.returncode == 0, insecure.stdout[-3000:]
     assert 'msg="authorized request"' in after, after[-3000:]
+
+
+HELPER = "pdlab"
+
+
+def test_what_a_credential_helper_answers_never_leaks() -> None:
+    """A real docker-credential-pdlab on the client's PATH holds the login (config.json
+    ``credsStore``, registries.conf ``credential-helpers``) and answers ``get`` with the password,
+    which it also echoes on stderr: every output and every lab file is clean, and the credentials
+    it gave really worked (skopeo pulls through it; diagnose, which asked it, finds nothing)."""
+    from pulldoctor.lab.scenarios import LAB_PASSWORD, LAB_USER, REGISTRY
+    from pulldoctor.lab.topology import CLIENT_PATH
+
+    image = f"{REGISTRY}/lab/hello:latest"
+    with credentialed_lab("token") as lab:
+        home = lab.client_files / "home"
+        (home / ".docker/config.json").write_text(json.dumps({"credsStore": HELPER}))
+        (lab.client_files / "run/containers/auth.json").unlink()
+        conf = lab.client_files / "etc/containers/registries.conf"
+        conf.write_text(f'credential-helpers = ["{HELPER}"]\n' + conf.read_text())
+        program = home / "bin" / f"docker-credential-{HELPER}"
+        program.parent.mkdir()
+        program.write_text("#!/bin/sh\nread -r server\n"
+                           f'echo "debug: giving {LAB_PASSWORD} for $server" >&2\n'
+                           f'printf \'{{"ServerURL":"%s","Username":"{LAB_USER}",'
+                           f'"Secret":"{LAB_PASSWORD}"}}\' "$server"\n')
+        program.chmod(0o755)
+        lab.client_extra_env["PATH"] = f"{program.parent}:{CLIENT_PATH}:{Path(sys.executable).parent}"
+        run = run_everything(lab, image, "docker", "helper")
+        tokens = issued_token_secrets(lab)
+        other = {k: v for k, v in everything_else(lab).items()
+                 if not k.endswith(f"client/home/bin/docker-credential-{HELPER}")}
+
+    secrets = {**static_secrets(), **tokens}
+    assert_commands_ended_cleanly(run)
+    # skopeo itself passes its helper's stderr through (docker-credential-helpers' client sets
+    # cmd.Stderr = os.Stderr): the real client's own output is not pulldoctor's to redact
+    assert find_leaks(run.texts, secrets) == ["registry password in skopeo stderr"]
+    assert find_leaks(other, secrets) == []
+    # it can fail: the helper's credentials were really used, and the helper is shown
+    assert run.results["skopeo"].returncode == 0, run.results["skopeo"].stderr
+    assert len(tokens) >= 4 * 3, "the token server issued tokens for the helper's login"
+    for name in ("diagnose json", "diagnose podman json"):
+        doc = _diag(run, name)
+        assert _causes(doc) == [], (name, _causes(doc))
+        config = next(s for s in doc["steps"] if s["name"] == "config")
+        (helper,) = config["data"]["credential_helpers"]
+        assert helper["status"] == "answered" and helper["stderr"].startswith("debug: giving ***")
+    assert f"docker-credential-{HELPER}" in run.texts["host verbose stdout"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pulldoctor.config.files import list_dir, read_text
+from pulldoctor.config.files import list_dir, read_text, under
 from pulldoctor.config.model import Endpoint
 from pulldoctor.reference import DOCKER_HUB_API, ImageReference
 
@@ -27,11 +27,19 @@ DEFAULT_STORAGE = "/var/lib/containers/storage"
 
 
 def conf_files(root: str | Path, env: Mapping[str, str]) -> list[str]:
-    """The files containers/image merges, in order."""
+    """The files containers/image merges, in order (``newConfigWrapperWithHomeDir``): the user's
+    ``~/.config/containers/registries.conf`` *instead of* the system's when it exists, then the
+    drop-in directories. ``CONTAINERS_REGISTRIES_CONF`` is podman's (and newer skopeo's) override."""
     if env.get("CONTAINERS_REGISTRIES_CONF"):
         return [env["CONTAINERS_REGISTRIES_CONF"]]
-    out = [REGISTRIES_CONF]
-    out += [f"{REGISTRIES_CONF_D}/{n}" for n in list_dir(root, REGISTRIES_CONF_D) if n.endswith(".conf")]
+    user = env.get("HOME", "/root").rstrip("/") + "/.config/containers"
+    user_d = f"{user}/registries.conf.d"
+    if under(root, f"{user}/registries.conf").is_file():
+        dirs, out = [user_d], [f"{user}/registries.conf"]
+    else:
+        dirs, out = [REGISTRIES_CONF_D, user_d], [REGISTRIES_CONF]
+    for d in dirs:
+        out += [f"{d}/{n}" for n in list_dir(root, d) if n.endswith(".conf")]
     return out
 
 
@@ -66,6 +74,19 @@ def load_registries(root: str | Path, env: Mapping[str, str],
                 prefix = str(r.get("prefix") or r.get("location") or "")
                 regs[prefix] = r
     return top, list(regs.values()), files, problems
+
+
+def top_key_source(root: str | Path, env: Mapping[str, str], key: str) -> str | None:
+    """The file whose top-level ``key`` applies (the last of :func:`conf_files` to set it)."""
+    found = None
+    for path in conf_files(root, env):
+        text, _err = read_text(root, path)
+        try:
+            if text is not None and key in tomllib.loads(text):
+                found = path
+        except tomllib.TOMLDecodeError:
+            continue
+    return found
 
 
 def _prefix_matches(prefix: str, name: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,12 @@ from typing import Any
 from pulldoctor.config import containerd as ctd
 from pulldoctor.config import containers as ctr
 from pulldoctor.config import docker as dkr
-from pulldoctor.config.credentials import containers_credential, docker_credential
+from pulldoctor.config.credentials import (
+    HELPER_TIMEOUT_S,
+    containers_credential,
+    containers_helpers,
+    docker_credential,
+)
 from pulldoctor.config.files import read_text, under
 from pulldoctor.config.model import ProxyConfig, PullClient, PullConfig
 from pulldoctor.config.proxy import from_environment, proxy_for
@@ -88,7 +94,7 @@ def _docker_store(daemon: Mapping[str, Any], driver: Any) -> str:
 
 
 def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str],
-            live: bool) -> None:
+            live: bool, helper_kw: dict[str, Any]) -> None:
     daemon, problem, exists = dkr.load_daemon_json(root)
     if exists:
         cfg.sources.append(dkr.DAEMON_JSON)
@@ -128,9 +134,10 @@ def _docker(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping
             cfg.sources.append(f"{dkr.DOCKER_SOCK} GET /info")
         elif err:
             cfg.settings["live_error"] = err
-    cred, files, probs = docker_credential(root, ref.registry, env)
+    cred, files, probs, checks = docker_credential(root, ref.registry, env, **helper_kw)
     cfg.sources += files
     cfg.problems += probs
+    cfg.helpers += checks
     if cred is not None:
         cfg.credentials.append(cred)
     resolver_env = {**env, **drop_env}
@@ -178,7 +185,8 @@ def _containerd(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
     cfg.resolver = read_resolver(root, {**env, **drop_env}, ref.host)
 
 
-def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str]) -> None:
+def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Mapping[str, str],
+                helper_kw: dict[str, Any]) -> None:
     top, regs, files, probs = ctr.load_registries(root, env)
     cfg.sources += files
     cfg.problems += probs
@@ -191,6 +199,9 @@ def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
     cfg.clients = [PullClient("cli", "podman, skopeo, buildah: they fetch in their own process, "
                               "with this shell's environment (CRI-O: crio.service's, not read "
                               "here)", cfg.proxy)]
+    helpers = containers_helpers(top)
+    cfg.settings["credential_helpers"] = helpers
+    source = ctr.top_key_source(root, env, "credential-helpers") or "registries.conf"
     seen: set[str] = set()
     for ep in cfg.endpoints:
         host = ep.host.removesuffix(":443")
@@ -198,9 +209,11 @@ def _containers(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
         if host in seen:
             continue
         seen.add(host)
-        cred, more, p = containers_credential(root, host, ref.repository, env)
+        cred, more, p, checks = containers_credential(root, host, ref.repository, env, helpers,
+                                                      f"{source} credential-helpers", **helper_kw)
         cfg.sources += [m for m in more if m not in cfg.sources]
         cfg.problems += p
+        cfg.helpers += checks
         if cred is not None:
             cfg.credentials.append(cred)
     cfg.resolver = read_resolver(root, env, ref.host)
@@ -213,26 +226,36 @@ def discover(
     env: Mapping[str, str] | None = None,
     *,
     live: bool | None = None,
+    deadline: float | None = None,
+    run_helpers: bool | None = None,
     client: str = "auto",
 ) -> PullConfig:
     """What ``runtime`` will use to pull ``image`` on the host whose file system is at ``root``.
 
     ``live`` reads Docker's own view (``GET /info`` on ``<root>/var/run/docker.sock``, bounded);
-    by default only when ``root`` is "/". ``client`` says which process pulls (``--client``:
-    containerd's ``cli`` or ``cri``; ``auto``: see :func:`choose_clients`); ``proxy`` and each
-    endpoint's proxy are the first walked client's.
+    by default only when ``root`` is "/". Credential helpers are found on ``env``'s PATH and asked
+    ``get`` (each bounded, never past ``deadline``, a ``time.monotonic()`` value), by default only
+    when ``root`` is "/": under another root they are looked for on the node's PATH under it and
+    not run (``run_helpers`` overrides; ``cfg.helpers`` says how each went). ``client`` says which
+    process pulls (``--client``: containerd's ``cli`` or ``cri``; ``auto``: see
+    :func:`choose_clients`); ``proxy`` and each endpoint's proxy are the first walked client's.
     Raises :class:`UsageError` only for a bad reference, runtime or client name.
     """
     ref = image if isinstance(image, ImageReference) else parse_reference(image)
     environ: Mapping[str, str] = os.environ if env is None else env
     rt = normalise_runtime(runtime, root)
     cfg = PullConfig(runtime=rt, image=str(ref), platform=_go_platform())
+    on_node = not (str(root) in ("", "/") if run_helpers is None else run_helpers)
+    helper_kw: dict[str, Any] = {
+        "node_root": root if on_node else None,
+        "timeout_s": HELPER_TIMEOUT_S if deadline is None else
+        max(0.05, min(HELPER_TIMEOUT_S, deadline - time.monotonic() - 0.5))}
     if rt == "docker":
-        _docker(cfg, ref, root, environ, str(root) == "/" if live is None else live)
+        _docker(cfg, ref, root, environ, str(root) == "/" if live is None else live, helper_kw)
     elif rt == "containerd":
         _containerd(cfg, ref, root, environ)
     else:
-        _containers(cfg, ref, root, environ)
+        _containers(cfg, ref, root, environ, helper_kw)
     cfg.client = client
     cfg.clients = choose_clients(cfg.clients, rt, client, root)
     cfg.proxy = cfg.clients[0].proxy if cfg.clients else cfg.proxy

@@ -9,6 +9,7 @@ the endpoints in order with them and ``host`` prints them as the answer table. S
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 
@@ -107,6 +108,74 @@ class Credential:
         }
 
 
+class HelperStatus(StrEnum):
+    """How asking one credential helper ``get`` for the registry went (never what it answered)."""
+
+    ANSWERED = "answered"  # exit 0 with a credential for this registry
+    NO_CREDENTIALS = "no_credentials"  # "credentials not found in native keychain": anonymous
+    MISSING = "missing"  # no docker-credential-NAME on PATH
+    NOT_EXECUTABLE = "not_executable"  # a file of that name on PATH, without the x bit
+    FAILED = "failed"  # a non-zero exit with anything but the not-found message
+    TIMED_OUT = "timed_out"  # no answer within the bound
+    BAD_OUTPUT = "bad_output"  # exit 0, but not the JSON the protocol says
+    NOT_RUN = "not_run"  # found under --root: a node's program is not run from here
+
+    @property
+    def broken(self) -> bool:
+        """The client gets an error from the helper (Go's exec.LookPath skips a file without the
+        x bit, so NOT_EXECUTABLE is the same "executable file not found in $PATH")."""
+        return self in (HelperStatus.MISSING, HelperStatus.NOT_EXECUTABLE, HelperStatus.FAILED,
+                        HelperStatus.TIMED_OUT, HelperStatus.BAD_OUTPUT)
+
+
+@dataclass(slots=True)
+class HelperCheck:
+    """One credential helper the configuration names for the image's registry, and how asking it
+    went. Holds no credential: only whether it answered, its exit code and a redacted first line
+    of its stderr (a helper's own diagnostics, e.g. "pass not initialized")."""
+
+    helper: str  # the configured name: "desktop" runs docker-credential-desktop
+    server: str  # what it is asked for on stdin ("https://index.docker.io/v1/", "quay.io")
+    source: str  # the file and key that name it ("~/.docker/config.json credsStore")
+    status: HelperStatus
+    program: str | None = None  # the file found on the search path
+    exit_code: int | None = None
+    stderr: str | None = None  # first line, redacted and shortened
+    duration_s: float = 0.0
+    search_path: str = ""  # the PATH searched (under --root: the node's default PATH)
+    note: str | None = None  # e.g. why a node's helper was not run
+
+    @property
+    def name(self) -> str:
+        return f"docker-credential-{self.helper}"
+
+    def describe(self) -> str:
+        """One line for evidence: what ran, and how it went."""
+        what = {
+            HelperStatus.ANSWERED: "answered with credentials",
+            HelperStatus.NO_CREDENTIALS: "has no credentials for it (fine for an anonymous pull)",
+            HelperStatus.MISSING: "is not on PATH",
+            HelperStatus.NOT_EXECUTABLE: f"{self.program} is not executable",
+            HelperStatus.FAILED: f"failed (exit {self.exit_code})",
+            HelperStatus.TIMED_OUT: f"did not answer within {self.duration_s:.1f}s",
+            HelperStatus.BAD_OUTPUT: "printed something that is not the protocol's JSON",
+            HelperStatus.NOT_RUN: "is installed and executable; not run from here",
+        }[self.status]
+        line = self.name + (f" ({self.source})" if self.source else "") + \
+            f" asked for {self.server}: {what}"
+        if self.stderr:
+            line += f"; stderr: {self.stderr}"
+        if self.note:
+            line += f" ({self.note})"
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"helper": self.helper, "program": self.program, "server": self.server,
+                "source": self.source, "status": str(self.status), "exit_code": self.exit_code,
+                "stderr": self.stderr, "duration_s": round(self.duration_s, 3),
+                "search_path": self.search_path, "note": self.note}
+
+
 @dataclass(slots=True)
 class ResolverConfig:
     """resolv.conf as Go's resolver reads it (defaults: ndots 1, timeout 5 s, attempts 2)."""
@@ -151,6 +220,7 @@ class PullConfig:
     endpoints: list[Endpoint] = field(default_factory=list)
     proxy: ProxyConfig = field(default_factory=ProxyConfig)  # the walked client's (clients[0])
     credentials: list[Credential] = field(default_factory=list)
+    helpers: list[HelperCheck] = field(default_factory=list)  # credential helpers asked, in order
     resolver: ResolverConfig = field(default_factory=ResolverConfig)
     platform: str = "linux/amd64"
     sources: list[str] = field(default_factory=list)  # files read
@@ -174,6 +244,7 @@ class PullConfig:
             "endpoints": [e.to_dict() for e in self.endpoints],
             "proxy": self.proxy.to_dict(),
             "credentials": [c.to_dict() for c in self.credentials],
+            "credential_helpers": [h.to_dict() for h in self.helpers],
             "resolver": self.resolver.to_dict(), "platform": self.platform,
             "sources": list(self.sources), "problems": list(self.problems),
             "settings": dict(self.settings),

@@ -97,7 +97,7 @@ async def _diagnose_async(
         raise UsageError(f"--platform must be OS/ARCH[/VARIANT], not {platform!r}")
     if not Path(root).is_dir():
         raise UsageError(f"--root {root!r} is not a directory")
-    cfg = discover(ref, runtime, root, client=client)
+    cfg = discover(ref, runtime, root, deadline=deadline, client=client)
     want = platform or host_platform()
     text_causes, text_facts = _text_evidence(error_text)
     walk = Walk(cfg, deadline, on_step, root=root)

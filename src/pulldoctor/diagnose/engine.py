@@ -23,7 +23,11 @@ from pulldoctor.config.model import Endpoint, ProxyConfig, PullClient, PullConfi
 from pulldoctor.config.proxy import proxy_for
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.hostchecks import HostChecks, walk_data
-from pulldoctor.diagnose.observe import ClientProxy, ConfigObservation
+from pulldoctor.diagnose.observe import (
+    ClientProxy,
+    ConfigObservation,
+    CredentialHelperObservation,
+)
 from pulldoctor.diagnose.rank import EndpointOutcome, first_problem, rank, reported_endpoint
 from pulldoctor.diagnose.session import EndpointWalk
 from pulldoctor.diagnose.stage import run_stages
@@ -265,6 +269,18 @@ def _path_note(path: ClientPath, done: Walked) -> str:
     return (f"{path.who} (proxy {redact_url(proxy) if proxy else 'none: direct'}): {state}")
 
 
+def _record_helpers(walk: Walk) -> None:
+    """The credential helpers the configuration names (asked while it was read), classified with
+    what the walk learnt about anonymous access: recorded once the walk is done, and shown first
+    with the configuration (a helper comes before any network step)."""
+    if not walk.config.helpers:
+        return
+    obs = CredentialHelperObservation(walk.config.runtime, list(walk.config.helpers),
+                                      infer.anonymous_refused(walk.steps))
+    walk.record_observed("credential helper", obs, infer.classify_credential_helpers(obs),
+                         duration_s=sum(h.duration_s for h in obs.helpers))
+
+
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
               text_causes: list[Cause]) -> list[Cause]:
     """Walk every endpoint in order until one works, then rank the causes."""
@@ -283,6 +299,7 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
         walked.append((path, await _walk_endpoints(walk, ref, path, platform=platform,
                                                    layers_full=layers_full, checks=checks,
                                                    tried=tried)))
+    _record_helpers(walk)
     walk.facts["walked_endpoints"] = _arrange(walk, walked)
     done = [d for _p, path_done in walked for d in path_done]
     checks.after_walk(walk_data([ew for ew, _o in done if ew is not None]))
@@ -351,6 +368,8 @@ def timed_out_report(walk: Walk, ref: ImageReference, started: float,
                      facts: dict[str, Any]) -> Report:
     """What the report says when the absolute deadline cut the walk short (the steps under way
     were recorded as stalls, with what they waited for)."""
+    _record_helpers(walk)
+    walk.steps.sort(key=lambda s: s.endpoint is not None)  # stable: the configuration's first
     causes = rank(walk.steps, values=base_values(walk.config, ref, walk.root),
                   runtime=walk.config.runtime)
     walk.record(Step("deadline", Outcome.TIMEOUT,

@@ -90,9 +90,10 @@ class HostChecks:
             self.fn: Callable[..., Report] | None = None
             return
         self.fn = inspect_host
-        self.later = [c.name for c in CHECKS if c.uses]
-        self.address_checks = [c.name for c in CHECKS if c.uses == ("registry_addresses",)]
-        self.static = [c.name for c in CHECKS if not c.uses] + self.address_checks
+        mine = [c for c in CHECKS if c.in_diagnose]  # the others are proven by steps of the walk
+        self.later = [c.name for c in mine if c.uses]
+        self.address_checks = [c.name for c in mine if c.uses == ("registry_addresses",)]
+        self.static = [c.name for c in mine if not c.uses] + self.address_checks
         self.udp_before = snapshot()  # before the first probe: the delta is the walk's own
         self._start(only=self.static)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pulldoctor.config.model import HelperCheck
+from pulldoctor.config.policy import PolicyView
 from pulldoctor.model import JSONValue
 from pulldoctor.probes import dns as dnsprobe
 from pulldoctor.probes import tcp as tcpprobe
@@ -303,6 +305,44 @@ class ConfigObservation:
 
     def to_dict(self) -> dict[str, JSONValue]:
         return {"kind": "config", **self.config}
+
+
+@dataclass(slots=True)
+class PolicyObservation:
+    """The trust policy containers/image applies to the image the walk fetched, and what the
+    signatures it requires look like from here (never verified: present or absent)."""
+
+    policy: PolicyView
+    image: str  # the image as the runtime names it in the rejection (docker://...)
+    digest: str | None = None  # the manifest's digest, which signatures are for
+    missing_keys: list[str] = field(default_factory=list)
+    stored: list[str] | None = None  # digests a file:// lookaside holds a signature for
+    signature_url: str | None = None  # where the first signature for ``digest`` is looked for
+    signature_status: int | None = None  # HTTP status there (a remote lookaside)
+    attachment_status: int | None = None  # HTTP status of the sigstore attachment's manifest
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {"kind": "policy", **self.policy.to_dict(), "digest": self.digest,
+                "missing_keys": list(self.missing_keys), "stored_signatures": self.stored,
+                "signature_url": self.signature_url, "signature_status": self.signature_status,
+                "attachment_status": self.attachment_status}
+
+
+@dataclass(slots=True)
+class CredentialHelperObservation:
+    """The credential helpers the runtime asks for this registry (the configuration's, asked
+    before the walk), and what the walk then learnt about anonymous access."""
+
+    runtime: str
+    helpers: list[HelperCheck]
+    anonymous_refused: bool | None = None
+    """The registry refused the walk's anonymous pull (True), granted it (False), or the walk
+    never got that far (None)."""
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {"kind": "credential_helpers", "runtime": self.runtime,
+                "helpers": [h.to_dict() for h in self.helpers],
+                "anonymous_refused": self.anonymous_refused}
 
 
 @dataclass(slots=True)

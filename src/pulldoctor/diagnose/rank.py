@@ -25,6 +25,7 @@ from pulldoctor.causes import CLIENT_ENV
 from pulldoctor.diagnose import infer
 from pulldoctor.diagnose.observe import (
     BlobObservation,
+    CredentialHelperObservation,
     DnsObservation,
     HttpObservation,
     ManifestObservation,
@@ -116,6 +117,10 @@ def step_values(step: Step, base: Mapping[str, str | None],
     elif isinstance(obs, ProxyObservation):
         host, _, port = obs.target.rpartition(":")
         v.update(host=host, port=port)
+    elif isinstance(obs, CredentialHelperObservation):
+        broken = [h for h in obs.helpers if h.status.broken]
+        if broken:
+            v["helper"] = broken[0].helper
     elif isinstance(obs, Stall) and obs.target:
         url = obs.target if "://" in obs.target else None
         if url is None and ":" in obs.target:

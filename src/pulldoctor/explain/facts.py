@@ -19,7 +19,8 @@ from pulldoctor.errors import ReferenceError_
 from pulldoctor.redact import redact_url
 from pulldoctor.reference import parse_reference
 
-_ADDR = r"(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255}):\d{1,5}"
+_ADDR = r"(?:(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255}):\d{1,5}|<[\w.-]{1,40}>)"
+"""host:port, or the placeholder a reporter pasted in its place (normalize joins its words)."""
 
 LOOKUP = re.compile(
     rf"lookup (?P<host>[\w.*-]{{1,255}})(?: on (?P<server>{_ADDR}))?: (?P<err>[^\n]{{0,200}})"
@@ -230,11 +231,17 @@ def _where(text: str, facts: dict[str, Any]) -> None:
         m = PING_HOST.search(text) or FROM_HOST.search(text)
         if m:
             host = _host_of(m.group("h")) if re.search(r":\d+$", m.group("h")) else m.group("h")
+    for key in ("local_addr", "remote_addr"):
+        if str(facts.get(key, "")).startswith("<"):
+            del facts[key]  # a placeholder the reporter pasted: the address is unknown
+    redacted = bool(resolver and resolver.startswith("<"))
+    if redacted:
+        resolver = None
     if host:
         facts["host"] = host
     if resolver:
         facts["resolver"] = resolver
-    kind = resolver_kind(resolver, lookup is not None)
+    kind = resolver_kind(resolver, lookup is not None and not redacted)
     if kind:
         facts["resolver_kind"] = kind
     if urls:

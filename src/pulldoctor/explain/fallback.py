@@ -20,18 +20,28 @@ PULL_FAILURE = Gated(
     r"Failed to pull image|ErrImagePull|ImagePullBackOff|Back-off pulling image|failed pulling image|"
     r"PullImage [^\n]{0,300}failed|PullImage from image service failed|failed to get sandbox image|"
     r"failed to pull and unpack image|failed to pull image|failed to resolve reference|"
+    r"failed to pull [\w.-]{1,253}[/:@][^\s:]{0,300}: |"
     r"failed to resolve image|failed to do request|failed commit on ref|"
     r"pulling image(?: failed)?: |failed to fetch (?:anonymous token|oauth token|manifest|blob|digest)|"
     r"failed to authorize|"
     # dockerd, the docker CLI and the Engine API's pull endpoint
     r"error pulling image|Error pulling image|Error while pulling image|pull access denied|"
+    # the unpack step's wrappers (moby's layer store, containerd's unpacker)
+    r"failed to register layer|failed to extract layer|failed to unpack image|"
     r"Error pulling dependent layers|download failed after attempts|"
     # containers/image (podman, skopeo, buildah, CRI-O)
     r"[Uu]nable to pull|unable to copy from source|[Ee]rror determining manifest MIME type|"
     # BuildKit and the tools around the runtimes
     r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
+    r"While pulling (?:library|shub|oras) image|"
     r"Failed to pull `|Error in pulling image|failed to inspect remote image|Cannot fetch manifest|"
     r"failed to ping registry|error fetching image|[Ee]rror:? pulling image|"
+    # Concourse runs an image resource's check/in scripts (registry-image, docker-image); the ECS
+    # agent's augmented message (errormessages.go); apple/container's pull command
+    r"resource script '[^'\n]{1,200}' failed|The task can.t pull the image|"
+    # testcontainers (docker-java underneath)
+    r"ContainerFetchException|Can't get Docker image|Failed to pull image after|"
+    r"Error downloading kic artifacts|"
     # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
     r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
     r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"
@@ -45,7 +55,8 @@ PULL_CONTEXT = Gated(
 )
 """Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
 PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
-                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose) (?:image )?"
+                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose|container image) "
+                     r"(?:image )?"
                      r"(?:pull|run|from|copy|inspect|up|create)\b")
 """A pasted command line that pulls: with an error after it, the error is the pull's."""
 NOT_A_PULL = Gated(
@@ -58,6 +69,10 @@ NOT_A_PULL = Gated(
 )
 """Other failures that share generic words with pulls (probes time out, volumes are "not found",
 builds fail): with no pull wording beside them, such a text is not a pull failure."""
+PLATFORM_WARNING = Gated(r"image's platform \([^)\n]{1,60}\) does not match the detected host platform|"
+                         r"image platform \([^)\n]{1,60}\) does not match the expected platform")
+"""docker's and podman's warning that the image pulled is for another platform: an "exec format
+error" after it is that mismatch, not an unrelated failure."""
 FAILED = Gated(r"[Ee]rror|ERRO|FATA|[Ff]ailed|no such image|denied|refused|timed out|not found|"
                r"[Uu]nable|[Cc]annot|invalid|rejected|exceeded|canceled|unknown|EOF|FATAL")
 
@@ -103,7 +118,8 @@ Inferred = tuple[Code, float, list[str], tuple[str, ...]]
 
 def is_other_failure(text: str) -> bool:
     """A failure of something else (a probe, a volume, a build step), with no pull wording."""
-    return NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
+    return (NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
+            and PLATFORM_WARNING.search(text) is None)
 
 
 def is_pull_failure(text: str) -> bool:

@@ -48,6 +48,10 @@ _TRIGGERS = (
 """Words around which a huge text is kept; found with ``str.find`` (no regex on huge input)."""
 _HITS_PER_WORD = 64
 
+_PLACEHOLDER = re.compile(r"<([A-Za-z][\w .-]{0,38}[\w.])>")
+_PLACEHOLDER_WORDS = re.compile(r"(?i)\bip\b|addr|host|port|redact|remov|hidden|mask|server|"
+                                r"registry|dns|proxy|domain|node")
+
 def unescape(text: str) -> str:
     """Undo JSON / Go ``%q`` quoting, repeatedly (texts are often quoted twice)."""
     for _ in range(3):
@@ -58,6 +62,24 @@ def unescape(text: str) -> str:
             break
         text = new
     return text
+
+
+def join_placeholders(text: str) -> str:
+    """``<IP ADDRESS REMOVED>`` -> ``<IP_ADDRESS_REMOVED>``: one token where Go printed an address.
+
+    People redact addresses with words in angle brackets before pasting; joined, the placeholder
+    reads as the address it replaced (the rules accept it where an address goes).
+    """
+    if "<" not in text:
+        return text
+
+    def join(m: re.Match[str]) -> str:
+        inner = m.group(1)
+        if " " not in inner or not _PLACEHOLDER_WORDS.search(inner):
+            return m.group(0)
+        return "<" + inner.replace(" ", "_") + ">"
+
+    return _PLACEHOLDER.sub(join, text)
 
 
 def strip_prefixes(text: str) -> str:
@@ -96,4 +118,4 @@ def bounded(text: str) -> str:
 def normalize(text: str) -> str:
     """The message as the runtime printed it: bounded, unquoted, without log prefixes."""
     text = bounded(text.replace("\r\n", "\n").replace("\x00", ""))
-    return strip_prefixes(unescape(text))
+    return join_placeholders(strip_prefixes(unescape(text)))

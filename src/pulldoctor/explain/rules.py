@@ -13,6 +13,7 @@ clearly a failed pull, :mod:`.fallback` names the causes its failing step can ha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -94,6 +95,23 @@ def _mirror_answered(text: str, best: dict[Code, tuple[float, list[str], tuple[s
     best[Code.DAEMON_CONFIG] = (0.87, [m.group(0)], (_MIRROR_AUTH,))
 
 
+_MINOR_LEVEL = re.compile(r"level=(?:warn(?:ing)?|info|debug)\b|\b(?:WARN|INFO|DEBU)\[\d|"
+                          r"\[(?:WARN(?:ING)?|INFO|DEBUG)\]|^(?:WARNING|Warning|warning):? ",
+                          re.MULTILINE)
+"""logrus/klog-style levels below error: a warning (a fallback that will be retried elsewhere, a v2
+endpoint before the v1 one) is not the failure when an error line says something else."""
+MINOR_PENALTY = 0.1
+
+
+def _on_minor_line(text: str, start: int) -> bool:
+    """Is the match at ``start`` on a line logged below error level?"""
+    if "level=" not in text and "[" not in text and "arning" not in text and "WARNING" not in text:
+        return False
+    lo = text.rfind("\n", 0, start) + 1
+    hi = text.find("\n", start)
+    return _MINOR_LEVEL.search(text, lo, start if hi == -1 else hi) is not None
+
+
 def ranked(text: str) -> Ranking:
     """Every candidate cause for ``text``, most likely first; evidence = the matched substrings.
 
@@ -103,6 +121,8 @@ def ranked(text: str) -> Ranking:
         return Ranking([], (), False)
     best: dict[Code, tuple[float, list[str], tuple[str, ...]]] = {}
     notes: dict[Code, str] = {}
+    major: set[Code] = set()
+    """Codes with evidence on a line that is not a warning/info/debug line."""
 
     def add(code: Code, conf: float, evidence: list[str], distinguish: tuple[str, ...]) -> None:
         old = best.get(code)
@@ -125,6 +145,14 @@ def ranked(text: str) -> Ranking:
         add(rule.code, rule.confidence, evidence, rule.distinguish)
         for code, conf in rule.also:
             add(code, conf, evidence, rule.distinguish)
+        if not _on_minor_line(text, m.start()) or any(
+                not _on_minor_line(text, m2.start()) for m2 in rule.pattern.finditer(text, m.end())):
+            major.add(rule.code)
+            major.update(code for code, _ in rule.also)
+    if major and len(major) < len(best):
+        for code in best.keys() - major:  # said only by warnings while an error line says more
+            conf, ev, di = best[code]
+            best[code] = (round(max(0.05, conf - MINOR_PENALTY), 2), ev, di)
     _mirror_answered(text, best)
     if not best:
         inferred, note = fallback.candidates(text)

@@ -47,12 +47,19 @@ _DESKTOP = (r"Docker Desktop|Docker\\{1,2}Docker\\{1,2}|Docker for (?:Windows|Ma
 """A developer desktop, where the daemon's OS mode is a switch (compose and Docker Desktop)."""
 
 PLATFORM: tuple[Rule, ...] = (
+    # docker CLI/daemon: "The requested image's platform (%s) does not match the detected host
+    # platform (%s) and no specific platform was requested"; podman: "image platform (%s) does not
+    # match the expected platform (%s)"; apple/containerization: 'unsupported: "platform %s"' and
+    # "image %s does not support required platforms"
     rule("platform_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
          r"(?i:no matching manifest for) [^\n]{0,80}|no match for platform in manifest|"
-         r"does not match the specified platform|image platform[^\n]{0,80}?does not match|"
-         r"no image found in (?:image index|manifest list) for architecture", 0.95,
+         r"does not match the specified platform|image(?:'s)? platform[^\n]{0,80}?does not match|"
+         r"platform \(?[\w/.-]{1,40}\)? does not match the (?:detected host|expected|specified)|"
+         r"no image found in (?:image index|manifest list) for architecture|"
+         r"does not support required platforms|unsupported: \\?\"platform [\w/.-]{1,40}", 0.95,
          needles=("atching manifest", "ATCHING MANIFEST", "no match for platform",
-                  "does not match the specified platform", "does not match", "no image found in "),
+                  "does not match the specified platform", "does not match", "no image found in ",
+                  "required platforms", "unsupported: "),
          unless=r"no matching manifest for unknown"),
     # the daemon's own OS is not the image's: a host that cannot run it (Windows Server, a
     # Windows node), or a desktop daemon in the other mode -- the wording is the same
@@ -77,19 +84,51 @@ PLATFORM: tuple[Rule, ...] = (
          r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
          r"container operating system does not match the host operating system", 0.9,
          distinguish=(_WINDOWS_BUILD,)),
+    # Windows base images (nanoserver, servercore, mcr.microsoft.com/windows) keep their base layers
+    # as foreign layers a Linux-mode daemon does not fetch the way Windows does: their blobs fail
+    # ("unknown blob", a layer that does not verify) when Docker Desktop is in Linux-containers mode
+    rule("windows_image_linux_daemon", Code.DAEMON_CONFIG,
+         r"unknown blob|blob unknown|BLOB_UNKNOWN|filesystem layer verification failed|"
+         r"foreign layer|image operating system \S{1,20} cannot be used",
+         0.88, requires=r"(?i:microsoft/(?:nanoserver|windowsservercore|windows)|servercore:|"
+                        r"nanoserver:|mcr\.microsoft\.com/windows)",
+         also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
+         note="a Windows base image: its layers are only fetched and run by a daemon in Windows-"
+              "containers mode (Docker Desktop: Switch to Windows containers)"),
+    # hcsshim's layer operations (internal/hcserror: "<title> failed in Win32: %s (0x%x)";
+    # wclayer ProcessBaseLayer as an os.PathError "hcsshim::ProcessBaseLayer <path>: <err>")
+    # Linux containers on Windows (LCOW, Docker for Windows 17.x experimental): layers are applied
+    # inside a "service utility VM" that Hyper-V could not start -- the host's container setup
+    rule("lcow_utility_vm", Code.DAEMON_CONFIG,
+         r"failed to start service utility VM|encountered an error during CreateContainer: failure in "
+         r"a Windows system call", 0.65,
+         distinguish=("Get-WindowsOptionalFeature -Online -FeatureName Microsoft-Hyper-V,Containers   "
+                      "# Hyper-V and Containers enabled; LCOW is experimental: switch Docker Desktop "
+                      "to Linux containers instead",)),
     rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
-         r"hcsshim::ImportLayer failed in Win32[^\n]{0,120}", 0.55,
+         r"hcsshim::(?:ImportLayer|ProcessBaseLayer|ProcessUtilityVMImage|ExpandScratchSize)"
+         r"[^\n]{0,200}|ProcessBaseLayer \S{1,300}: [^\n]{0,120}", 0.55,
          also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
          distinguish=("cmd /c ver; docker manifest inspect {image}   # a base image for a newer "
                       "Windows build than this host fails while importing its layers",)),
 )
 
 MEDIA_TYPES: tuple[Rule, ...] = (
+    # containers/image: "Unimplemented manifest (list) MIME type %q", "Unexpectedly received a
+    # manifest list instead of a manifest for a single image" (an index nested in an index),
+    # "zstd compression is not supported for docker images", "%s compression is not supported for
+    # type %q"; apple/containerization: "media type %s not supported."
     rule("unsupported_manifest", Code.IMAGE_UNSUPPORTED,
+         r"[Mm]edia ?[Tt]ype:? \\?\"?[\w./+-]{1,200}\\?\"? (?:is )?not supported|"
+         r"Unimplemented manifest(?: list)? MIME type|instead of a manifest for a single image|"
+         r"compression is not supported|(?:layers|layer) \(?[^\n]{0,120}? are not supported in|"
          r"schema ?1\b|unsupported (?:[\w ]{1,30} )?media ?type|unknown media ?type|"
          r"[Uu]nrecognized media ?[Tt]ype|manifest\.v1\+(?:prettyjws|json)|"
          r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
          r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
+         r"Encountered remote \S{1,200} when fetching|AI models are not (?:yet )?supported|"
+         r"reference for unknown type: \S{1,200}|"
+         r"unexpected media type \S{1,200} for \S{1,100}|max depth exceeded|"
          r"no processor for media-type|failed to get stream processor for \S{1,200}",
          0.86, distinguish=(_MEDIA_TYPES,)),
     # Docker Hub's answer to a client whose Accept list lacks the OCI index type: the client is
@@ -97,8 +136,21 @@ MEDIA_TYPES: tuple[Rule, ...] = (
     rule("oci_index_not_accepted", Code.IMAGE_UNSUPPORTED,
          r"OCI index found, but accept header does not support OCI indexes", 0.93,
          distinguish=(_MEDIA_TYPES,)),
+    # engines before moby PR 44367 (2022) said "invalid rootfs in image configuration" for an OCI
+    # artifact (a Helm chart, a WASM module) pulled as an image: its config has no rootfs
+    rule("artifact_without_rootfs", Code.IMAGE_UNSUPPORTED, r"invalid rootfs in image configuration",
+         0.75, also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES,)),
     rule("schema1_no_signatures", Code.IMAGE_UNSUPPORTED, r"(?:ctr|error|Error): no signatures\b", 0.7,
          distinguish=(_MEDIA_TYPES,)),
+    # docker/libtrust (schema 1 signed manifests, verified by engines before 28): jsonsign.go's
+    # ErrMissingSignatureKey "missing signature key", "invalid sign content", "invalid json
+    # content", "missing formatted length" -- a schema 1 manifest that does not verify
+    rule("schema1_libtrust", Code.IMAGE_UNSUPPORTED,
+         r"(?:^|: |daemon: )(?:missing signature key|invalid sign content|invalid json content|"
+         r"missing formatted length|missing public key)\b", 0.72,
+         needles=("missing signature key", "invalid sign content", "invalid json content",
+                  "missing formatted length", "missing public key"),
+         also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES,)),
     # the unpacker skipped layers whose media type it does not know (docker zstd): fewer diffs
     # than the config's rootfs
     rule("rootfs_layer_mismatch", Code.IMAGE_UNSUPPORTED, r"mismatched image rootfs and manifest layers",
@@ -115,7 +167,8 @@ CONTENT: tuple[Rule, ...] = (
          r"unexpected commit (?:digest|size)[^\n]{0,200}|verification failed for digest \S{1,80}|"
          r"Digest did not match[^\n]{0,160}|does not match provided manifest digest|"
          r"layers from manifest don't match image configuration|digest mismatch|"
-         r"config\.json digest \S{1,80} does not match expected|blob size mismatch",
+         r"config\.json digest \S{1,80} does not match expected|blob size mismatch|"
+         r"failed size validation",
          0.85, unless=r"unexpected commit digest sha256:e3b0c442"),
     # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
     # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
@@ -159,6 +212,15 @@ CONTENT: tuple[Rule, ...] = (
          also=((Code.IMAGE_UNSUPPORTED, 0.4),),
          distinguish=("ctr -n k8s.io content ls | grep DIGEST; ctr -n k8s.io images rm {image} and "
                       "pull again   # a local store missing what the manifest names",)),
+    # the daemon's own layer store is inconsistent (a layer directory half-removed, a leftover
+    # temporary set): moby's layer store renames and opens under /var/lib/docker
+    rule("local_layer_store_inconsistent", Code.IMAGE_CORRUPT,
+         r"failed to register layer: (?:rename|open|stat|lstat|mkdir) /var/lib/docker/[^\n]{1,400}?: "
+         r"(?:file exists|no such file or directory|not a directory)", 0.55,
+         also=((Code.DAEMON_CONFIG, 0.4),),
+         distinguish=("docker image rm {image}; docker pull {image}   # works now: the local layer "
+                      "store kept a half-written layer; fails again: check the storage driver "
+                      "(docker info | grep -i storage)",)),
     # the snapshotter could not mount what it unpacked into (overlay on an unsupported backing
     # file system, too many layers): the host's storage configuration
     rule("unpack_mount_failed", Code.DAEMON_CONFIG,
@@ -173,23 +235,39 @@ POLICY: tuple[Rule, ...] = (
     # any image is judged -- the configuration, not a verdict on this image
     rule("policy_file_invalid", Code.DAEMON_CONFIG,
          r"invalid policy in \S{1,300}|error obtaining default signature policy|"
-         r"Default policy is missing", 0.85, also=((Code.IMAGE_POLICY_REJECTED, 0.55),),
+         r"Default policy is missing|policy\.json: no such file or directory", 0.85, also=((Code.IMAGE_POLICY_REJECTED, 0.55),),
          distinguish=("python3 -m json.tool /etc/containers/policy.json   # must parse and hold "
                       "a \"default\" entry",)),
     rule("signature_policy", Code.IMAGE_POLICY_REJECTED,
          r"is rejected by policy|Source image rejected|A signature was required, but no signature exists|"
          r"None of the signatures were accepted|Signature for identity [^\n]{0,200}? is not accepted|"
          r"unrecognized signature format|SignatureValidationFailed|signature verification failed|"
-         r"[Ss]ignature [^\n]{0,300}? unexpected for a signature", 0.93,
+         r"[Ss]ignature [^\n]{0,300}? unexpected for a signature|Signature for digest \S{1,100} does "
+         r"not match|No signature verification policy found|No public keys imported|"
+         r"signedDocker(?:Reference|ManifestDigest) mismatch|are rejected by policy", 0.93,
          distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
                       "policy scope that applies to {registry}",)),
+    # signature systems around the runtimes: containerd's transfer service ("image verifier %s
+    # blocked pull of %v"), cosign/sigstore and Kyverno/policy-controller wording, containers/image
+    # failing to read the lookaside signatures the policy needs ("reading signatures: %w")
+    rule("signature_verifier", Code.IMAGE_POLICY_REJECTED,
+         r"image verifier \S{1,100} (?:blocked pull|returned error)|no matching signatures|"
+         r"failed to verify (?:image )?signatures?|signature key validation failed|"
+         r"reading signatures: [^\n]{0,200}", 0.82,
+         distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
+                      "policy scope and the signature store (lookaside) that apply to {registry}",)),
     # buildah before containers/buildah PR 881 dropped the PolicyRequirementError and printed the
     # registry search's "image not known" instead: a policy rejection looks like a missing image
+    # (containers/buildah 03686e5, 2018: every pull error became 'image "%s" not found in
+    # /etc/containers/registries.conf registries: image not known' -- a missing image, a registry
+    # registries.conf does not list, or a refused signature policy all read the same)
     rule("policy_masked_as_not_known", Code.REGISTRY_NOT_FOUND,
          r"(?:no such image|not found in \S{1,120} registries)[^\n]{0,300}?image not known", 0.5,
-         also=((Code.IMAGE_POLICY_REJECTED, 0.45),),
+         also=((Code.IMAGE_POLICY_REJECTED, 0.45), (Code.DAEMON_CONFIG, 0.4)),
          distinguish=("skopeo inspect docker://{image}   # found: the image exists, and older buildah "
-                      "hid a policy rejection; cat /etc/containers/policy.json",)),
+                      "hid a policy rejection; cat /etc/containers/policy.json",
+                      "grep -n registries /etc/containers/registries.conf   # the registry searched "
+                      "for a short name")),
     # Docker Content Trust (DOCKER_CONTENT_TRUST=1): docker asks a Notary server for signed trust
     # data before pulling; notary's client says "you are not authorized to perform this operation:
     # server returned 401." or that no trust data exists -- the client's signature policy refuses

@@ -31,6 +31,11 @@ RULES: tuple[Rule, ...] = (
          r"couldn't parse image reference|InvalidImageName|invalid repository name|"
          r"Invalid image name \S{1,300}, (?:unknown transport|expected colon-separated)|"
          r"unable to parse image name", 0.95),
+    # Apptainer pulls a bare name from its default library (library://), whose server answers "invalid
+    # container ref" (400) for a Docker Hub name: the reference lacks its docker:// transport
+    rule("apptainer_library_ref", Code.REF_INVALID, r"invalid container ref", 0.75,
+         distinguish=("apptainer pull docker://IMAGE   # a Docker/OCI image needs the docker:// "
+                      "prefix",)),
     rule("userns_lchown", Code.DAEMON_CONFIG,
          r"(?:failed to register layer|ApplyLayer)[^\n]{0,400}?[Ll]chown[^\n]{0,400}?invalid argument|"
          r"subordinate IDs|insufficient UIDs or GIDs|cannot be mapped to a host ID", 0.8,
@@ -42,6 +47,29 @@ RULES: tuple[Rule, ...] = (
          r"invalid cri (?:image |runtime )?config|cannot be set when .?config_path.? is provided",
          0.95, distinguish=("the configuration file named here does not parse, so its settings "
                             "(CAs, mirrors, proxies) were never applied: fix it first",)),
+    # a tool around the runtime refuses its own configuration before pulling: Concourse's
+    # registry-image resource ("invalid payload: %s" around encoding/json's 'json: unknown field
+    # "x"' -- a source field this resource version does not know)
+    rule("tool_config_rejected", Code.DAEMON_CONFIG,
+         r"invalid payload: [^\n]{0,200}|json: unknown field \\?\"[\w.-]{1,60}", 0.8,
+         distinguish=("the field named is not known to this version of the tool: check its "
+                      "documentation for the version in use (or upgrade it)",)),
+    # podman remote (pkg/bindings: "unable to connect to Podman socket: %v"; common/pkg/ssh:
+    # "failed to connect: %w" to the machine's forwarded SSH port on loopback): the podman machine
+    # or service is down -- nothing reached a registry, whatever the refused dial says
+    rule("podman_service_unreachable", Code.DAEMON_CONFIG,
+         r"unable to connect to Podman socket|Cannot connect to Podman|"
+         r"failed to connect: dial tcp (?:127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost):\d{1,5}", 0.9,
+         distinguish=("podman machine list; podman system connection list   # the machine must be "
+                      "running and the default connection point at it",)),
+    # a host tool the pull or unpack needs is missing (Apptainer's mksquashfs, rootless podman's
+    # newuidmap/fuse-overlayfs, an external decompressor)
+    rule("host_tool_missing", Code.DAEMON_CONFIG,
+         r"exec: \\?\"(?:mksquashfs|unsquashfs|newuidmap|newgidmap|fuse-overlayfs|slirp4netns|pigz|"
+         r"unpigz|zstd|xz|squashfuse)\\?\": executable file not found|while searching for "
+         r"(?:mksquashfs|unsquashfs)", 0.8,
+         distinguish=("command -v mksquashfs newuidmap fuse-overlayfs   # install the tool the error "
+                      "names (squashfs-tools, uidmap, fuse-overlayfs)",)),
     rule("short_name", Code.DAEMON_CONFIG,
          r"short-name \S{1,300} did not resolve to an alias|no unqualified-search registries|"
          r"short-name resolution enforced but cannot prompt|no registries configured while trying to pull|"
@@ -61,7 +89,10 @@ RULES: tuple[Rule, ...] = (
          r"Cannot connect to the Docker daemon|error during connect|"
          r"dial unix \S{1,200}(?:docker|containerd|crio|podman)\.sock: connect: (?:permission denied|"
          r"no such file|connection refused)|"
-         r"docker daemon is not running", 0.75,
+         r"docker daemon is not running|pipe[\\/]{1,2}docker_engine\w{0,20}: The system cannot find the "
+         r"file specified|Ensure container system service has been started|XPC connection error|"
+
+         r"[Ii]s the (?:docker|podman|containerd) (?:daemon|service|socket) running", 0.75,
          distinguish=("systemctl status docker; docker context ls   # the daemon is down, or the "
                       "client talks to another context/socket",)),
 )

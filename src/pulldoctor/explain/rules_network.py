@@ -14,7 +14,12 @@ from pulldoctor.explain.rulebase import DIAGNOSE, LOOKUP, RUNTIME_LOG, A, H, Rul
 
 _DNS_UDP_VS_TCP = ("dig +notcp +tries=1 +time=2 @{resolver} {host}  vs  "
                    "dig +tcp +tries=1 +time=2 @{resolver} {host}   # only TCP answers: UDP/53 is dropped")
-_NOT_VIA_PROXY = r"proxyconnect|error connecting to proxy|connecting to " + A + r": dial tcp"
+_NOT_VIA_PROXY = r"proxyconnect|necting to proxy|connecting to " + A + r": dial tcp"
+_PUBLIC_REGISTRY = (r"(?:(?:registry-1|index|auth|registry)\.docker\.io|(?:[\w-]{1,30}\.)?gcr\.io|"
+                    r"registry\.k8s\.io|quay\.io|ghcr\.io|mcr\.microsoft\.com|public\.ecr\.aws|"
+                    r"[\w-]{1,40}\.pkg\.dev|nvcr\.io|registry\.gitlab\.com|"
+                    r"production\.cloudflare\.docker\.com)")
+"""Public registries whose fronts always listen on 443 (a refusal there is never the registry's)."""
 _CONNECT_STEPS = ("dig @{resolver} {host}   # DNS answers?",
                   "nc -vz -w 3 {host} 443   # TCP connects?",
                   "env | grep -i _proxy; systemctl show --property=Environment docker containerd "
@@ -60,6 +65,22 @@ DNS: tuple[Rule, ...] = (
          distinguish=("cat /etc/resolv.conf && dig @NAMESERVER {host}   # refused/unreachable vs "
                       "no answer (libc prints 'Try again' for both)",)),
     rule("dns_servfail", Code.DNS_SERVFAIL, r"server misbehaving|lame referral", 0.9),
+    # apple/containerization RegistryClient: kDNSServiceErr_NoSuchRecord on the registry's (or the
+    # proxy's) name: "failed to resolve either repository hostname %s[ or proxy hostname %s]"
+    rule("apple_no_such_record", Code.DNS_NXDOMAIN,
+         r"failed to resolve either repository hostname \S{1,253}", 0.8,
+         also=((Code.PROXY_ERROR, 0.4),),
+         distinguish=("dscacheutil -q host -a name {host}   # no address: the name (or the proxy's) "
+                      "does not resolve on this Mac",)),
+    # Windows getaddrinfo (Winsock): WSATRY_AGAIN 11002 is EAI_AGAIN (no answer from the server in
+    # time), WSANO_DATA 11004 is a name with no address record, WSAHOST_NOT_FOUND 11001 NXDOMAIN
+    rule("winsock_dns_try_again", Code.DNS_UDP_TIMEOUT,
+         r"This is usually a temporary error during hostname resolution", 0.62,
+         also=((Code.DNS_RESOLVER_UNREACHABLE, 0.5),), distinguish=(_DNS_UDP_VS_TCP,)),
+    rule("winsock_dns_no_data", Code.DNS_NXDOMAIN,
+         r"The requested name is valid, but no data of the requested type was found|"
+         r"No such host is known", 0.8,
+         distinguish=("nslookup {host}   # the name has no A/AAAA record on this resolver",)),
     rule("dns_nxdomain", Code.DNS_NXDOMAIN,
          r"(?:" + LOOKUP + r")?no such host|Name or service not known|nodename nor servname provided",
          0.86, distinguish=("dig @{resolver} {host}; grep -E 'search|ndots' /etc/resolv.conf",)),
@@ -103,6 +124,28 @@ TRANSPORT: tuple[Rule, ...] = (
          0.3, distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry is up "
                            "elsewhere: a firewall REJECTs direct dials; is a proxy required?",),
          unless=_NOT_VIA_PROXY),
+    # the big public registries never refuse 443 themselves (anycast fronts that always listen):
+    # a refusal from their address is a local firewall or filtering box rejecting direct dials --
+    # in practice a network that lets traffic out only through its proxy
+    rule("refused_by_public_registry", Code.PROXY_ERROR,
+         r"https?://" + _PUBLIC_REGISTRY + r"[^\s\"]{0,300}\\?\"?: dial tcp "
+         r"(?!127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.0\.0\.0)[\d.]{7,15}:443: "
+         r"(?:getsockopt: |connect: |connectex: )?(?:connection refused|No connection could be made)",
+         0.87, also=((Code.NET_REFUSED, 0.8),),
+         distinguish=("curl -sv -o /dev/null https://{host}/v2/   # refused here too: this network "
+                      "rejects direct dials; set the proxy for the runtime (systemctl show "
+                      "--property=Environment docker containerd)",),
+         unless=_NOT_VIA_PROXY),
+    # a private address refusing 443: the registry listens elsewhere (plain HTTP on :5000 or :80),
+    # and the setting that makes the runtime use that (insecure-registries, hosts.toml) is missing
+    # or was not read
+    rule("refused_private_443", Code.DAEMON_CONFIG,
+         r"dial tcp (?:10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)[\d.]{3,11}:443: "
+         r"(?:getsockopt: |connect: |connectex: )?(?:connection refused|No connection could be made)",
+         0.5, distinguish=("curl -sv http://{host}:5000/v2/; curl -sv http://{host}/v2/   # the "
+                           "registry answers plain HTTP elsewhere: list it in insecure-registries "
+                           "(daemon.json) / hosts.toml, then restart the runtime",),
+         unless=_NOT_VIA_PROXY),
     # 0.0.0.0 is never a registry's address: the name was blackholed locally (/etc/hosts, a DNS
     # filter), so the configured route to the registry (mirror, hosts entry) is suspect. A runner-up
     # only: the refusal itself is real, and scan's shapes blank addresses (the top cause may not
@@ -113,15 +156,32 @@ TRANSPORT: tuple[Rule, ...] = (
                       "docker info | grep -A3 'Registry Mirrors'   # a mirror that is not used",)),
     rule("tcp_unreachable", Code.NET_UNREACHABLE,
          r"dial tcp " + A + r": (?:getsockopt: |connect: )?(?:no route to host|network is unreachable)|"
+         r"(?:read|write) tcp " + A + "->" + A + r": (?:read: |write: )?(?:no route to host|"
+         r"network is unreachable)|"
          r"dial tcp \[[0-9a-fA-F:.%\w]{2,64}\]:\d{1,5}: (?:connect: )?cannot assign requested address",
          0.86),
+    # the TCP connection exists and the TLS exchange stalls: large records lost (MTU), or a
+    # middlebox/proxy that accepts the connection and never forwards it
     rule("tls_handshake_timeout", Code.NET_TLS_HANDSHAKE_TIMEOUT, r"TLS handshake timeout", 0.86,
-         also=((Code.NET_MTU, 0.3),),
+         also=((Code.NET_MTU, 0.3), (Code.PROXY_ERROR, 0.28)),
          distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null   "
-                      "# stalls after ClientHello with large certs: MTU",)),
+                      "# stalls after ClientHello with large certs: MTU",
+                      "env | grep -i _proxy; systemctl show --property=Environment docker containerd   "
+                      "# a network that needs a proxy (or a proxy that is set wrongly)")),
     rule("connection_reset", Code.NET_RESET,
          r"connection reset by peer|broken pipe|server sent GOAWAY|tls: bad record MAC|"
-         r"http2: stream closed|http2: client connection lost|use of closed network connection", 0.8),
+         r"http2: stream closed|http2: client connection lost|use of closed network connection|"
+         r"http2: Transport: cannot retry|http2: client connection force closed|"
+         r"server closed idle connection", 0.8),
+    # Go on Windows prints the Winsock errno's FormatMessage text after the call's name (wsarecv,
+    # wsasend, connectex...): WSAECONNRESET 10054 and WSAECONNABORTED 10053 are the peer's (or a
+    # middlebox's) reset, the Windows wording of "connection reset by peer"
+    rule("winsock_reset", Code.NET_RESET,
+         r"An existing connection was forcibly closed by the remote host|"
+         r"An established connection was aborted by the software in your host machine", 0.8),
+    # WSAENETUNREACH 10051 / WSAEHOSTUNREACH 10065: "network is unreachable" / "no route to host"
+    rule("winsock_unreachable", Code.NET_UNREACHABLE,
+         r"A socket operation was attempted to an unreachable (?:network|host)", 0.86),
     # golang.org/x/net/http2 StreamError.Error(): "stream error: stream ID %d; %v[; %v]"; the peer
     # (or a front/proxy speaking HTTP/2 for it) reset the stream mid-transfer
     rule("http2_stream_reset", Code.NET_RESET,
@@ -134,16 +194,35 @@ TRANSPORT: tuple[Rule, ...] = (
     # "unexpected EOF" is io.ErrUnexpectedEOF: a body or record that ended early. During layer
     # extraction it is the extractor's input ending (rules_content), not the network
     rule("unexpected_eof", Code.NET_RESET, r"unexpected EOF", 0.75,
+         also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.32)),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # cut here too: the registry's "
+                      "front or a proxy on the path; works here: retry the pull",),
          unless=r"failed to register layer|ApplyLayer|Error processing tar file|failed to extract|"
                 r"re-exec error|failed to read expected number of bytes"),
     rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),
     # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
     # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
     rule("eof_first_request", Code.NET_RESET,
-         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"?: (?:unexpected )?EOF\b", 0.75,
+         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"? ?: (?:unexpected )?EOF\b", 0.75,
          also=((Code.PROXY_ERROR, 0.45), (Code.REGISTRY_SERVER_ERROR, 0.35)),
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # closed here too: the registry's "
                       "front; works here: the daemon's path (systemctl show -p Environment docker)",)),
+    # a reset on the *first* request (the /v2/ ping, the token): nothing was transferred yet, so
+    # not a flaky long download -- the registry's front, or a middlebox/proxy that cuts direct
+    # connections (for-win#3324: "It was a proxy issue")
+    rule("reset_first_request", Code.NET_RESET,
+         r"https?://[^\s\"]{1,300}(?:/v2/?|/token\?[^\s\"]{0,300}|/v1/_ping)\\?\"?: (?:read|write) tcp "
+         + A + "->" + A + r": [^\n]{0,40}(?:connection reset by peer|forcibly closed)", 0.8,
+         also=((Code.PROXY_ERROR, 0.5),),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # reset here too: a middlebox cuts "
+                      "direct connections; is a proxy required (env | grep -i _proxy)?",)),
+    # the URL names no port, so Go dials 443 for https -- a socket to another port (80, 3128,
+    # 8080...) means the request went through a proxy (or a transparent redirect) on the way
+    rule("https_socket_not_443", Code.PROXY_ERROR,
+         r"https://[\w.-]{1,253}/[^\s\"]{0,2048}\\?\"?: (?:read|write) tcp " + A + r"->" + H
+         + r":(?!443\b)\d{1,5}: ", 0.82, also=((Code.NET_RESET, 0.5),),
+         distinguish=("env | grep -i _proxy; systemctl show --property=Environment docker   # the "
+                      "proxy in the path (the socket's port is not the registry's 443)",)),
     rule("stalled_transfer", Code.NET_MTU,
          r"read tcp " + A + "->" + A + r": (?:read: )?(?:connection timed out|i/o timeout)", 0.5,
          also=((Code.NET_REQUEST_TIMEOUT, 0.45),),
@@ -158,7 +237,7 @@ TRANSPORT: tuple[Rule, ...] = (
     # PatternNetworkConfigurationError)
     rule("waiting_for_connection", Code.NET_REQUEST_TIMEOUT,
          r"request canceled while waiting for connection[^\n]{0,60}", 0.5,
-         also=((Code.DNS_UDP_TIMEOUT, 0.45), (Code.NET_TCP_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.35)),
+         also=((Code.DNS_UDP_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.44), (Code.NET_TCP_TIMEOUT, 0.42)),
          distinguish=(DIAGNOSE.replace("proves which one fails", "times DNS, TCP and TLS separately"),
                       *_CONNECT_STEPS),
          note="'waiting for connection': no connection was made before the client's timeout (the "
@@ -166,9 +245,11 @@ TRANSPORT: tuple[Rule, ...] = (
               "reached, so this is not a slow registry on a working link"),
     # the CRI answer carries only the cancellation (kubelet's runtime-request-timeout, containerd's
     # image_pull_progress_timeout, a deleted pod): the error that caused it is in the runtime's log
+    # (and any wrapper that kept only the cancellation: Nomad's "Failed to pull `%s`: %v", a
+    # tool's own sentence ending in the bare context error)
     rule("cri_bare_context", Code.NET_REQUEST_TIMEOUT,
-         r"rpc error: code = (?:Unknown|Canceled|DeadlineExceeded|[124]) desc = (?:[^\n\"]{0,200}: )?"
-         r"context (?:canceled|deadline exceeded)(?m:[\"'.]{0,2}\s{0,4}$)", 0.45,
+         r"(?:rpc error: code = (?:Unknown|Canceled|DeadlineExceeded|[124]) desc = |[Pp]ull[^\n]{0,300}: )"
+         r"(?:[^\n\"]{0,200}: )?context (?:canceled|deadline exceeded)(?m:[\"'.]{0,2}\s{0,4}$)", 0.45,
          also=((Code.NET_TCP_TIMEOUT, 0.35), (Code.DNS_UDP_TIMEOUT, 0.3), (Code.PROXY_ERROR, 0.3),
                (Code.NET_MTU, 0.25)),
          distinguish=(RUNTIME_LOG, "crictl pull {image}   # on the node: the runtime's own error",
@@ -181,6 +262,30 @@ TRANSPORT: tuple[Rule, ...] = (
          r"Network timed out while trying to connect to \S{1,300}", 0.5,
          also=((Code.NET_TCP_TIMEOUT, 0.45), (Code.NET_REQUEST_TIMEOUT, 0.35)),
          distinguish=("dig {host}   # no answer: DNS", "nc -vz -w 3 {host} 443   # no connect: TCP")),
+    # minikube (pkg/minikube/node/cache.go): the kic base image came neither from gcr.io nor from its
+    # fallbacks, and the per-registry errors are only in --alsologtostderr; minikube's own triage
+    # label for these is cause/firewall-or-proxy
+    rule("minikube_kic_download", Code.PROXY_ERROR,
+         r"failed to download kic base image or any fallback image", 0.45,
+         also=((Code.NET_TCP_TIMEOUT, 0.42), (Code.DNS_UDP_TIMEOUT, 0.38)),
+         distinguish=("minikube start --alsologtostderr 2>&1 | grep -i -e kicbase -e error   # the "
+                      "registry errors behind it", *_CONNECT_STEPS[1:])),
+    # moby v1.x registry/session.go GetRemoteImageLayer: "Server error: Status %d while fetching
+    # image layer (%s)" with the status still 0 after five tries that got no response at all -- a
+    # connection that failed (the transport error itself went only to the debug log)
+    rule("v1_status_0", Code.NET_TCP_TIMEOUT, r"Server error: Status 0 while", 0.55,
+         also=((Code.NET_RESET, 0.5), (Code.NET_REQUEST_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.35)),
+         distinguish=("nc -vz -w 3 {host} 443   # a registry address that hangs (one of several behind "
+                      "the name?): dig {host}, then try each", *_CONNECT_STEPS[1:])),
+    # containers/image docker_client.go: the /v2/ ping failed (its error is dropped) and a /v1/_ping
+    # answered 200/401, so ErrV1NotSupported "can't talk to a V1 container registry" is printed --
+    # a registry that is there and whose v2 ping failed for a passing reason (timeouts, TLS)
+    rule("v2_ping_failed_v1_answered", Code.NET_REQUEST_TIMEOUT,
+         r"can't talk to a V1 container registry", 0.45,
+         also=((Code.NET_TLS_HANDSHAKE_TIMEOUT, 0.42), (Code.REGISTRY_SERVER_ERROR, 0.4),
+               (Code.PROXY_ERROR, 0.35)),
+         distinguish=("podman --log-level=debug pull {image} 2>&1 | grep -i ping   # the v2 ping's own "
+                      "error", "curl -sv https://{host}/v2/ -o /dev/null   # answers 200/401 now?")),
     # moby v1.x registry/session.go: every v1 endpoint failed; the per-endpoint errors are only in
     # the daemon log
     rule("v1_no_endpoint", Code.REGISTRY_SERVER_ERROR, r"Could not reach any registry endpoint", 0.45,
@@ -217,7 +322,8 @@ PROXY: tuple[Rule, ...] = (
          also=((Code.DAEMON_CONFIG, 0.3),),
          distinguish=("systemctl show --property=Environment docker containerd   # the proxy the "
                       "runtime uses; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
-    rule("proxy_connect_error", Code.PROXY_ERROR, r"error connecting to proxy[^\n]{0,200}", 0.9),
+    # moby before 1.10 (net/http of Go < 1.6): "http: error connecting to proxy %s: %v"
+    rule("proxy_connect_error", Code.PROXY_ERROR, r"necting to proxy[^\n]{0,200}", 0.9),
     rule("proxy_auth", Code.PROXY_ERROR, r"Proxy Authentication Required|\b407\b", 0.86),
     rule("desktop_proxy_connect", Code.PROXY_ERROR,
          r"connecting to " + A + r": dial tcp " + A + r": [^\n]{0,160}", 0.7,
@@ -231,7 +337,8 @@ PROXY: tuple[Rule, ...] = (
     # exchange is the CONNECT to a proxy (direct https fails in crypto/tls first), so the proxy
     # is the one that answered in TLS (an https proxy configured as http://, or the wrong port)
     rule("malformed_response_on_https", Code.PROXY_ERROR,
-         r"https://[^\s\"]{1,500}\"?: malformed HTTP response", 0.78,
+         r"https://[^\s\"]{1,500}\"?: (?:net/http: HTTP/1\.x transport connection broken: )?"
+         r"malformed HTTP response", 0.78,
          also=((Code.DAEMON_CONFIG, 0.45),),
          distinguish=("env | grep -i _proxy; systemctl show --property=Environment docker   # a "
                       "proxy URL whose port speaks TLS must be written https://",)),
@@ -240,13 +347,17 @@ PROXY: tuple[Rule, ...] = (
 TLS: tuple[Rule, ...] = (
     # behind "proxyconnect" the plain-HTTP peer is the proxy (an http:// proxy written https://):
     # the proxy rule names it, not the registry's TLS
+    # crypto/tls: a plain-HTTP answer read as a TLS record ("first record does not look like a TLS
+    # handshake", or its length field read from "HTTP/1.1 ..." as "oversized record received")
     rule("http_response_to_https", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
-         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake", 0.95,
+         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake|"
+         r"tls: oversized record received", 0.95,
          unless=r"proxyconnect"),
     rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
          distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
                       "in hosts.toml / drop it from insecure-registries",),
-         unless=r"https://[^\s\"]{1,500}\"?: malformed HTTP response"),
+         unless=r"https://[^\s\"]{1,500}\"?: (?:net/http: HTTP/1\.x transport connection broken: )?"
+                r"malformed HTTP response"),
     rule("unknown_authority", Code.TLS_UNKNOWN_AUTHORITY,
          r"x509: certificate signed by unknown authority|certificate is not trusted|"
          r"unable to get local issuer certificate|x509: [^\n]{0,40}self[- ]signed certificate", 0.92,
@@ -279,6 +390,14 @@ TLS: tuple[Rule, ...] = (
     rule("hostname_mismatch", Code.TLS_HOSTNAME_MISMATCH,
          r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
          r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92),
+    # any other certificate the client refuses (crypto/x509's remaining errors: key usage, a name
+    # constraint, an unsupported algorithm, a malformed chain): the certificate the client sees is
+    # not the one it trusts -- often a TLS-intercepting proxy
+    rule("x509_other", Code.TLS_UNKNOWN_AUTHORITY, r"x509: [^\n]{1,160}", 0.5,
+         also=((Code.PROXY_ERROR, 0.4),),
+         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null | "
+                      "openssl x509 -noout -issuer -subject   # the issuer: the registry's CA, or a "
+                      "proxy's",)),
     rule("cert_expired", Code.TLS_EXPIRED, r"x509: certificate has expired or is not yet valid[^\n]{0,120}", 0.92,
          distinguish=("timedatectl   # a wrong clock makes every certificate look expired",)),
 )

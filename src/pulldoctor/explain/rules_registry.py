@@ -33,7 +33,8 @@ _STATUS_CARRIERS = (
     r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to \S{1,2048}: |"
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
     r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
-    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP )"
+    r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP |"
+    r"[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?)"
 )
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
@@ -51,22 +52,28 @@ def _status_rules() -> tuple[Rule, ...]:
         also = (_NAME_UNKNOWN_BUT_401,) if 401 in ci.http_statuses else ()
         out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
                         0.78, also=also, distinguish=(_CHECK_NAME,) if also else (),
-                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ")))
+                        needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ",
+                                 "failed with response: ", "Server error: ")))
     return tuple(out)
 
 
 def _registry_code_rules() -> tuple[Rule, ...]:
-    """``DENIED: msg`` (go-containerregistry) and ``"code":"DENIED"`` (the body) per cause."""
+    """``DENIED: msg`` (go-containerregistry), ``"code":"DENIED"`` (the body) and distribution's own
+    rendering ``manifest invalid: msg`` (errcode.ErrorCode.Error(): the code lower-cased, ``_`` as a
+    space) per cause. ``unknown:`` says nothing and ``denied:``/``unauthorized:``/``toomanyrequests``
+    have hand-written rules with their alternatives."""
     out = []
     for ci in CATALOGUE.values():
         codes = [c for c in ci.registry_codes if c != "UNKNOWN"]
         if not codes:
             continue
-        alt = "|".join(codes)
+        lower = [c.lower().replace("_", " ") for c in codes
+                 if c not in ("DENIED", "UNAUTHORIZED", "TOOMANYREQUESTS")]
+        alt = "|".join(codes + lower)
         pattern = (r"(?<![\w-])(?:" + alt + r"): |\"code\": ?\"(?:" + "|".join(ci.registry_codes)
                    + r")\"")
         out.append(rule(f"registry_code_{ci.code}", ci.code, pattern, 0.8,
-                        needles=(*codes, '"code":')))
+                        needles=(*codes, *lower, '"code":')))
     return tuple(out)
 
 
@@ -87,10 +94,24 @@ ANSWERS: tuple[Rule, ...] = (
          r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8,
          unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
     # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission
+    # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission.
+    # AWS: "User: <arn> is not authorized to perform: ecr:<Action>"; Google IAM: 'Permission "<p>"
+    # denied on resource', '<who> does not have permission "<p>"' (artifactregistry.repositories.
+    # downloadArtifacts, storage.objects.get behind gcr.io); Azure RBAC: "does not have
+    # authorization to perform action"
     rule("cloud_iam_denied", Code.REGISTRY_DENIED,
          r"AccessDeniedException|is not authorized to perform: ecr:\w{1,40}|"
-         r"Permission \"artifactregistry\.[\w.]{1,80}\" denied|"
-         r"does not have permission to [^\n]{0,40}pull", 0.85),
+         r"Permission [\"'](?:artifactregistry|storage|containeranalysis)\.[\w.]{1,80}[\"'] denied|"
+         r"(?:does|do) not have (?:permission|authorization) (?:to [^\n]{0,40}(?:pull|perform)|"
+         r"[\"'](?:artifactregistry|storage)\.[\w.]{1,80}[\"'])|AuthorizationFailed|"
+         r"[Cc]aller does not have permission", 0.85),
+    # the same IAM answer to a caller that sent no identity at all: logging in (or a helper that
+    # supplies the login) is the other fix
+    rule("cloud_iam_anonymous", Code.REGISTRY_UNAUTHORIZED,
+         r"Unauthenticated requests? do(?:es)? not have permission|[Aa]nonymous caller does not have",
+         0.6, distinguish=("gcloud auth configure-docker REGION-docker.pkg.dev; docker pull {image}   "
+                           "# works logged in: the repository is private (grant allUsers read to "
+                           "make it public)",)),
     # distribution's client ErrNoToken: the token endpoint answered 200 with no token in it -- not
     # the token service (a portal, a proxy, a misrouted realm) or a broken one
     rule("token_without_token", Code.REGISTRY_SERVER_ERROR,
@@ -99,12 +120,28 @@ ANSWERS: tuple[Rule, ...] = (
          distinguish=("curl -s 'REALM?service=SERVICE&scope=repository:REPO:pull' | head -c 300   "
                       "# the realm from 'curl -sI https://{host}/v2/' must answer JSON with a token",)),
     rule("token_expired", Code.REGISTRY_UNAUTHORIZED,
-         r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86),
+         r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86,
+         distinguish=("docker logout {registry}; docker login {registry}   # a fresh login works: "
+                      "the stored token had expired",)),
+    # ECR tokens last 12 hours and are normally fetched by docker-credential-ecr-login (credsStore/
+    # credHelpers): an expired one is a stale 'docker login', or the helper serving its cache
+    rule("ecr_token_expired", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"Your [Aa]uthorization [Tt]oken has expired|dkr\.ecr\.[^\n]{0,300}?token (?:has )?expired",
+         0.7, distinguish=("grep -E 'credsStore|credHelpers|ecr' ~/.docker/config.json; ls "
+                           "~/.ecr/cache.json   # a helper answers for ECR: clear its cache; none: "
+                           "log in again (tokens last 12 h)",)),
+    # a 401 that names the credentials (wrong password, none sent): the credentials
+    rule("unauthorized_credentials", Code.REGISTRY_UNAUTHORIZED,
+         r"no basic auth credentials|incorrect username or password|invalid username/password", 0.86,
+         distinguish=("docker login {registry} && docker pull {image}   # works: no (or stale) login "
+                      "for this registry in the config the pulling user reads",)),
+    # a bare 401: registries answer it for a repository the caller may not see *or* that does not
+    # exist (Hub, Harbor, GitLab and quay do, anonymously), so the name is always the runner-up
     rule("unauthorized", Code.REGISTRY_UNAUTHORIZED,
-         r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|no basic auth credentials|"
-         r"incorrect username or password|invalid username/password|status(?: code)?:? 401\b|"
+         r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|"
+         r"status(?: code)?:? 401\b|"
          r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
-         0.85),
+         0.85, also=(_NAME_UNKNOWN_BUT_401,), distinguish=(_CHECK_NAME,)),
     # the registry's bare code word after the URL it answered for (containerd and the Engine print
     # the errcode alone when its message is empty): Head "https://ghcr.io/v2/...": unauthorized
     rule("bare_unauthorized", Code.REGISTRY_UNAUTHORIZED,
@@ -119,10 +156,16 @@ ANSWERS: tuple[Rule, ...] = (
          0.88, also=((Code.REGISTRY_NOT_FOUND, 0.6),),
          distinguish=("docker login docker.io && docker pull {image}   # still refused: the repository "
                       "does not exist (Hub answers DENIED+UNAUTHORIZED for missing and private repos)",)),
+    # Quay answers this 401 for every repository the caller cannot see -- private ones and ones
+    # that do not exist -- and public threads resolve it mostly as a wrong name (a typo, an image
+    # never pushed there): the name first, the credentials a close second. On the /v2/ ping no
+    # repository is named, so there it is the credentials alone
     rule("quay_not_authorized", Code.REGISTRY_NOT_FOUND,
-         r"access to the requested resource is not authorized", 0.45,
+         r"access to the requested resource is not authorized", 0.86,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.85),),
          distinguish=("skopeo inspect --creds USER docker://{image}   # not found with valid "
-                      "credentials: the repository or tag does not exist (quay answers 401 for both)",)),
+                      "credentials: the repository or tag does not exist (quay answers 401 for both)",),
+         unless=r"/v2/\\?\"?: unauthorized: access to the requested resource"),
     rule("not_found", Code.REGISTRY_NOT_FOUND,
          r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
          r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b|"
@@ -132,7 +175,43 @@ ANSWERS: tuple[Rule, ...] = (
                       r"executable file not found|does not exist or no pull access|"
                       r"credentials not found in native keychain|OCI index found|"
                       r"failed to compute cache key|failed to calculate checksum of ref|"
-                      r"failed to unpack image[^\n]{0,200}?content digest"),
+                      r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
+                      r"credential helper|signatures for|"
+                      r"Error: image \S{1,300} not found"),
+    # kubelet tries each pull secret in turn and reports them all ("[err1, err2]", apimachinery's
+    # Aggregate): a registry tells "manifest unknown" only to a client allowed to read the
+    # repository, so beside it the "unauthorized" is the anonymous attempt -- the tag is missing
+    rule("aggregate_unknown_beside_unauthorized", Code.REGISTRY_NOT_FOUND,
+         r"manifest unknown|MANIFEST_UNKNOWN|manifest for \S{1,300} not found", 0.88,
+         requires=r"\[rpc error: code = [^\n]{0,2000}(?:unauthorized|UNAUTHORIZED|401)"),
+    # moby 1.6-1.9 fell back to the v1 protocol when the v2 pull failed (auth, network...) and
+    # printed the v1 registry's 404 (graph/pull_v1.go "Error: image %s not found"): the v2 error,
+    # often a private repository pulled without login, is hidden behind it
+    rule("v1_fallback_not_found", Code.REGISTRY_NOT_FOUND, r"Error: image \S{1,300} not found", 0.6,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.5),),
+         distinguish=("docker login {registry} && docker pull {image}   # works logged in: a private "
+                      "repository", "dockerd --debug   # the log shows the v2 error before the "
+                      "v1 fallback")),
+    # the registry's own path segments inside the repository name (a registry URL or "v2/" pasted
+    # into the image name): the repository does not exist under that name
+    rule("doubled_api_path", Code.REGISTRY_NOT_FOUND,
+         r"/v2/v2/|/manifests/[^\s\"/]{1,128}/manifests/", 0.88),
+    # graph-driver dockerd prints "Pulling from" only after the tag's manifest was fetched, and the
+    # containerd store after it resolved: a "manifest unknown" after it is a per-platform manifest
+    # the index names and the registry does not hold (a cleanup job deleted it)
+    rule("dangling_index_child", Code.IMAGE_CORRUPT, r"Pulling from [^\n]{1,300}\n(?:[^\n]{0,200}\n){0,6}"
+         r"[^\n]{0,200}manifest unknown", 0.6,
+         distinguish=("skopeo inspect --raw docker://{image}   # the index resolves; then skopeo "
+                      "inspect --raw docker://{image}@CHILD_DIGEST answers 404: the registry lost "
+                      "a manifest the index still names",)),
+    # containerd fetched a manifest *by the digest the tag resolved to* and got 404: the tag exists,
+    # the content it points at is not served (an index child deleted, a registry/mirror that does
+    # not serve manifests by digest)
+    rule("resolved_manifest_missing", Code.IMAGE_CORRUPT,
+         r"content at \S{1,2048}/manifests/sha256:[0-9a-f]{64} not found", 0.6,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.45),),
+         distinguish=("skopeo inspect --raw docker://{image}   # the tag resolves; then the digest it "
+                      "names answers 404: the registry lost (or does not serve) that manifest",)),
     # a blob the manifest names is missing: the registry lost content it still references
     # (distribution's BLOB_UNKNOWN is the catalogue's image.corrupt), not a wrong name. containerd:
     # "content at %v not found" for blobs; the Engine: "blob unknown to registry"; distribution's
@@ -143,6 +222,29 @@ ANSWERS: tuple[Rule, ...] = (
          also=((Code.REGISTRY_NOT_FOUND, 0.5),),
          distinguish=("skopeo inspect --raw docker://{image}   # the manifest resolves, one of its "
                       "blobs 404s: the registry (or a mirror/cache) lost content; re-push the image",)),
+    # distribution's client UnexpectedHTTPResponseError: "error parsing HTTP %d response body: %s:
+    # %q" -- the body is not the registry API's JSON. An HTML page (invalid character '<') is a
+    # front, portal or proxy answering instead of the registry
+    rule("non_registry_body", Code.PROXY_ERROR,
+         r"error parsing HTTP \d{3} response body: invalid character '<'", 0.45,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.4),),
+         distinguish=("curl -s https://{host}/v2/ | head -c 300   # HTML, not JSON: a proxy, portal "
+                      "or load balancer answers for the registry",)),
+    # containerd remotes/handlers.go: "unable to fetch descriptor (%s) which reports content size of
+    # zero" -- the manifest the registry (or a proxy/mirror in front) served names a blob of size 0
+    rule("zero_size_descriptor", Code.REGISTRY_SERVER_ERROR,
+         r"which reports content size of zero", 0.55,
+         also=((Code.IMAGE_CORRUPT, 0.5), (Code.PROXY_ERROR, 0.35)),
+         distinguish=("skopeo inspect --raw docker://{image}   # a \"size\": 0 in the manifest: the "
+                      "registry or the mirror in front rewrote it",)),
+    # apple/containerization RegistryClient+Fetch: "missing required header Docker-Content-Digest"
+    # (Content-Type, Content-Length): the server answering is not a conformant registry -- or a
+    # proxy/mirror in front strips the headers
+    rule("registry_headers_missing", Code.REGISTRY_SERVER_ERROR,
+         r"missing required header (?:Docker-Content-Digest|Content-Type|Content-Length)", 0.6,
+         also=((Code.PROXY_ERROR, 0.45), (Code.IMAGE_UNSUPPORTED, 0.35)),
+         distinguish=("curl -sI -H 'Accept: application/vnd.oci.image.index.v1+json' "
+                      "https://{host}/v2/REPO/manifests/TAG   # the headers this client needs",)),
     rule("server_error", Code.REGISTRY_SERVER_ERROR,
          r"(?<!HTTP code )\b5\d\d (?:Internal Server Error|Bad Gateway|Service Unavailable|Gateway Time-?out)|"
          r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
@@ -164,6 +266,20 @@ ANSWERS: tuple[Rule, ...] = (
          r"API error \(5\d\d\)", 0.45,
          also=((Code.NET_REQUEST_TIMEOUT, 0.3), (Code.NET_TCP_TIMEOUT, 0.28)),
          distinguish=(RUNTIME_LOG,)),
+    # the Engine API's own 4xx for a pull (go-dockerclient "API error (404)", docker-py "404 Client
+    # Error for http+docker://", docker-java "NotFoundException: Status 404"): the daemon maps
+    # not-found to 404, unauthorized to 401, forbidden to 403 (moby errdefs). Read when the
+    # registry's own words were dropped; any inner wording outranks it
+    rule("engine_api_404", Code.REGISTRY_NOT_FOUND,
+         r"API error \(404\)|\b404 Client Error for http\+docker|NotFoundException: Status 404", 0.6,
+         also=((Code.REGISTRY_DENIED, 0.4),),
+         distinguish=("docker pull {image}   # on the host: the daemon's full answer (not found, or "
+                      "pull access denied)",)),
+    rule("engine_api_401", Code.REGISTRY_UNAUTHORIZED,
+         r"API error \(401\)|\b401 Client Error for http\+docker|UnauthorizedException: Status 401",
+         0.6),
+    rule("engine_api_403", Code.REGISTRY_DENIED,
+         r"API error \(403\)|\b403 Client Error for http\+docker|Status 403: \{", 0.6),
     # 400 has no registry meaning (distribution never sends it for a pull): the server answering is
     # not speaking the registry API as this client does -- a mirror or pull-through proxy that
     # mangles the request (containerd's ?ns= parameter, a rewritten path), or a broken front
@@ -205,14 +321,43 @@ CREDENTIALS: tuple[Rule, ...] = (
          r"(?:dockerpycreds|docker\.credentials)\.errors\.\w{1,40}|StoreError\(|"
          r"invoking docker-credential-|exec: \"docker-credential-[\w.-]{1,40}\"|"
          r"pass not initialized", 0.95, distinguish=(_CREDS_CHECK,)),
+    # apple/container ImagesService: "error querying keychain for %s" (the macOS keychain that
+    # holds 'container registry login' credentials refused the query)
+    rule("keychain_query_failed", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"error querying keychain for \S{1,300}|KeychainQuery\.Error", 0.85,
+         distinguish=("security find-internet-password -s {registry}   # the keychain item exists and "
+                      "this user may read it (Keychain Access: allow the container service)",)),
+    # containers/image pkg/docker/config: "errors looking up credentials:\n\t* <the helper's error>"
+    # and its debug line "Error looking up credentials for %s in credential helper %s: %v"
+    rule("credential_lookup_failed", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"errors looking up credentials|[Ee]rror looking up credentials for \S{1,300} in credential "
+         r"helper|getting credentials from helper|credential helper \S{1,80} (?:failed|not found)|"
+         r"credential helper not found", 0.85, distinguish=(_CREDS_CHECK,)),
     # the helper ran and has no entry for this registry: usually harmless (anonymous pull follows)
     rule("credential_helper_empty", Code.REGISTRY_CREDENTIAL_HELPER,
          r"credentials not found in native keychain", 0.5,
          also=((Code.REGISTRY_UNAUTHORIZED, 0.45),), distinguish=(_CREDS_CHECK,)),
+    # the cloud SDK inside a helper or agent found no identity to ask the registry's token service
+    # with: aws-sdk-go's credential chain ("NoCredentialProviders: no valid providers in chain",
+    # "EC2RoleRequestError", v2's "failed to refresh cached credentials"), used by
+    # docker-credential-ecr-login, the ECS agent and Concourse's registry-image resource ("cannot
+    # authenticate with ECR"); Google's ADC ("could not find default credentials") behind
+    # docker-credential-gcr/gcloud
+    rule("cloud_sdk_no_identity", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"NoCredentialProviders|no valid providers in chain|EC2RoleRequestError|"
+         r"failed to refresh cached credentials|no EC2 IMDS role found|SharedCredsLoad|"
+         r"could not find default credentials|cannot authenticate with (?:ECR|ACR)|"
+         r"ecr: [Ff]ailed to get authorization token|Error retrieving credentials|"
+         r"No AuthorizationToken found for|missing AuthorizationData in ECR", 0.82,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.45),),
+         distinguish=("aws sts get-caller-identity   # (or gcloud auth list) the identity the helper/"
+                      "agent would use: none, or one without the registry's pull permission",
+                      _CREDS_CHECK)),
     # cloud registries are logged into through a helper (ecr-login, gcloud/gcr, acr): no credentials
-    # at all for one of them points at the helper as much as at a missing login
+    # at all for one of them points at the helper as much as at a missing login (most threads about
+    # ECR's "no basic auth credentials" end at a helper that was not invoked, not on PATH or misnamed)
     rule("cloud_no_credentials", Code.REGISTRY_CREDENTIAL_HELPER,
-         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.6,
+         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.75,
          distinguish=(_CREDS_CHECK,)),
 )
 

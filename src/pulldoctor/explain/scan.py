@@ -56,13 +56,16 @@ _FAILURE = re.compile(
     r"does not match|incompatible|[Cc]redentials|canceled|not present|no signatures|no match|"
     r"fatal|FATA|ERRO|unavailable|Killed|not known|nsupported|should be|mismatch|authorized|"
     r"no image found|unknown type|nexpected|GOAWAY|Request Time|no progress|not match|"
-    r"Not continuing|DEPRECATION|Too Many|[Dd]isabled"
+    r"Not continuing|DEPRECATION|Too Many|[Dd]isabled|forcibly|aborted by|[Pp]ermission|"
+    r"NoCredentialProviders|no valid providers|no data of the requested|temporary error|"
+    r"cannot authenticate|expired|Authorization(?:Token|Data)|IMDS|nimplemented|required platforms|"
+    r"http2: |idle connection"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""
 _BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
 """journald writes a message that is not UTF-8 as an array of byte values (no word to find)."""
-_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr)"
+_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image)"
                       rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
 """A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
 COMMAND_REACH = 4096
@@ -75,8 +78,21 @@ _TIMESTAMP = re.compile(
 )
 _INNER_TS = re.compile(r"time=\"(?P<t>[^\"]{1,40})\"|\"(?:lastTimestamp|time)\": ?\"(?P<j>[^\"]{1,40})\"")
 _SHAPE = re.compile(
-    r"\d{1,3}(?:\.\d{1,3}){3}|\d\d:\d\d:\d\d(?:[.,]\d{1,9})?|[0-9a-f]{12,}|\d{4,}")
+    r"(?P<ip>\d{1,3}(?:\.\d{1,3}){3})|\d\d:\d\d:\d\d(?:[.,]\d{1,9})?|[0-9a-f]{12,}|\d{4,}")
 """What varies between repeats of one failure: addresses, clock times, ids, ports, pids."""
+_ADDRESS_CLASSES = ((re.compile(r"127\."), "127.0.0.1"), (re.compile(r"0\.0\.0\.0$"), "0.0.0.0"),
+                    (re.compile(r"10\."), "10.0.0.0"), (re.compile(r"192\.168\."), "192.168.0.0"),
+                    (re.compile(r"172\.(?:1[6-9]|2\d|3[01])\."), "172.16.0.0"))
+"""An address is blanked to its class, not erased: loopback, unspecified, private and public
+addresses mean different things to the rules (a refusal from a public registry's front, from a
+local service, from 0.0.0.0)."""
+
+
+def _blank(m: re.Match[str]) -> str:
+    ip = m.group("ip")
+    if ip is None:
+        return "0"
+    return next((rep for rx, rep in _ADDRESS_CLASSES if rx.match(ip)), "1.0.0.0")
 
 Decision = tuple[Code, float, bool]
 
@@ -84,10 +100,10 @@ Decision = tuple[Code, float, bool]
 def shape(text: str) -> str:
     """``text`` with its per-occurrence details blanked; repeats of one failure share a shape.
 
-    Status codes (3 digits), ``attempts=6`` and well-known ports (``:53``, ``:443``) survive, so
-    every rule sees what it needs; tests check the top cause never changes on the corpus.
+    Status codes (3 digits), ``attempts=6``, well-known ports (``:53``, ``:443``) and the class of
+    an address survive, so every rule sees what it needs; tests check the top cause never changes on the corpus.
     """
-    return _SHAPE.sub("0", text)
+    return _SHAPE.sub(_blank, text)
 
 
 @lru_cache(maxsize=4096)
@@ -261,11 +277,12 @@ class Scanner:
         norm = normalize(s.message)
         decided = _decision(shape(norm))
         cmd = self._command
-        if (decided is None or decided[2]) and cmd and 0 <= s.offset - cmd[0] <= COMMAND_REACH:
+        if cmd and 0 <= s.offset - cmd[0] <= COMMAND_REACH:
             # the output of a pasted command: read with the command, as explain reads the paste
+            # (the command names the image, which some readings depend on)
             with_cmd = normalize(cmd[1] + "\n" + s.message)
             better = _decision(shape(with_cmd))
-            if better is not None and (decided is None or not better[2]):
+            if better is not None and (decided is None or decided[2] or not better[2]):
                 norm, decided = with_cmd, better
         if decided is None:
             return

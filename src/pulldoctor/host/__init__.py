@@ -107,7 +107,9 @@ def inspect_host(
         extra["answer_table"] = answer_table(cfg)
     values = {"image": ref.familiar if ref else None, "registry": ref.registry if ref else None,
               "host": ref.host if ref else None,
-              "resolver": cfg.resolver.nameservers[0] if cfg and cfg.resolver.nameservers else None}
+              "resolver": cfg.resolver.nameservers[0] if cfg and cfg.resolver.nameservers else None,
+              "helper": next((h.helper for h in cfg.helpers if h.status.broken), None)
+              if cfg else None}
     notes: list[str] = []
     if os.geteuid() != 0:
         notes.append("not running as root: firewall rules and some runtime files could not be read")

@@ -15,6 +15,7 @@ from pulldoctor.host import (
     containerd_config,
     containers_config,
     cpu,
+    credential_helpers,
     daemon_config,
     disk,
     firewall,
@@ -22,6 +23,7 @@ from pulldoctor.host import (
     memory,
     resolver,
     routes_mtu,
+    signature_policy,
 )
 from pulldoctor.host.context import CheckFn
 
@@ -30,13 +32,16 @@ from pulldoctor.host.context import CheckFn
 class Check:
     """One host check: its name, its function, the cause codes it can support, the steps it
     explains, and the ``HostContext`` fields only a diagnose walk can fill (``uses``): diagnose
-    runs the checks without them beside the walk and these after it, with what it learnt."""
+    runs the checks without them beside the walk and these after it, with what it learnt.
+    ``in_diagnose`` False: diagnose proves the same with a step and classifier of its own (which
+    know what the walk saw), so the check is ``host``'s only."""
 
     name: str
     run: CheckFn
     causes: tuple[Code, ...]
     steps: tuple[str, ...]  # keywords of diagnose step names this check can explain
     uses: tuple[str, ...] = ()  # registry_addresses, registry_date, udp_before, needed_bytes
+    in_diagnose: bool = True
 
 
 CHECKS: tuple[Check, ...] = (
@@ -46,6 +51,11 @@ CHECKS: tuple[Check, ...] = (
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
     Check(containers_config.NAME, containers_config.check, (Code.DAEMON_CONFIG,),
           ("config", "registry", "ping", "tls", "auth", "token", "manifest")),
+    Check(credential_helpers.NAME, credential_helpers.check, (Code.REGISTRY_CREDENTIAL_HELPER,),
+          ("config", "token", "auth"), in_diagnose=False),
+    Check(signature_policy.NAME, signature_policy.check,
+          (Code.IMAGE_POLICY_REJECTED, Code.DAEMON_CONFIG), ("config", "manifest", "policy"),
+          in_diagnose=False),
     Check(resolver.NAME, resolver.check, (Code.DNS_RESOLVER_UNREACHABLE, Code.DNS_UDP_TIMEOUT), ("dns",)),
     Check(kernel_udp.NAME, kernel_udp.check, (Code.HOST_KERNEL_UDP, Code.DNS_UDP_TIMEOUT), ("dns", "udp"),
           uses=("udp_before",)),

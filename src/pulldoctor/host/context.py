@@ -57,7 +57,7 @@ class HostContext:
 
             try:
                 self._config = discover(self.image or "busybox", self.runtime, self.root, self.env,
-                                        live=self.live)
+                                        live=self.live, deadline=self.deadline)
             except Exception as exc:
                 self._config_error = f"{type(exc).__name__}: {exc}"
         return self._config

@@ -12,6 +12,7 @@ import base64
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pulldoctor.lab import hub
@@ -28,6 +29,7 @@ MIRROR_PORT = 8443
 LAB_USER, LAB_PASSWORD = "labuser", "lab-password-1"  # the registry / token server account
 PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"  # the proxy="auth" account
 PROXY_PORT = 3128
+MISSING_HELPER = "desktop"  # Services(cred_helper="missing"): no docker-credential-desktop here
 DOCKER_DROPIN = "etc/systemd/system/docker.service.d/http-proxy.conf"
 CONTAINERD_DROPIN = "etc/systemd/system/containerd.service.d/http-proxy.conf"
 
@@ -126,6 +128,27 @@ def _hosts_toml(server: str, ca: str | None, mirrors: Mapping[str, str | None] |
     return "\n".join(lines)
 
 
+SIGNING_KEY = "/etc/containers/lab-signing.gpg"  # Services(policy="signed"): never used to sign
+LOOKASIDE = f"https://{CDN}/sigstore"
+
+
+def _write_policy(cf: Path, policy: str) -> None:
+    """policy.json (and registries.d) for ``Services.policy`` "reject" or "signed"."""
+    if policy == "signed":
+        req: dict[str, str] = {"type": "signedBy", "keyType": "GPGKeys", "keyPath": SIGNING_KEY}
+        (cf / SIGNING_KEY.lstrip("/")).write_text(
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n(the lab signs nothing)\n"
+            "-----END PGP PUBLIC KEY BLOCK-----\n")
+        regd = cf / "etc/containers/registries.d"
+        regd.mkdir(parents=True, exist_ok=True)
+        (regd / "lab.yaml").write_text(f"docker:\n  {REGISTRY}:\n    lookaside: {LOOKASIDE}\n")
+    else:
+        req = {"type": "reject"}
+    (cf / "etc/containers/policy.json").write_text(json.dumps({
+        "default": [{"type": "insecureAcceptAnything"}],
+        "transports": {"docker": {f"{REGISTRY}/lab": [req]}}}, indent=2) + "\n")
+
+
 def write_client_files(lab: Lab, sc: Scenario, ca_pem: str) -> None:
     """daemon.json, hosts.toml, registries.conf, certs.d and the trusted CAs of ``sc``."""
     sv = sc.services
@@ -174,6 +197,15 @@ def write_client_files(lab: Lab, sc: Scenario, ca_pem: str) -> None:
             _hosts_toml(f"https://{w.registry}", ca, {f"https://{mirror}": ca}))
         registries_conf += (f'\n[[registry]]\nlocation = "{reg_host}"\n\n'
                             f'[[registry.mirror]]\nlocation = "{mirror}"\n')
+    if sv.cred_helper == "missing":
+        # a top-level key: before any [[registry]] table
+        registries_conf = f'credential-helpers = ["{MISSING_HELPER}"]\n' + registries_conf
+        config = cf / "home/.docker/config.json"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps({"auths": {reg_host: {}}, "credsStore": MISSING_HELPER},
+                                     indent=2) + "\n")
+    if sv.policy != "accept":
+        _write_policy(cf, sv.policy)
     (cf / "etc/docker").mkdir(parents=True, exist_ok=True)
     (cf / "etc/docker/daemon.json").write_text(json.dumps(daemon, indent=2) + "\n")
     (cf / "etc/containers/registries.conf").write_text(registries_conf)

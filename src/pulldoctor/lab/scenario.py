@@ -60,6 +60,17 @@ class Services:
     """The Docker Hub replica (:mod:`pulldoctor.lab.hub`): the lab's registry, token server and
     CDN answer as registry-1.docker.io, auth.docker.io and production.cloudflare.docker.com,
     trusted through the client's system CA bundle; images are ``docker.io/...``."""
+    cred_helper: Literal["none", "missing"] = "none"
+    """``missing``: the client's configuration names a credential helper that is not installed
+    (as after uninstalling Docker Desktop, or copying its config.json to another machine):
+    docker's config.json ``credsStore: "desktop"`` with the empty ``auths`` entry Desktop leaves,
+    and registries.conf ``credential-helpers = ["desktop"]`` (containers/image ignores
+    ``credsStore``). No ``docker-credential-desktop`` is on the client's PATH."""
+    policy: Literal["accept", "reject", "signed"] = "accept"
+    """/etc/containers/policy.json's ``docker`` scope ``registry.lab.test/lab`` (the default still
+    accepts anything; docker and containerd do not read it): ``reject`` rejects the lab's images;
+    ``signed`` requires a GPG signature (``signedBy``, a key file that exists), looked for at the
+    ``registries.d`` lookaside ``https://cdn.lab.test/sigstore``, where none was published."""
     login_as: Literal["default", "registry-1.docker.io"] = "default"
     """Under which key the login is stored: ``default`` is where each client looks
     (``https://index.docker.io/v1/`` in docker's config.json for Hub); ``registry-1.docker.io``

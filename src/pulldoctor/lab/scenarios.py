@@ -133,6 +133,43 @@ _ALL: tuple[Scenario, ...] = (
     Scenario("registry-unauthorized", Code.REGISTRY_UNAUTHORIZED,
              "The registry requires a login (htpasswd) and the client has no credentials.",
              services=Services(auth="htpasswd")),
+    Scenario("credential-helper-missing", Code.REGISTRY_CREDENTIAL_HELPER,
+             "config.json and registries.conf name a credential helper (docker-credential-desktop, "
+             "as after uninstalling Docker Desktop) that is not installed, and the registry's "
+             "token server refuses anonymous pulls. skopeo stops at the helper before any request; "
+             "docker pull ignores the helper's error, pulls anonymously and is refused.",
+             services=Services(auth="token", cred_helper="missing"),
+             expect={"docker": ClientExpect(
+                 "docker prints only the registry's 'unauthorized: authentication required' "
+                 "(the CLI dropped the helper's error and sent no credentials): the text does not "
+                 "carry the cause, diagnose finds the helper", explain=Code.REGISTRY_UNAUTHORIZED),
+                 "containerd": ClientExpect(
+                 "ctr reads no credential helper or file (it takes --user): it is simply refused "
+                 "the anonymous pull", code=Code.REGISTRY_UNAUTHORIZED)}),
+    Scenario("credential-helper-missing-anonymous", Code.REGISTRY_CREDENTIAL_HELPER,
+             "The same missing docker-credential-desktop, before a registry that serves anyone: "
+             "skopeo still stops at the helper; docker pull ignores it and pulls anonymously "
+             "(docker run/create, CLI 24 and later, would stop), ctr never asks a helper.",
+             services=Services(cred_helper="missing"),
+             expect={"docker": ClientExpect("docker pull ignores a failing credential helper "
+                                            "(cli ResolveAuthConfig) and pulls anonymously",
+                                            code=None),
+                     "containerd": ClientExpect("ctr asks no credential helper", code=None)}),
+    Scenario("image-policy-rejected", Code.IMAGE_POLICY_REJECTED,
+             "/etc/containers/policy.json rejects registry.lab.test/lab (a 'reject' scope): "
+             "skopeo refuses the image once its manifest is read. docker and containerd do not "
+             "enforce containers/image's policy and pull.",
+             services=Services(policy="reject"),
+             expect={c: ClientExpect(f"{c} does not read containers/image's policy.json", code=None)
+                     for c in ("docker", "containerd")}),
+    Scenario("image-signature-missing", Code.IMAGE_POLICY_REJECTED,
+             "policy.json requires a GPG signature for registry.lab.test/lab (signedBy, with its "
+             "key file), and registries.d points the lookaside at https://cdn.lab.test/sigstore, "
+             "where no signature was published: skopeo finds none and refuses the image. docker "
+             "and containerd do not enforce the policy and pull.",
+             services=Services(policy="signed"),
+             expect={c: ClientExpect(f"{c} does not read containers/image's policy.json", code=None)
+                     for c in ("docker", "containerd")}),
     Scenario("registry-denied", Code.REGISTRY_DENIED,
              "The registry answers 403 DENIED for the manifest.",
              faults=(Denied(path="/manifests/"),)),
@@ -286,11 +323,7 @@ SCENARIOS: Mapping[str, Scenario] = MappingProxyType({s.name: s for s in _ALL})
 """Every scenario by name, registered explicitly above."""
 
 NOT_REPRODUCED: Mapping[Code, str] = MappingProxyType({
-    Code.REGISTRY_CREDENTIAL_HELPER: "needs a docker-credential-* helper binary the lab does not "
-                                     "ship (a fake one would test the fake)",
     Code.IMAGE_UNSUPPORTED: "the lab's registry stores only the formats every client reads",
-    Code.IMAGE_POLICY_REJECTED: "the lab's policy.json accepts everything; signing is not what "
-                                "the lab reproduces",
     Code.HOST_MEMORY: "exhausting memory would disturb the shared machine, not just the lab",
     Code.REF_INVALID: "a malformed reference never reaches the network: the CLI tests cover it",
 })

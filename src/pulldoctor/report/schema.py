@@ -3,7 +3,7 @@
 The schema is a data file (not generated at run time) so it can be published and diffed. Its
 enumerations are not written by hand: :func:`generate` fills them from their one source (cause
 codes and areas from :mod:`pulldoctor.causes`, outcomes, severities, commands and the version from
-:mod:`pulldoctor.model`), and ``python -m pulldoctor.report.schema --write`` rewrites the shipped
+:mod:`pulldoctor.model`, credential helper statuses from :mod:`pulldoctor.config.model`), and ``python -m pulldoctor.report.schema --write`` rewrites the shipped
 file; a test fails while the shipped file differs from what :func:`generate` gives.
 """
 
@@ -34,6 +34,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     import copy
 
     from pulldoctor.causes import CODES, RUNTIMES, Area
+    from pulldoctor.config.model import HelperStatus
     from pulldoctor.model import (
         ENDPOINT_OUTCOMES,
         FLEET_COMMANDS,
@@ -58,6 +59,7 @@ def generate(template: dict[str, Any] | None = None) -> dict[str, Any]:
     defs["cause"]["properties"]["scope"]["enum"] = list(SCOPES)
     defs["finding"]["properties"]["severity"]["enum"] = list(SEVERITIES)
     defs["step"]["properties"]["outcome"]["enum"] = [str(o) for o in Outcome]
+    defs["credential_helper"]["properties"]["status"]["enum"] = [str(s) for s in HelperStatus]
     endpoint = doc["properties"]["endpoints"]["items"]["properties"]
     endpoint["outcome"]["enum"] = list(ENDPOINT_OUTCOMES)
     return doc

@@ -20,6 +20,7 @@ from pulldoctor.diagnose.stages import (
     manifest,
     ping,
     platform,
+    policy,
     registry_host,
     token,
 )
@@ -29,6 +30,7 @@ ENDPOINT_STAGES: tuple[Stage[EndpointWalk], ...] = (
     ping.STAGE,
     token.STAGE,
     manifest.STAGE,
+    policy.STAGE,  # containers/image's trust policy, on the top-level manifest
     platform.STAGE,
     manifest.PLATFORM_STAGE,
     blob.STAGE,  # the config blob

@@ -26,4 +26,5 @@ async def _run(ew: EndpointWalk) -> Step | None:
                             Waiting("platform", "nothing (no request is made)"))
 
 
-STAGE: Stage[EndpointWalk] = Stage("platform", ("manifest",), _run)
+# containers/image chooses the platform only once the trust policy accepted the image
+STAGE: Stage[EndpointWalk] = Stage("platform", ("manifest", "signature policy"), _run)
