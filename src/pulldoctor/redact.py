@@ -350,6 +350,3 @@ def install_log_redaction() -> None:
     logging.setLogRecordFactory(factory)
 
 
-def redact_exception(exc: BaseException) -> str:
-    """``str(exc)`` made safe to print (exception messages often embed URLs with userinfo)."""
-    return redact(f"{exc}")

@@ -197,7 +197,7 @@ def test_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_exception_text_is_redacted() -> None:
     exc = OSError(f"proxyconnect tcp: dial http://u:{PROXY_PASSWORD}@p:3128: refused")
-    assert PROXY_PASSWORD not in R.redact_exception(exc)
+    assert PROXY_PASSWORD not in R.redact(str(exc))
 
 
 REAL_ERRORS = Path("/work/shared/real-errors/dev.jsonl")
@@ -265,3 +265,19 @@ def test_usage_errors_do_not_echo_secrets() -> None:
     assert proc.returncode == 2
     assert "r.lab.test" in proc.stderr and "Traceback" not in proc.stderr
     assert _leaks(proc.stdout + proc.stderr) == []
+
+
+def test_library_warnings_are_redacted_by_the_cli() -> None:
+    """Unconfigured logging still prints WARNING records (Python's last-resort handler): a
+    library warning that carries a URL with a password must reach stderr redacted, because
+    ``pulldoctor.cli.main`` installs record redaction before any command runs."""
+    import subprocess
+    import sys
+
+    code = ("import logging, sys\n"
+            "from pulldoctor.cli import main\n"
+            "rc = main(['causes'])\n"
+            "logging.getLogger('httpx').warning('retrying https://ci:Sup3rS3cret@registry.example/v2/')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "registry.example" in r.stderr  # the record was printed...
+    assert "Sup3rS3cret" not in r.stderr  # ...without the password

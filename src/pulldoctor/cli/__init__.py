@@ -89,7 +89,11 @@ def cli() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return an exit code; the only place that maps errors to exits."""
     from pulldoctor.errors import PulldoctorError, UsageError
+    from pulldoctor.redact import install_log_redaction
 
+    # Libraries log URLs and errors (httpx, lightkube, prometheus_client); Python prints WARNING
+    # records to stderr even unconfigured. Every record is redacted as it is created.
+    install_log_redaction()
     try:
         rv: Any = cli.main(args=argv, prog_name="pulldoctor", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from pulldoctor.config.model import Endpoint, ProxyConfig
 from pulldoctor.diagnose.infer import Verdict
-from pulldoctor.diagnose.observe import DnsObservation, TcpObservation
+from pulldoctor.diagnose.observe import DnsObservation
+from pulldoctor.diagnose.timing import measured_rtt
 from pulldoctor.diagnose.walk import Waiting, Walk
 from pulldoctor.model import Observation, Step
 from pulldoctor.reference import ImageReference
@@ -100,9 +101,7 @@ class EndpointWalk:
 
     def rtt(self) -> float | None:
         """The fastest successful TCP connect of this walk (one round trip), or None."""
-        rtts = [r for s in self.steps if isinstance(s.observation, TcpObservation)
-                for r in s.observation.rtts]
-        return min(rtts) if rtts else None
+        return measured_rtt(self.steps)
 
     async def observe(self, name: str, cap: float, probe: Callable[[float], Awaitable[ObsT]],
                       classify: Callable[[ObsT], Verdict], waiting: Waiting, *,

@@ -34,8 +34,6 @@ from pulldoctor.lab.clients import DEFAULT_PULL_TIMEOUT, ClientResult, make_clie
 from pulldoctor.redact import redact
 
 SOURCE_PREFIX = "lab capture: pulldoctor lab capture --scenario "
-FIXTURE_PATH = Path("tests/fixtures/lab_capture.json")
-CORPUS_PATH = Path("tests/corpus/lab.jsonl")
 
 
 class ScenarioLike(Protocol):

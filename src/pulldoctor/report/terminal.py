@@ -322,7 +322,4 @@ class LiveProgress:
         return Group(*parts)
 
 
-def print_rich(data: Data, out: TextIO, *, verbose: bool = False) -> None:
-    out.write(render_rich(data, verbose=verbose, width=terminal_width(out),
-                          colour=colour_wanted(out)))
 

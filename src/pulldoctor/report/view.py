@@ -165,8 +165,6 @@ def step_groups(data: Data) -> list[tuple[str | None, list[Data]]]:
     return groups
 
 
-def is_failure(outcome: str) -> bool:
-    return outcome in ("problem", "timeout", "crashed")
 
 
 def healthy_text(data: Data) -> str:
@@ -304,8 +302,6 @@ def group_sample(group: Mapping[str, Any], limit: int = 600) -> str:
     return excerpt(str(group.get("sample") or group.get("example") or ""), limit)
 
 
-def group_example(group: Mapping[str, Any], limit: int = 300) -> str:
-    return group_sample(group, limit)
 
 
 def group_cells(group: Mapping[str, Any]) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -190,11 +190,3 @@ def _ip(args: list[str], *, check: bool = True) -> None:
         raise LabError(f"ip {' '.join(args)}: {res.stderr.strip()}")
 
 
-@contextlib.contextmanager
-def scratch_netns(prefix: str = "pdsvc") -> Iterator[ScratchNetns]:
-    """Context-manager form of :class:`ScratchNetns` (always deleted, even on failure)."""
-    ns = ScratchNetns(prefix)
-    try:
-        yield ns
-    finally:
-        ns.close()
