@@ -23,7 +23,7 @@ RUNTIME_LABEL = {"docker": "docker", "containerd": "containerd", "podman": "podm
 
 
 @dataclass(slots=True)
-class Rendered:
+class _Rendered:
     """One cause's items for one report: commands to run, and sentences to read."""
 
     fix: list[str] = field(default_factory=list)
@@ -98,7 +98,7 @@ def _placeholders() -> frozenset[str]:
                      for _lit, name, _spec, _conv in fmt.parse(a.text) if name)
 
 
-PLACEHOLDER_WORDS = _placeholders()
+_PLACEHOLDER_WORDS = _placeholders()
 """The words an unfilled placeholder leaves in a rendered command (``ADDRESS``, ``IFACE``...)."""
 
 
@@ -106,12 +106,12 @@ def incomplete(command: str) -> bool:
     """True when a rendered catalogue command still has a placeholder word for the reader."""
     import re
 
-    return any(w in PLACEHOLDER_WORDS for w in re.findall(r"\b[A-Z][A-Z_]+\b", command))
+    return any(w in _PLACEHOLDER_WORDS for w in re.findall(r"\b[A-Z][A-Z_]+\b", command))
 
 
 def render(confirm: tuple[Advice, ...], fix: tuple[Advice, ...], values: Mapping[str, str | None],
            *, runtime: str | None = None, context: frozenset[str] = frozenset(),
-           complete: bool = False) -> Rendered:
+           complete: bool = False) -> _Rendered:
     """The items that apply, filled.
 
     ``runtime``: only its items and the general ones (None: every runtime's, each labelled).
@@ -121,7 +121,7 @@ def render(confirm: tuple[Advice, ...], fix: tuple[Advice, ...], values: Mapping
     shows ``IMAGE``-style words for the reader to replace).
     """
     vals = complete_values(values)
-    out = Rendered()
+    out = _Rendered()
     for items, commands, prose in ((confirm, out.confirm, None), (fix, out.fix, out.advice)):
         for a in items:
             if runtime is not None and a.runtimes and runtime not in a.runtimes:

@@ -269,7 +269,7 @@ def redact_url(url: str) -> str:
     return redact(url)
 
 
-def is_secret_key(key: str) -> bool:
+def _is_secret_key(key: str) -> bool:
     """True when a mapping key names a secret (``password``, ``token``, ``auth``...)."""
     return key.strip().lower() in _SECRET_KEYS
 
@@ -286,9 +286,9 @@ def redact_obj(value: Any) -> Any:
         out: dict[Any, Any] = {}
         for k, v in value.items():
             key = redact(k) if isinstance(k, str) else k
-            if isinstance(k, str) and is_secret_key(k) and isinstance(v, str) and v:
+            if isinstance(k, str) and _is_secret_key(k) and isinstance(v, str) and v:
                 out[key] = MASK
-            elif (isinstance(k, str) and is_secret_key(k) and isinstance(v, list)
+            elif (isinstance(k, str) and _is_secret_key(k) and isinstance(v, list)
                   and all(isinstance(x, str) for x in v)):
                 out[key] = [MASK if x else x for x in v]  # Go header maps: {"Authorization": [...]}
             else:

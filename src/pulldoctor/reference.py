@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pulldoctor.errors import ReferenceError_
 
-DOCKER_HUB = "docker.io"
+_DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
@@ -41,7 +41,7 @@ class ImageReference:
     @property
     def api_host(self) -> str:
         """The host:port the registry API is served from (``registry-1.docker.io`` for Hub)."""
-        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+        return DOCKER_HUB_API if self.registry == _DOCKER_HUB else self.registry
 
     @property
     def host(self) -> str:
@@ -61,7 +61,7 @@ class ImageReference:
 
     @property
     def is_docker_hub(self) -> bool:
-        return self.registry == DOCKER_HUB
+        return self.registry == _DOCKER_HUB
 
     @property
     def reference(self) -> str:
@@ -93,12 +93,12 @@ def _split_domain(name: str) -> tuple[str, str]:
     if i == -1 or (
         not any(ch in first for ch in ".:") and first != "localhost" and first.lower() == first
     ):
-        domain, rest = DOCKER_HUB, name
+        domain, rest = _DOCKER_HUB, name
     else:
         domain, rest = first, name[i + 1 :]
     if domain == "index.docker.io":
-        domain = DOCKER_HUB
-    if domain == DOCKER_HUB and "/" not in rest:
+        domain = _DOCKER_HUB
+    if domain == _DOCKER_HUB and "/" not in rest:
         rest = "library/" + rest
     return domain, rest
 
@@ -157,7 +157,7 @@ def parse_reference(text: str) -> ImageReference:
         if not _TAG_RE.match(tag):
             raise ReferenceError_(f"invalid reference format: bad tag {tag!r}")
     domain, path = _split_domain(s)
-    if domain != DOCKER_HUB and not _DOMAIN_RE.match(domain):
+    if domain != _DOCKER_HUB and not _DOMAIN_RE.match(domain):
         raise ReferenceError_(f"invalid reference format: bad registry host {domain!r}")
     port = domain.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in domain.rsplit("]", 1)[-1] else ""
     if port and not 1 <= int(port) <= 65535:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import click
 
 SHELLS = ("bash", "zsh", "fish")
-COMPLETE_VAR = "_PULLDOCTOR_COMPLETE"
+_COMPLETE_VAR = "_PULLDOCTOR_COMPLETE"
 
 
-def completion_script(shell: str, prog_name: str = "pulldoctor") -> str:
+def _completion_script(shell: str, prog_name: str = "pulldoctor") -> str:
     """The completion script ``shell`` sources, for the top-level pulldoctor group."""
     from click.shell_completion import get_completion_class
 
@@ -22,7 +22,7 @@ def completion_script(shell: str, prog_name: str = "pulldoctor") -> str:
     cls = get_completion_class(shell)
     if cls is None:  # click.Choice below makes this unreachable from the command line
         raise click.UsageError(f"unsupported shell {shell!r} (choose from: {', '.join(SHELLS)})")
-    return cls(cli, {}, prog_name, COMPLETE_VAR).source()
+    return cls(cli, {}, prog_name, _COMPLETE_VAR).source()
 
 
 @click.command(name="completion")
@@ -40,5 +40,5 @@ def command(shell: str) -> int:
       # fish
       pulldoctor completion fish > ~/.config/fish/completions/pulldoctor.fish
     """
-    click.echo(completion_script(shell), nl=False)
+    click.echo(_completion_script(shell), nl=False)
     return 0

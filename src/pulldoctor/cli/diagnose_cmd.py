@@ -9,15 +9,15 @@ import click
 from pulldoctor.model import Outcome, Report
 from pulldoctor.report.options import OutputOptions, output_options
 
-MAX_ERROR_TEXT = 1024 * 1024
+_MAX_ERROR_TEXT = 1024 * 1024
 
 
 def _error_text(value: str | None) -> str | None:
     if value is None:
         return None
     if value == "-":
-        data = sys.stdin.buffer.read(MAX_ERROR_TEXT + 1)
-        if len(data) > MAX_ERROR_TEXT:
+        data = sys.stdin.buffer.read(_MAX_ERROR_TEXT + 1)
+        if len(data) > _MAX_ERROR_TEXT:
             raise click.UsageError("--error - : stdin is larger than 1 MiB")
         value = data.decode("utf-8", errors="replace")
     return value if value.strip() else None

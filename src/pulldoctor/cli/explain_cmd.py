@@ -10,15 +10,15 @@ from pulldoctor.errors import UsageError
 from pulldoctor.report.options import OutputOptions, output_options
 from pulldoctor.textclean import valid_utf8
 
-MAX_STDIN = 16 * 1024 * 1024
+_MAX_STDIN = 16 * 1024 * 1024
 """explain reads one error text; whole logs belong to ``pulldoctor scan`` (constant memory)."""
 
 
 def read_text(args: tuple[str, ...]) -> str:
     """The text to explain: the arguments joined, or stdin for ``-``; a usage error if empty."""
     if args == ("-",):
-        data = sys.stdin.buffer.read(MAX_STDIN + 1)
-        if len(data) > MAX_STDIN:
+        data = sys.stdin.buffer.read(_MAX_STDIN + 1)
+        if len(data) > _MAX_STDIN:
             raise UsageError("stdin is larger than 16 MiB; use 'pulldoctor scan -' for whole logs")
         text = data.decode("utf-8", errors="replace")
     else:

@@ -48,7 +48,7 @@ def registry_section(cfg: dict[str, Any] | None) -> tuple[dict[str, Any], str]:
     return dict((plugins.get(CRI_V1) or {}).get("registry") or {}), name
 
 
-def host_dir_candidates(host: str) -> list[str]:
+def _host_dir_candidates(host: str) -> list[str]:
     """``hostPaths`` order inside one root: ``host_port_``, ``host:port``, ``_default``."""
     out: list[str] = []
     idx = host.rfind(":")
@@ -61,7 +61,7 @@ def host_dir_candidates(host: str) -> list[str]:
 def find_host_dir(root: str | Path, config_path: str, host: str) -> str | None:
     """The directory containerd uses for ``host`` (first root with any candidate wins)."""
     for base in [p for p in config_path.split(":") if p]:
-        for cand in host_dir_candidates(host):
+        for cand in _host_dir_candidates(host):
             if under(root, f"{base}/{cand}").exists():
                 return f"{base}/{cand}"
     return None
@@ -111,7 +111,7 @@ def _endpoint_from_host(url: str, tbl: dict[str, Any], dir_: str, is_server: boo
     )
 
 
-def endpoints_from_hosts_toml(text: str, dir_: str, ref: ImageReference) -> list[Endpoint]:
+def _endpoints_from_hosts_toml(text: str, dir_: str, ref: ImageReference) -> list[Endpoint]:
     """hosts.toml -> endpoints: ``[host]`` entries in file order, then ``server`` (pure)."""
     data = tomllib.loads(text)
     out = [_endpoint_from_host(url, tbl if isinstance(tbl, dict) else {}, dir_, False)
@@ -178,7 +178,7 @@ def containerd_endpoints(ref: ImageReference, cfg: dict[str, Any] | None, root: 
         return [ep], sources, problems, settings
     sources.append(f"{d}/hosts.toml")
     try:
-        eps = endpoints_from_hosts_toml(text, d, ref)
+        eps = _endpoints_from_hosts_toml(text, d, ref)
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"{d}/hosts.toml: not valid TOML: {exc}")
         return [_default_endpoint(ref, "image reference (hosts.toml unparsable)")], sources, problems, settings

@@ -20,13 +20,13 @@ from pulldoctor.config.files import list_dir, read_text, under
 from pulldoctor.config.model import Endpoint
 from pulldoctor.reference import DOCKER_HUB_API, ImageReference
 
-REGISTRIES_CONF = "/etc/containers/registries.conf"
-REGISTRIES_CONF_D = "/etc/containers/registries.conf.d"
-CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
+_REGISTRIES_CONF = "/etc/containers/registries.conf"
+_REGISTRIES_CONF_D = "/etc/containers/registries.conf.d"
+_CERTS_DIRS = ("/etc/containers/certs.d", "/etc/docker/certs.d")
 DEFAULT_STORAGE = "/var/lib/containers/storage"
 
 
-def conf_files(root: str | Path, env: Mapping[str, str]) -> list[str]:
+def _conf_files(root: str | Path, env: Mapping[str, str]) -> list[str]:
     """The files containers/image merges, in order (``newConfigWrapperWithHomeDir``): the user's
     ``~/.config/containers/registries.conf`` *instead of* the system's when it exists, then the
     drop-in directories. ``CONTAINERS_REGISTRIES_CONF`` is podman's (and newer skopeo's) override."""
@@ -37,7 +37,7 @@ def conf_files(root: str | Path, env: Mapping[str, str]) -> list[str]:
     if under(root, f"{user}/registries.conf").is_file():
         dirs, out = [user_d], [f"{user}/registries.conf"]
     else:
-        dirs, out = [REGISTRIES_CONF_D, user_d], [REGISTRIES_CONF]
+        dirs, out = [_REGISTRIES_CONF_D, user_d], [_REGISTRIES_CONF]
     for d in dirs:
         out += [f"{d}/{n}" for n in list_dir(root, d) if n.endswith(".conf")]
     return out
@@ -50,7 +50,7 @@ def load_registries(root: str | Path, env: Mapping[str, str],
     regs: dict[str, dict[str, Any]] = {}
     files: list[str] = []
     problems: list[str] = []
-    for path in conf_files(root, env):
+    for path in _conf_files(root, env):
         text, err = read_text(root, path)
         if text is None:
             if err:
@@ -77,9 +77,9 @@ def load_registries(root: str | Path, env: Mapping[str, str],
 
 
 def top_key_source(root: str | Path, env: Mapping[str, str], key: str) -> str | None:
-    """The file whose top-level ``key`` applies (the last of :func:`conf_files` to set it)."""
+    """The file whose top-level ``key`` applies (the last of :func:`_conf_files` to set it)."""
     found = None
-    for path in conf_files(root, env):
+    for path in _conf_files(root, env):
         text, _err = read_text(root, path)
         try:
             if text is not None and key in tomllib.loads(text):
@@ -122,7 +122,7 @@ def _rewrite(location: str, prefix: str, ref: ImageReference) -> str:
 def _certs(root: str | Path, host: str) -> tuple[list[str], list[str]]:
     cas: list[str] = []
     certs: list[str] = []
-    for d in CERTS_DIRS:
+    for d in _CERTS_DIRS:
         names = list_dir(root, f"{d}/{host}")
         cas += [f"{d}/{host}/{n}" for n in names if n.endswith(".crt")]
         certs += [f"{d}/{host}/{n}" for n in names if n.endswith(".cert")]

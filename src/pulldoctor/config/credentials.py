@@ -41,17 +41,17 @@ from pulldoctor.redact import redact, register_secret
 
 HUB_KEY = "https://index.docker.io/v1/"
 HELPER_TIMEOUT_S = 5.0
-NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_NODE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 """The PATH assumed for a node seen under ``--root`` (its users' own PATH cannot be known)."""
-AUTH_FILE_HELPER = "containers-auth.json"
+_AUTH_FILE_HELPER = "containers-auth.json"
 """containers/image's built-in "helper": the auth files (``sysregistriesv2.AuthenticationFileHelper``)."""
-NOT_FOUND_MESSAGE = "credentials not found in native keychain"
+_NOT_FOUND_MESSAGE = "credentials not found in native keychain"
 _KNOWN_ANSWERS = ("no credentials server URL", "no credentials username")
 """Other fixed messages of docker-credential-helpers (``credentials/error.go``): named, not kept."""
 
 
 @dataclass(slots=True)
-class HelperAnswer:
+class _HelperAnswer:
     """:func:`ask_helper`'s result: the check (shown) and the credential (never shown)."""
 
     check: HelperCheck
@@ -87,7 +87,7 @@ def _load_json(root: str | Path, path: str) -> tuple[dict[str, Any] | None, str 
     return (data if isinstance(data, dict) else None), None
 
 
-def find_program(name: str, search_path: str, root: str | Path = "/") -> tuple[str | None, str | None]:
+def _find_program(name: str, search_path: str, root: str | Path = "/") -> tuple[str | None, str | None]:
     """Go's ``exec.LookPath``: (the first executable file called ``name`` on ``search_path``, the
     first one found without the x bit). Directories under ``root`` (symlinks resolved inside it)."""
     skipped: str | None = None
@@ -116,7 +116,7 @@ def _first_line(data: bytes) -> str | None:
 
 def ask_helper(helper: str, server: str, source: str, env: Mapping[str, str], *,
                node_root: str | Path | None = None, timeout_s: float = HELPER_TIMEOUT_S,
-               ) -> HelperAnswer:
+               ) -> _HelperAnswer:
     """Ask ``docker-credential-<helper> get`` for ``server`` as the client would. Never raises.
 
     Found on ``env``'s PATH and run, bounded by ``timeout_s``; with ``node_root`` (a node's file
@@ -127,26 +127,26 @@ def ask_helper(helper: str, server: str, source: str, env: Mapping[str, str], *,
     name = f"docker-credential-{helper}"
     rooted = node_root is not None
     root: str | Path = node_root if node_root is not None else "/"
-    search = NODE_PATH if rooted else env.get("PATH", os.defpath)
+    search = _NODE_PATH if rooted else env.get("PATH", os.defpath)
     check = HelperCheck(helper=helper, server=server, source=source, status=HelperStatus.MISSING,
                         search_path=search)
     if not helper or "/" in helper:
         check.note = "not a helper name"
-        return HelperAnswer(check)
-    prog, skipped = find_program(name, search, root)
+        return _HelperAnswer(check)
+    prog, skipped = _find_program(name, search, root)
     if rooted:
         check.note = (f"the node's own PATH is not known from here: its default PATH was searched "
                       f"under {root}")
     if prog is None:
         if skipped is not None:
             check.status, check.program = HelperStatus.NOT_EXECUTABLE, skipped
-        return HelperAnswer(check)
+        return _HelperAnswer(check)
     check.program = prog
     if rooted:
         check.status = HelperStatus.NOT_RUN
         check.note = (f"found under {root}; whether it answers cannot be known from here (it would "
                       "run with this machine's environment and keychain, not the node's)")
-        return HelperAnswer(check)
+        return _HelperAnswer(check)
     t0 = time.monotonic()
     try:
         proc = subprocess.run([prog, "get"], input=server.encode(), capture_output=True,
@@ -154,32 +154,32 @@ def ask_helper(helper: str, server: str, source: str, env: Mapping[str, str], *,
     except subprocess.TimeoutExpired as exc:
         check.status, check.duration_s = HelperStatus.TIMED_OUT, time.monotonic() - t0
         check.stderr = _first_line(exc.stderr or b"")
-        return HelperAnswer(check)
+        return _HelperAnswer(check)
     except OSError as exc:
         check.status, check.duration_s = HelperStatus.FAILED, time.monotonic() - t0
         check.stderr = redact(exc.strerror or str(exc))
-        return HelperAnswer(check)
+        return _HelperAnswer(check)
     check.duration_s, check.exit_code = time.monotonic() - t0, proc.returncode
     said = proc.stdout.decode("utf-8", "replace").strip()
     if proc.returncode != 0:
         check.stderr = _first_line(proc.stderr)
-        if said == NOT_FOUND_MESSAGE:
+        if said == _NOT_FOUND_MESSAGE:
             check.status = HelperStatus.NO_CREDENTIALS
         else:
             check.status = HelperStatus.FAILED
             check.note = next((f"it says: {m}" for m in _KNOWN_ANSWERS if said == m), None)
-        return HelperAnswer(check)
+        return _HelperAnswer(check)
     try:
         data = json.loads(proc.stdout)
         user, secret = data.get("Username"), data.get("Secret")
     except (ValueError, AttributeError):
         check.status, check.stderr = HelperStatus.BAD_OUTPUT, _first_line(proc.stderr)
-        return HelperAnswer(check)
+        return _HelperAnswer(check)
     secret = str(secret) if secret else None
     register_secret(secret)
     check.stderr = _first_line(proc.stderr)
     check.status = HelperStatus.ANSWERED if secret else HelperStatus.NO_CREDENTIALS
-    return HelperAnswer(check, str(user) if user else None, secret)
+    return _HelperAnswer(check, str(user) if user else None, secret)
 
 
 def run_helper(helper: str, server: str, env: Mapping[str, str],
@@ -212,7 +212,7 @@ def _from_auth_entry(host: str, entry: Any, source: str) -> Credential:
     return cred
 
 
-def _helper_credential(registry: str, ans: HelperAnswer) -> Credential:
+def _helper_credential(registry: str, ans: _HelperAnswer) -> Credential:
     c = ans.check
     cred = Credential(registry=registry, source=c.source, helper=c.name, username=ans.username,
                       error=None if not c.status.broken else c.describe())
@@ -223,7 +223,7 @@ def _helper_credential(registry: str, ans: HelperAnswer) -> Credential:
     return cred
 
 
-def docker_helper(data: Mapping[str, Any], registry: str, path: str) -> tuple[str, str] | None:
+def _docker_helper(data: Mapping[str, Any], registry: str, path: str) -> tuple[str, str] | None:
     """(helper, source) docker's CLI uses for ``registry``, or None: the file's ``auths``."""
     key = docker_key(registry)
     helpers = data.get("credHelpers")
@@ -258,7 +258,7 @@ def docker_credential(root: str | Path, registry: str, env: Mapping[str, str], *
         return None, [], [err] if err else [], []
     key = docker_key(registry)
     checks: list[HelperCheck] = []
-    chosen = docker_helper(data, registry, path)
+    chosen = _docker_helper(data, registry, path)
     if chosen is not None:
         ans = ask_helper(chosen[0], key, chosen[1], env, node_root=node_root, timeout_s=timeout_s)
         checks.append(ans.check)
@@ -317,10 +317,10 @@ def containers_helpers(top: Mapping[str, Any]) -> list[str]:
     helpers = top.get("credential-helpers")
     if isinstance(helpers, list) and helpers:
         return [str(h) for h in helpers]
-    return [AUTH_FILE_HELPER]
+    return [_AUTH_FILE_HELPER]
 
 
-def normalize_registry(registry: str) -> str:
+def _normalize_registry(registry: str) -> str:
     """``normalizeRegistry``: Docker Hub's API host names are ``index.docker.io``."""
     return "index.docker.io" if registry in _HUB_HOSTS else registry
 
@@ -335,7 +335,7 @@ def normalize_auth_file_key(key: str, legacy: bool = False) -> str:
     stripped = key.removeprefix("http://").removeprefix("https://")
     if legacy or stripped != key:
         stripped = stripped.split("/", 1)[0]
-    return normalize_registry(stripped)
+    return _normalize_registry(stripped)
 
 
 def containers_auth_keys(auths: Mapping[str, Any], registry: str, repository: str,
@@ -354,7 +354,7 @@ def containers_auth_keys(auths: Mapping[str, Any], registry: str, repository: st
     exact = [registry] if legacy else [name[:i] for i in range(len(name), 0, -1)
                                        if i == len(name) or name[i] == "/"]
     out = [k for k in exact if k in auths]
-    norm = normalize_registry(registry)
+    norm = _normalize_registry(registry)
     out += [k for k in auths if k not in out and normalize_auth_file_key(k, legacy) == norm]
     return out
 
@@ -391,8 +391,8 @@ def containers_credential(root: str | Path, registry: str, repository: str,
     problems: list[str] = []
     checks: list[HelperCheck] = []
     errors: list[Credential] = []
-    for helper in helpers or [AUTH_FILE_HELPER]:
-        if helper != AUTH_FILE_HELPER:
+    for helper in helpers or [_AUTH_FILE_HELPER]:
+        if helper != _AUTH_FILE_HELPER:
             ans = ask_helper(helper, registry, f"{helpers_source} {helper!r}", env,
                              node_root=node_root, timeout_s=timeout_s)
             checks.append(ans.check)

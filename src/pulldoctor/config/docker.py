@@ -23,9 +23,9 @@ from pulldoctor.reference import DOCKER_HUB_API, ImageReference
 
 DAEMON_JSON = "/etc/docker/daemon.json"
 DROPIN_DIR = "/etc/systemd/system/docker.service.d"
-CERTS_D = "/etc/docker/certs.d"
+_CERTS_D = "/etc/docker/certs.d"
 DOCKER_SOCK = "/var/run/docker.sock"
-ALWAYS_INSECURE = ("127.0.0.0/8", "::1/128")
+_ALWAYS_INSECURE = ("127.0.0.0/8", "::1/128")
 DEFAULT_DATA_ROOT = "/var/lib/docker"
 
 
@@ -110,7 +110,7 @@ def daemon_proxy(daemon: dict[str, Any] | None, dropin_env: dict[str, str], drop
     return ProxyConfig(source="none (dockerd's unit sets no proxy)")
 
 
-def is_insecure(index_name: str, insecure: list[str]) -> bool:
+def _is_insecure(index_name: str, insecure: list[str]) -> bool:
     """moby ``isSecureIndex`` negated, without DNS: exact entry, or an IP literal in a CIDR."""
     if index_name in insecure:
         return True
@@ -125,7 +125,7 @@ def is_insecure(index_name: str, insecure: list[str]) -> bool:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
-    for cidr in [*ALWAYS_INSECURE, *insecure]:
+    for cidr in [*_ALWAYS_INSECURE, *insecure]:
         try:
             if ip in ipaddress.ip_network(cidr, strict=False):
                 return True
@@ -134,7 +134,7 @@ def is_insecure(index_name: str, insecure: list[str]) -> bool:
     return False
 
 
-def certs_for(root: str | Path, certs_dir: str, host: str) -> tuple[list[str], list[str]]:
+def _certs_for(root: str | Path, certs_dir: str, host: str) -> tuple[list[str], list[str]]:
     """(CA files, client cert files) of ``certs_dir/host``: ``*.crt`` CAs, ``*.cert`` + ``*.key``."""
     d = f"{certs_dir}/{host}"
     names = list_dir(root, d)
@@ -157,8 +157,8 @@ def docker_endpoints(ref: ImageReference, daemon: dict[str, Any] | None, root: s
             url = m.rstrip("/")
             host = url.split("://", 1)[1].split("/", 1)[0]
             path = url.split("://", 1)[1][len(host):]
-            secure = not is_insecure(host, insecure)
-            cas, certs = certs_for(root, CERTS_D, host) if secure else ([], [])
+            secure = not _is_insecure(host, insecure)
+            cas, certs = _certs_for(root, _CERTS_D, host) if secure else ([], [])
             out.append(Endpoint(url=url, host=host, is_mirror=True, insecure=not secure,
                                 skip_verify=not secure, ca_files=cas, client_certs=certs,
                                 source=f"{DAEMON_JSON} registry-mirrors", path_prefix=path + "/v2"))
@@ -166,8 +166,8 @@ def docker_endpoints(ref: ImageReference, daemon: dict[str, Any] | None, root: s
                             source="Docker Hub (built in)"))
         return out
     host = ref.api_host
-    secure = not is_insecure(host, insecure)
-    cas, certs = certs_for(root, CERTS_D, host) if secure else ([], [])
+    secure = not _is_insecure(host, insecure)
+    cas, certs = _certs_for(root, _CERTS_D, host) if secure else ([], [])
     out.append(Endpoint(url=f"https://{host}", host=host if ref.port else f"{host}:443",
                         insecure=not secure, skip_verify=not secure, ca_files=cas,
                         client_certs=certs, source="image reference"))

@@ -33,7 +33,7 @@ from pulldoctor.errors import UsageError
 from pulldoctor.redact import redact_url
 from pulldoctor.reference import ImageReference, parse_reference
 
-RUNTIME_ALIASES: dict[str, str] = {
+_RUNTIME_ALIASES: dict[str, str] = {
     "docker": "docker", "dockerd": "docker", "moby": "docker",
     "containerd": "containerd", "cri": "containerd", "kubelet": "containerd", "ctr": "containerd",
     "podman": "podman", "skopeo": "podman", "buildah": "podman", "crio": "podman", "cri-o": "podman",
@@ -43,9 +43,9 @@ CONTAINERD_DROPIN_DIR = "/etc/systemd/system/containerd.service.d"
 CLIENTS: Mapping[str, tuple[str, ...]] = {"docker": ("daemon",), "containerd": ("cri", "cli"),
                                           "podman": ("cli",)}
 """The ``--client`` values each runtime has (:class:`PullClient`), in the order they are walked."""
-CONTAINERD_CRI = ("the CRI plugin (kubelet, crictl) and ctr 2.x's transfer service: containerd "
+_CONTAINERD_CRI = ("the CRI plugin (kubelet, crictl) and ctr 2.x's transfer service: containerd "
                   "fetches, with containerd.service's environment")
-CONTAINERD_CLI = ("ctr (1.6, 1.7; 2.x with --local) and nerdctl: they fetch in their own "
+_CONTAINERD_CLI = ("ctr (1.6, 1.7; 2.x with --local) and nerdctl: they fetch in their own "
                   "process, with this shell's environment")
 
 
@@ -55,7 +55,7 @@ def _go_platform() -> str:
     return f"linux/{arch}"
 
 
-def detect_runtime(root: str | Path) -> str:
+def _detect_runtime(root: str | Path) -> str:
     """The runtime this host most likely pulls with: a live socket first, then config, then binary."""
     checks = (
         ("docker", ("/var/run/docker.sock", "/run/docker.sock")),
@@ -74,11 +74,11 @@ def detect_runtime(root: str | Path) -> str:
 def normalise_runtime(runtime: str, root: str | Path) -> str:
     r = runtime.strip().lower()
     if r == "auto":
-        return detect_runtime(root)
-    if r not in RUNTIME_ALIASES:
+        return _detect_runtime(root)
+    if r not in _RUNTIME_ALIASES:
         raise UsageError(f"unknown runtime {runtime!r}: use auto, "
-                         + ", ".join(sorted(set(RUNTIME_ALIASES))))
-    return RUNTIME_ALIASES[r]
+                         + ", ".join(sorted(set(_RUNTIME_ALIASES))))
+    return _RUNTIME_ALIASES[r]
 
 
 def _docker_store(daemon: Mapping[str, Any], driver: Any) -> str:
@@ -171,7 +171,7 @@ def _containerd(cfg: PullConfig, ref: ImageReference, root: str | Path, env: Map
     shell = from_environment(env, "this shell's environment")
     if not (shell.https_proxy or shell.http_proxy):
         shell.source = "none (this shell sets no proxy)"
-    cfg.clients = [PullClient("cri", CONTAINERD_CRI, daemon), PullClient("cli", CONTAINERD_CLI, shell)]
+    cfg.clients = [PullClient("cri", _CONTAINERD_CRI, daemon), PullClient("cli", _CONTAINERD_CLI, shell)]
     cfg.proxy = daemon
     reg, _ = ctd.registry_section(toml)
     auth_hosts = [h for h, c in (reg.get("configs") or {}).items() if isinstance(c, dict) and c.get("auth")]
@@ -273,7 +273,7 @@ def discover(
     return cfg
 
 
-def same_proxy(a: ProxyConfig, b: ProxyConfig) -> bool:
+def _same_proxy(a: ProxyConfig, b: ProxyConfig) -> bool:
     """Whether two environments make Go pick the same proxy for every URL (pure)."""
     return (a.http_proxy, a.https_proxy, a.no_proxy) == (b.http_proxy, b.https_proxy, b.no_proxy)
 
@@ -305,7 +305,7 @@ def walk_paths(cfg: PullConfig) -> list[list[PullClient]]:
     for c in cfg.clients:
         if not c.walked:
             continue
-        same = next((p for p in paths if same_proxy(p[0].proxy, c.proxy)), None)
+        same = next((p for p in paths if _same_proxy(p[0].proxy, c.proxy)), None)
         if same is not None:
             same.append(c)
         else:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pulldoctor.reference import ImageReference
 
-DAEMON_KEYS = frozenset(["allow-direct-routing", "allow-nondistributable-artifacts", "api-cors-header", "authorization-plugins", "bip", "bip6", "bridge", "bridge-accept-fwmark", "builder", "cdi-spec-dirs", "cgroup-parent", "containerd", "containerd-namespace", "containerd-plugins-namespace", "cri-containerd", "data-root", "debug", "default-address-pools", "default-cgroupns-mode", "default-gateway", "default-gateway-v6", "default-ipc-mode", "default-network-opts", "default-runtime", "default-shm-size", "default-ulimits", "dns", "dns-opts", "dns-search", "exec-opts", "exec-root", "experimental", "features", "firewall-backend", "fixed-cidr", "fixed-cidr-v6", "group", "host-gateway-ip", "host-gateway-ips", "hosts", "icc", "init", "init-path", "insecure-registries", "ip", "ip-forward", "ip-forward-no-drop", "ip-masq", "ip6tables", "iptables", "ipv6", "labels", "live-restore", "log-driver", "log-format", "log-level", "log-opts", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts", "metrics-addr", "min-api-version", "mtu", "no-new-privileges", "node-generic-resources", "oom-score-adjust", "pidfile", "proxies", "raw-logs", "registry-mirrors", "runtimes", "seccomp-profile", "selinux-enabled", "shutdown-timeout", "storage-driver", "storage-opts", "swarm-default-advertise-addr", "tls", "tlscacert", "tlscert", "tlskey", "tlsverify", "userland-proxy", "userland-proxy-path", "userns-remap"])
+_DAEMON_KEYS = frozenset(["allow-direct-routing", "allow-nondistributable-artifacts", "api-cors-header", "authorization-plugins", "bip", "bip6", "bridge", "bridge-accept-fwmark", "builder", "cdi-spec-dirs", "cgroup-parent", "containerd", "containerd-namespace", "containerd-plugins-namespace", "cri-containerd", "data-root", "debug", "default-address-pools", "default-cgroupns-mode", "default-gateway", "default-gateway-v6", "default-ipc-mode", "default-network-opts", "default-runtime", "default-shm-size", "default-ulimits", "dns", "dns-opts", "dns-search", "exec-opts", "exec-root", "experimental", "features", "firewall-backend", "fixed-cidr", "fixed-cidr-v6", "group", "host-gateway-ip", "host-gateway-ips", "hosts", "icc", "init", "init-path", "insecure-registries", "ip", "ip-forward", "ip-forward-no-drop", "ip-masq", "ip6tables", "iptables", "ipv6", "labels", "live-restore", "log-driver", "log-format", "log-level", "log-opts", "max-concurrent-downloads", "max-concurrent-uploads", "max-download-attempts", "metrics-addr", "min-api-version", "mtu", "no-new-privileges", "node-generic-resources", "oom-score-adjust", "pidfile", "proxies", "raw-logs", "registry-mirrors", "runtimes", "seccomp-profile", "selinux-enabled", "shutdown-timeout", "storage-driver", "storage-opts", "swarm-default-advertise-addr", "tls", "tlscacert", "tlscert", "tlskey", "tlsverify", "userland-proxy", "userland-proxy-path", "userns-remap"])
 FLAG_NAMES = {
     # dockerd checks daemon.json keys against its *flag* names, then decodes the *file* names: a flag
     # name passes the check and is dropped by the decoder (observed with dockerd 20.10).
@@ -26,9 +26,9 @@ FLAG_NAMES = {
     "authorization-plugin": "authorization-plugins", "add-runtime": "runtimes",
     "node-generic-resource": "node-generic-resources",
 }
-PROXY_KEYS = frozenset({"http-proxy", "https-proxy", "no-proxy"})
-LIST_KEYS = ("registry-mirrors", "insecure-registries", "dns", "dns-opts", "dns-search")
-INT_KEYS = ("mtu", "max-concurrent-downloads", "max-download-attempts")
+_PROXY_KEYS = frozenset({"http-proxy", "https-proxy", "no-proxy"})
+_LIST_KEYS = ("registry-mirrors", "insecure-registries", "dns", "dns-opts", "dns-search")
+_INT_KEYS = ("mtu", "max-concurrent-downloads", "max-download-attempts")
 
 
 @dataclass(slots=True)
@@ -49,12 +49,12 @@ def did_you_mean(key: str, known: frozenset[str] | set[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def unknown_keys(data: dict[str, Any], known: frozenset[str] | set[str], where: str) -> list[Issue]:
+def _unknown_keys(data: dict[str, Any], known: frozenset[str] | set[str], where: str) -> list[Issue]:
     return [Issue("error", f"{where}: unknown key {k!r}{did_you_mean(k, known)}", k,
                   [f"rename or remove {k!r} in {where}"]) for k in data if k not in known]
 
 
-def lint_mirror(m: Any) -> Issue | None:
+def _lint_mirror(m: Any) -> Issue | None:
     """moby ``ValidateMirror`` rules (pure)."""
     if not isinstance(m, str):
         return Issue("error", f"registry-mirrors entry {m!r} is not a string", "registry-mirrors")
@@ -77,7 +77,7 @@ def lint_mirror(m: Any) -> Issue | None:
     return None
 
 
-def lint_insecure(entry: Any, ref: ImageReference | None) -> list[Issue]:
+def _lint_insecure(entry: Any, ref: ImageReference | None) -> list[Issue]:
     """moby ``loadInsecureRegistries`` rules plus "does it cover the image's host:port"."""
     if not isinstance(entry, str):
         return [Issue("error", f"insecure-registries entry {entry!r} is not a string", "insecure-registries")]
@@ -86,7 +86,7 @@ def lint_insecure(entry: Any, ref: ImageReference | None) -> list[Issue]:
         if entry.lower().startswith(("http://", "https://")):
             out0 = [Issue("warning", f"insecure registry {entry!r}: dockerd strips the scheme (and logs a "
                           "warning); write host[:port] only", "insecure-registries", [f"write it as {bare!r}"])]
-            return out0 + lint_insecure(bare, ref)
+            return out0 + _lint_insecure(bare, ref)
         return [Issue("error", f"insecure registry {entry!r} should not contain '://': dockerd refuses "
                       "to start", "insecure-registries", [f"write it as {bare!r}"])]
     out: list[Issue] = []
@@ -115,16 +115,16 @@ def lint_daemon(data: dict[str, Any], ref: ImageReference | None = None,
                              f"accepts it and then silently ignores it; the file key is "
                              f"{FLAG_NAMES[k]!r}", k, [f"rename {k!r} to {FLAG_NAMES[k]!r} in "
                                                        "/etc/docker/daemon.json"]))
-    out += unknown_keys({k: v for k, v in data.items() if k not in FLAG_NAMES}, DAEMON_KEYS, "daemon.json")
-    for k in LIST_KEYS:
+    out += _unknown_keys({k: v for k, v in data.items() if k not in FLAG_NAMES}, _DAEMON_KEYS, "daemon.json")
+    for k in _LIST_KEYS:
         if k in data and not isinstance(data[k], list):
             out.append(Issue("error", f"daemon.json {k!r} must be a list, not {type(data[k]).__name__}", k))
-    for k in INT_KEYS:
+    for k in _INT_KEYS:
         if k in data and (not isinstance(data[k], int) or isinstance(data[k], bool) or data[k] < 0):
             out.append(Issue("error", f"daemon.json {k!r} must be a non-negative integer", k))
     mirrors = data.get("registry-mirrors") if isinstance(data.get("registry-mirrors"), list) else []
     for m in mirrors or []:
-        issue = lint_mirror(m)
+        issue = _lint_mirror(m)
         if issue:
             out.append(issue)
     if mirrors and ref is not None and not ref.is_docker_hub:
@@ -134,7 +134,7 @@ def lint_daemon(data: dict[str, Any], ref: ImageReference | None = None,
                           "the mirror's own name in the image reference"]))
     insecure = data.get("insecure-registries") if isinstance(data.get("insecure-registries"), list) else []
     for e in insecure or []:
-        out += lint_insecure(e, ref)
+        out += _lint_insecure(e, ref)
     if data.get("dns") or data.get("dns-search") or data.get("dns-opts"):
         out.append(Issue("warning", "daemon.json dns/dns-search/dns-opts only set containers' DNS: the "
                          "daemon's own registry lookups still use the host's /etc/resolv.conf", "dns",
@@ -144,7 +144,7 @@ def lint_daemon(data: dict[str, Any], ref: ImageReference | None = None,
         if not isinstance(proxies, dict):
             out.append(Issue("error", "daemon.json 'proxies' must be an object", "proxies"))
         else:
-            out += unknown_keys(proxies, PROXY_KEYS, "daemon.json proxies")
+            out += _unknown_keys(proxies, _PROXY_KEYS, "daemon.json proxies")
             if dropin_env and any(k.lower().endswith("_proxy") for k in dropin_env):
                 out.append(Issue("warning", "proxies are set both in daemon.json and in the systemd "
                                  "unit's Environment=; daemon.json wins", "proxies"))

@@ -34,8 +34,8 @@ from pulldoctor.config.files import list_dir, read_text, under
 from pulldoctor.reference import ImageReference
 
 POLICY_JSON = "/etc/containers/policy.json"
-REGISTRIES_D = "/etc/containers/registries.d"
-DEFAULT_LOOKASIDE = "file:///var/lib/containers/sigstore"
+_REGISTRIES_D = "/etc/containers/registries.d"
+_DEFAULT_LOOKASIDE = "file:///var/lib/containers/sigstore"
 TRANSPORT = "docker"
 
 _FIELDS: dict[str, frozenset[str]] = {
@@ -93,10 +93,10 @@ class PolicyView:
     scope: str = ""  # 'docker "registry.lab.test/lab"', 'docker ""', 'default'
     requirements: list[Requirement] = field(default_factory=list)
     scopes_tried: list[str] = field(default_factory=list)
-    lookaside: str = DEFAULT_LOOKASIDE  # where simple-signing signatures are read, for the repo
+    lookaside: str = _DEFAULT_LOOKASIDE  # where simple-signing signatures are read, for the repo
     lookaside_source: str = "built-in default"
     sigstore_attachments: bool = False
-    registries_d: str = REGISTRIES_D
+    registries_d: str = _REGISTRIES_D
     registries_d_error: str | None = None
 
     @property
@@ -205,7 +205,7 @@ def scopes(ref: ImageReference) -> list[str]:
     return out
 
 
-def policy_path(root: str | Path, env: Mapping[str, str]) -> str | None:
+def _policy_path(root: str | Path, env: Mapping[str, str]) -> str | None:
     """The file containers/image reads: the user's, when it exists, else the system's."""
     home = env.get("HOME", "/root").rstrip("/")
     for p in (f"{home}/.config/containers/policy.json", POLICY_JSON):
@@ -220,7 +220,7 @@ def _registries_d(root: str | Path, env: Mapping[str, str], ref: ImageReference,
     import yaml
 
     user = env.get("HOME", "/root").rstrip("/") + "/.config/containers/registries.d"
-    view.registries_d = user if under(root, user).is_dir() else REGISTRIES_D
+    view.registries_d = user if under(root, user).is_dir() else _REGISTRIES_D
     default: dict[str, Any] | None = None
     docker: dict[str, tuple[dict[str, Any], str]] = {}
     for name in list_dir(root, view.registries_d):
@@ -268,7 +268,7 @@ def _registries_d(root: str | Path, env: Mapping[str, str], ref: ImageReference,
 
 def read_policy(root: str | Path, env: Mapping[str, str], ref: ImageReference) -> PolicyView:
     """The trust policy containers/image applies to ``ref`` on the host at ``root``. Never raises."""
-    path = policy_path(root, env)
+    path = _policy_path(root, env)
     view = PolicyView(path)
     if path is None:
         view.error = f"open {POLICY_JSON}: no such file or directory"

@@ -127,7 +127,7 @@ def _matchers(no_proxy: str | None) -> tuple[list[_Matcher], list[_Matcher]]:
     return ips, domains
 
 
-def use_proxy(addr: str, no_proxy: str | None) -> bool:
+def _use_proxy(addr: str, no_proxy: str | None) -> bool:
     """``useProxy(canonicalAddr)``: False when NO_PROXY (or loopback) excludes ``host:port``."""
     if not addr:
         return True
@@ -147,7 +147,7 @@ def use_proxy(addr: str, no_proxy: str | None) -> bool:
     return not any(m.match(host, port, ip) for m in domains)
 
 
-def canonical_addr(url: str) -> str:
+def _canonical_addr(url: str) -> str:
     """``canonicalAddr``: lower-case host plus the port, defaulted from the scheme."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
@@ -173,6 +173,6 @@ def proxy_for(url: str, proxy: ProxyConfig) -> str | None:
         chosen = None
     if chosen is None:
         return None
-    if not use_proxy(canonical_addr(url), proxy.no_proxy):
+    if not _use_proxy(_canonical_addr(url), proxy.no_proxy):
         return None
     return chosen

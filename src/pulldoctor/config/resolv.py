@@ -19,7 +19,7 @@ from pulldoctor.config.model import ResolverConfig
 RESOLV_CONF = "/etc/resolv.conf"
 RESOLVED_UPSTREAM = "/run/systemd/resolve/resolv.conf"
 RESOLVED_STUB = "127.0.0.53"
-GO_DEFAULT_NAMESERVERS = ("127.0.0.1", "::1")
+_GO_DEFAULT_NAMESERVERS = ("127.0.0.1", "::1")
 _GO_NSS_SOURCES = {"files", "dns", "myhostname"}
 
 
@@ -65,7 +65,7 @@ def parse_resolv_conf(text: str, path: str = RESOLV_CONF) -> ResolverConfig:
         else:
             cfg.unknown_options.append(key)
     if not cfg.nameservers:
-        cfg.nameservers = list(GO_DEFAULT_NAMESERVERS)
+        cfg.nameservers = list(_GO_DEFAULT_NAMESERVERS)
         cfg.default_nameservers = True
     return cfg
 
@@ -192,7 +192,7 @@ def read_resolver(
         if up is not None:
             cfg.stub_upstreams = [
                 n for n in parse_resolv_conf(up, RESOLVED_UPSTREAM).nameservers
-                if n not in GO_DEFAULT_NAMESERVERS
+                if n not in _GO_DEFAULT_NAMESERVERS
             ]
     hosts, _ = read_text(root, "/etc/hosts")
     if hosts is not None:

@@ -52,7 +52,7 @@ def _skip_httpx_cli() -> None:
         sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
-def prefetch_imports(walk: Walk | None = None) -> None:
+def _prefetch_imports(walk: Walk | None = None) -> None:
     """Import the HTTP stack and build the first endpoint's TLS contexts on daemon threads while
     the first probes wait on the network.
 
@@ -121,7 +121,7 @@ def _start_checks(checks: HostChecks, tried: list[EndpointWalk]
 
 
 @dataclass(slots=True)
-class ClientPath:
+class _ClientPath:
     """One pull path to walk: the clients whose process has these proxy settings.
 
     ``label`` tags the steps (``Step.client``: ``cri``, ``cli``, ``cri+cli``) when the runtime
@@ -137,26 +137,26 @@ class ClientPath:
         return "; ".join(c.who for c in self.clients)
 
 
-def client_paths(cfg: PullConfig) -> list[ClientPath]:
+def _client_paths(cfg: PullConfig) -> list[_ClientPath]:
     """One path per distinct proxy setting among the walked clients (at least one)."""
     groups = walk_paths(cfg)
     if not groups:
-        return [ClientPath([], cfg.proxy, None)]
+        return [_ClientPath([], cfg.proxy, None)]
     several = len(cfg.clients) > 1
-    return [ClientPath(g, g[0].proxy, "+".join(c.name for c in g) if several else None)
+    return [_ClientPath(g, g[0].proxy, "+".join(c.name for c in g) if several else None)
             for g in groups]
 
 
-def _path_endpoints(cfg: PullConfig, path: ClientPath) -> list[Endpoint]:
+def _path_endpoints(cfg: PullConfig, path: _ClientPath) -> list[Endpoint]:
     """The endpoints as this path's process dials them (its own proxy per URL)."""
     return [replace(ep, proxy=proxy_for(ep.url, path.proxy)) for ep in cfg.endpoints]
 
 
-Walked = list[tuple[EndpointWalk | None, EndpointOutcome]]
+_Walked = list[tuple[EndpointWalk | None, EndpointOutcome]]
 
 
-def _not_walked(walk: Walk, eps: list[Endpoint], path: ClientPath) -> Walked:
-    out: Walked = []
+def _not_walked(walk: Walk, eps: list[Endpoint], path: _ClientPath) -> _Walked:
+    out: _Walked = []
     for rest in eps:
         walk.record(Step(f"endpoint {rest.url}", Outcome.TIMEOUT, endpoint=rest.url,
                          client=path.label,
@@ -165,16 +165,16 @@ def _not_walked(walk: Walk, eps: list[Endpoint], path: ClientPath) -> Walked:
     return out
 
 
-async def _walk_endpoints(walk: Walk, ref: ImageReference, path: ClientPath, *, platform: str,
+async def _walk_endpoints(walk: Walk, ref: ImageReference, path: _ClientPath, *, platform: str,
                           layers_full: bool, checks: HostChecks | None = None,
-                          tried: list[EndpointWalk] | None = None) -> Walked:
+                          tried: list[EndpointWalk] | None = None) -> _Walked:
     """Walk the endpoints in the runtime's order until one works, as ``path``'s clients do; the
     ones the deadline left no time for are recorded as not walked (a TIMEOUT step each: the
     diagnosis is incomplete). ``tried``: the walks of the paths walked before this one."""
     from pulldoctor.diagnose.stages import ENDPOINT_STAGES
 
     eps = _path_endpoints(walk.config, path)
-    done: Walked = []
+    done: _Walked = []
     for i, ep in enumerate(eps):
         if (done or tried) and walk.remaining() <= 0.5:
             done += _not_walked(walk, eps[i:], path)
@@ -195,7 +195,7 @@ async def _walk_endpoints(walk: Walk, ref: ImageReference, path: ClientPath, *, 
     return done
 
 
-def _arrange_path(walk: Walk, path: ClientPath, done: Walked, several: bool
+def _arrange_path(walk: Walk, path: _ClientPath, done: _Walked, several: bool
                   ) -> tuple[list[dict[str, Any]], list[int]]:
     """What became of each endpoint of one path, and the order its endpoints are shown in.
 
@@ -241,7 +241,7 @@ def _arrange_path(walk: Walk, path: ClientPath, done: Walked, several: bool
     return info, ([r] if r is not None else []) + [i for i in range(len(done)) if i != r]
 
 
-def _arrange(walk: Walk, walked: list[tuple[ClientPath, Walked]]) -> list[dict[str, Any]]:
+def _arrange(walk: Walk, walked: list[tuple[_ClientPath, _Walked]]) -> list[dict[str, Any]]:
     """Order the steps as the report shows them and say what became of each endpoint.
 
     Per path as :func:`_arrange_path` says; with several client paths, those whose pull fails
@@ -261,7 +261,7 @@ def _arrange(walk: Walk, walked: list[tuple[ClientPath, Walked]]) -> list[dict[s
     return [info[i] for _p, _d, info, order in arranged for i in order]
 
 
-def _path_note(path: ClientPath, done: Walked) -> str:
+def _path_note(path: _ClientPath, done: _Walked) -> str:
     proxy = path.proxy.https_proxy or path.proxy.http_proxy
     state = ("the pull works" if any(o.ok for _ew, o in done) else
              "not walked (the deadline)" if not any(o.walked for _ew, o in done) else
@@ -284,14 +284,14 @@ def _record_helpers(walk: Walk) -> None:
 async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bool,
               text_causes: list[Cause]) -> list[Cause]:
     """Walk every endpoint in order until one works, then rank the causes."""
-    prefetch_imports(walk)
+    _prefetch_imports(walk)
     checks = HostChecks(walk.config, ref, walk.root, walk.deadline)
     cobs = _config_observation(walk.config)
     walk.record_observed("config", cobs, infer.classify_config(cobs), duration_s=0.0)
     if not walk.config.endpoints:
         walk.record_observed("endpoints", cobs, infer.classify_endpoints(cobs), duration_s=0.0)
-    walked: list[tuple[ClientPath, Walked]] = []
-    for path in client_paths(walk.config):
+    walked: list[tuple[_ClientPath, _Walked]] = []
+    for path in _client_paths(walk.config):
         tried = [ew for _p, done in walked for ew, _o in done if ew is not None]
         if walked and walk.remaining() <= 0.5:
             walked.append((path, _not_walked(walk, _path_endpoints(walk.config, path), path)))
@@ -312,14 +312,14 @@ async def run(walk: Walk, ref: ImageReference, *, platform: str, layers_full: bo
     walk.facts["addresses"] = addresses
     proxies = {p.label: p.proxy.https_proxy or p.proxy.http_proxy for p, _d in walked
                if p.label is not None}
-    return rank(walk.steps, values=base_values(walk.config, ref, walk.root),
+    return rank(walk.steps, values=_base_values(walk.config, ref, walk.root),
                 text_causes=text_causes, host_causes=host_causes, runtime=walk.config.runtime,
-                addresses=addresses, endpoints={ep.url: endpoint_values(ep)
+                addresses=addresses, endpoints={ep.url: _endpoint_values(ep)
                                                 for ep in walk.config.endpoints},
                 proxies={k: redact_url(v) if v else None for k, v in proxies.items()})
 
 
-def endpoint_values(ep: Endpoint) -> dict[str, str | None]:
+def _endpoint_values(ep: Endpoint) -> dict[str, str | None]:
     """One endpoint's own values for commands: its URL, and how curl must trust it (its CA from
     certs.d / hosts.toml, or -k for an endpoint the runtime does not verify)."""
     parts = urlsplit(ep.url)
@@ -338,7 +338,7 @@ def _existing(path: str, root: str) -> str:
     return str(p)
 
 
-def base_values(cfg: PullConfig, ref: ImageReference, root: str = "/") -> dict[str, str | None]:
+def _base_values(cfg: PullConfig, ref: ImageReference, root: str = "/") -> dict[str, str | None]:
     """What every cause's commands may use before a step adds its own (host, port...)."""
     proxy = cfg.proxy.https_proxy or cfg.proxy.http_proxy
     data_root = str(cfg.settings.get("data_root") or "")
@@ -370,7 +370,7 @@ def timed_out_report(walk: Walk, ref: ImageReference, started: float,
     were recorded as stalls, with what they waited for)."""
     _record_helpers(walk)
     walk.steps.sort(key=lambda s: s.endpoint is not None)  # stable: the configuration's first
-    causes = rank(walk.steps, values=base_values(walk.config, ref, walk.root),
+    causes = rank(walk.steps, values=_base_values(walk.config, ref, walk.root),
                   runtime=walk.config.runtime)
     walk.record(Step("deadline", Outcome.TIMEOUT,
                      summary="the absolute deadline passed before the walk finished"))

@@ -29,12 +29,12 @@ from pulldoctor.diagnose.walk import Walk
 from pulldoctor.model import Cause, Report
 from pulldoctor.reference import ImageReference
 
-HOST_GRACE_S = 1.0
+_HOST_GRACE_S = 1.0
 """How long host checks are still waited for once the walk has proven its own cause."""
 
 
 @dataclass(slots=True)
-class WalkData:
+class _WalkData:
     """What the walk learnt that host checks can use."""
 
     registry_addresses: list[str] = field(default_factory=list)
@@ -46,12 +46,12 @@ class WalkData:
                 "registry_date": self.registry_date, "needed_bytes": self.needed_bytes}
 
 
-def walk_data(walks: Sequence[EndpointWalk]) -> WalkData:
+def walk_data(walks: Sequence[EndpointWalk]) -> _WalkData:
     """Every address the walks dialled, the first ``Date`` a registry sent, and the image's size
     (config and layers, from the first manifest read) (pure over the walks' observations)."""
     from pulldoctor.diagnose.rank import http_of
 
-    out = WalkData()
+    out = _WalkData()
     for ew in walks:
         for addrs in ew.pins.values():
             out.registry_addresses += [a for a in addrs if a not in out.registry_addresses]
@@ -81,7 +81,7 @@ class HostChecks:
     def __init__(self, cfg: PullConfig, ref: ImageReference, root: str, deadline: float) -> None:
         self.cfg, self.ref, self.root, self.deadline = cfg, ref, root, deadline
         self.jobs: list[_Job] = []
-        self.given: WalkData | None = None
+        self.given: _WalkData | None = None
         try:
             from pulldoctor.host import inspect_host
             from pulldoctor.host.checks import CHECKS
@@ -115,7 +115,7 @@ class HostChecks:
         self.jobs.append(job)
         job.thread.start()
 
-    def after_walk(self, data: WalkData, *, walk_failed: bool = True) -> None:
+    def after_walk(self, data: _WalkData, *, walk_failed: bool = True) -> None:
         """Run the checks that need what the walk learnt, with it (once: the first call wins).
 
         The address checks (firewall, routes) run again with the walk's addresses only when the
@@ -136,7 +136,7 @@ class HostChecks:
         only evidence left; briefly when it proved a cause) and record their step."""
         if not self.jobs:
             return []
-        until = time.monotonic() + (min(HOST_GRACE_S, walk.remaining() - 0.2) if walk_found
+        until = time.monotonic() + (min(_HOST_GRACE_S, walk.remaining() - 0.2) if walk_found
                                     else walk.remaining() - 0.2)
         for job in self.jobs:
             if job.thread is not None:

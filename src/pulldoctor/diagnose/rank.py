@@ -38,7 +38,7 @@ from pulldoctor.diagnose.observe import (
 )
 from pulldoctor.model import Cause, Outcome, Step
 
-WALKED = frozenset({"walked"})
+_WALKED = frozenset({"walked"})
 """The context of every diagnose cause: the report is itself the walk ("run diagnose" is moot)."""
 
 
@@ -83,7 +83,7 @@ def reported_endpoint(runtime: str, image_store: str, outcomes: Sequence[Endpoin
     return walked[-1]  # dockerd's graph driver and containers/image: the last one tried
 
 
-def step_values(step: Step, base: Mapping[str, str | None],
+def _step_values(step: Step, base: Mapping[str, str | None],
                 addresses: Mapping[str, list[str]] | None = None,
                 endpoints: Mapping[str, Mapping[str, str | None]] | None = None,
                 ) -> dict[str, str | None]:
@@ -150,11 +150,11 @@ def http_of(obs: object) -> HttpObservation | None:
     return None
 
 
-def step_context(step: Step) -> frozenset[str]:
+def _step_context(step: Step) -> frozenset[str]:
     """What a cause proved by ``step`` says about the report (see :func:`pulldoctor.advice.render`):
     walked; what its evidence ruled out; the shell's environment when only ctr/nerdctl pull on
     its path."""
-    ctx = WALKED | infer.ruled_out(step)
+    ctx = _WALKED | infer.ruled_out(step)
     if step.client is not None and set(step.client.split("+")) == {"cli"}:
         ctx |= {CLIENT_ENV}
     return ctx
@@ -204,11 +204,11 @@ def rank(
             known = by_code[code].evidence
             known.extend(e for e in ev if e not in known)
             continue
-        vals = step_values(s, values, addresses, endpoints)
+        vals = _step_values(s, values, addresses, endpoints)
         if proxies and s.client is not None and s.client in proxies:
             vals["proxy"] = proxies[s.client]
         by_code[code] = Cause.from_catalogue(
-            code, conf, ev, vals, runtime=runtime, context=step_context(s), complete=True)
+            code, conf, ev, vals, runtime=runtime, context=_step_context(s), complete=True)
         order.append(code)
     walk_found = bool(order)
     for extra, weight, label in ((host_causes or [], 0.7, "host check"),
@@ -222,7 +222,7 @@ def rank(
                 conf = c.confidence * weight
                 cause = Cause.from_catalogue(
                     c.code, conf, [f"{label}: {e}" for e in c.evidence], values,
-                    runtime=runtime, context=WALKED, complete=True)
+                    runtime=runtime, context=_WALKED, complete=True)
                 if label == "host check":  # the check's own exact fix first (host reports it)
                     cause.fix = [*[f for f in c.fix if f not in cause.fix and not incomplete(f)],
                                  *cause.fix]

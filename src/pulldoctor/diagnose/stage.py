@@ -19,7 +19,7 @@ from pulldoctor.diagnose.infer import blocked
 from pulldoctor.model import Outcome, Step
 
 
-class StageContext(Protocol):
+class _StageContext(Protocol):
     """What :func:`run_stages` needs from the walk the stages belong to."""
 
     @property
@@ -29,7 +29,7 @@ class StageContext(Protocol):
     def record(self, step: Step) -> Step: ...
 
 
-C = TypeVar("C", bound=StageContext, contravariant=True)
+C = TypeVar("C", bound=_StageContext, contravariant=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def _broken(step: Step) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class StagesResult:
+class _StagesResult:
     """How a walk of stages ended: passed, or the first step that broke it and its stage."""
 
     ok: bool
@@ -76,7 +76,7 @@ class StagesResult:
 
 
 async def run_stages(stages: Sequence[Stage[C]], ctx: C, *, show_blocked: bool = True
-                     ) -> StagesResult:
+                     ) -> _StagesResult:
     """Run ``stages`` in order, recording BLOCKED steps for those whose needs broke.
 
     ``show_blocked`` False: stages after a broken one are not recorded at all (reaching one host:
@@ -99,4 +99,4 @@ async def run_stages(stages: Sequence[Stage[C]], ctx: C, *, show_blocked: bool =
             broken_by[st.name] = step.name
             if failed is None:
                 failed, failed_stage = step, st.name
-    return StagesResult(failed is None and not ctx.ended, failed, failed_stage)
+    return _StagesResult(failed is None and not ctx.ended, failed, failed_stage)

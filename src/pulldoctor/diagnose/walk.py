@@ -26,9 +26,9 @@ from pulldoctor.redact import redact
 OnStep = Callable[[Step], None]
 ObsT = TypeVar("ObsT", bound=Observation)
 
-MARGIN_S = 0.3
+_MARGIN_S = 0.3
 """Kept back from every step so the report is still written before the deadline."""
-OVERRUN_S = 0.2
+_OVERRUN_S = 0.2
 """How long a probe may overrun its own timeout before the step is cut as a stall."""
 
 
@@ -70,7 +70,7 @@ class Walk:
 
     def budget(self, cap: float) -> float:
         """A step's own timeout: its cap, or what is left before the deadline if that is less."""
-        return max(0.05, min(cap, self.remaining() - MARGIN_S))
+        return max(0.05, min(cap, self.remaining() - _MARGIN_S))
 
     def record(self, step: Step) -> Step:
         self.steps.append(step)
@@ -97,7 +97,7 @@ class Walk:
         """
         step = Step(name, Outcome.SKIPPED, endpoint=endpoint, client=client)
         start = time.monotonic()
-        if self.remaining() <= MARGIN_S:
+        if self.remaining() <= _MARGIN_S:
             step.outcome, step.summary = Outcome.TIMEOUT, "not started: the deadline had passed"
             return self.record(step), Verdict(Outcome.TIMEOUT)
         timeout = self.budget(cap)
@@ -108,14 +108,14 @@ class Walk:
         self.running[name] = start
         verdict = Verdict(Outcome.CRASHED)
         try:
-            async with asyncio.timeout(timeout + OVERRUN_S):
+            async with asyncio.timeout(timeout + _OVERRUN_S):
                 obs = await probe(timeout)
             step.observation = obs
             verdict = classify(obs)
         except TimeoutError:
             verdict = self._stall(step, waiting, start, rtt)
         except asyncio.CancelledError:
-            if self.remaining() <= OVERRUN_S:  # the deadline's own cancellation, not a Ctrl-C
+            if self.remaining() <= _OVERRUN_S:  # the deadline's own cancellation, not a Ctrl-C
                 self._apply(step, self._stall(step, waiting, start, rtt), start)
                 self.record(step)
             else:
@@ -142,7 +142,7 @@ class Walk:
 
     def _stall(self, step: Step, waiting: Waiting, start: float, rtt: float | None) -> Verdict:
         obs = Stall(waiting.stage, waiting.what, time.monotonic() - start,
-                    by_deadline=self.remaining() <= MARGIN_S + OVERRUN_S, rtt_s=rtt,
+                    by_deadline=self.remaining() <= _MARGIN_S + _OVERRUN_S, rtt_s=rtt,
                     target=waiting.target)
         step.observation = obs
         return classify_stall(obs)

@@ -22,7 +22,7 @@ from pulldoctor.model import Cause, Report
 __all__ = ["NOTHING_RECOGNISED", "explain"]
 
 NOTHING_RECOGNISED = "nothing in this text was recognised as a pull failure"
-AMBIGUITY_GAP = 0.2
+_AMBIGUITY_GAP = 0.2
 """Candidates closer than this to the top one are reported as alternatives worth telling apart."""
 
 
@@ -48,7 +48,7 @@ def explain(text: str) -> Report:
         report.facts = {}
         report.notes.append(NOTHING_RECOGNISED)
         return report
-    close = [c for c in causes[1:] if causes[0].confidence - c.confidence < AMBIGUITY_GAP]
+    close = [c for c in causes[1:] if causes[0].confidence - c.confidence < _AMBIGUITY_GAP]
     if close and not ranking.inferred:
         report.notes.append(
             "ambiguous: " + ", ".join(c.code for c in [causes[0], *close])

@@ -25,27 +25,27 @@ _ADDR = r"(?:(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255}):\d{1,5}|<[\w.-]{1,4
 LOOKUP = re.compile(
     rf"lookup (?P<host>[\w.*-]{{1,255}})(?: on (?P<server>{_ADDR}))?: (?P<err>[^\n]{{0,200}})"
 )
-SOCKOP = re.compile(
+_SOCKOP = re.compile(
     rf"\b(?P<op>read|write|dial|connect) (?P<net>udp|tcp)[46]?"
     rf"(?: (?P<local>{_ADDR})->(?P<remote>{_ADDR})| (?P<addr>{_ADDR}))?(?=: )"
 )
 URL = re.compile(r"\b(?P<method>Get|Head|Post|GET|HEAD|POST)?\s?\"?(?P<url>https?://[^\s\"'<>]{1,2048})")
-ATTEMPTS = re.compile(r"download failed after attempts=(?P<n>\d{1,4})|Download failed after (?P<m>\d{1,4}) attempts")
-HTTP_STATUS = re.compile(
+_ATTEMPTS = re.compile(r"download failed after attempts=(?P<n>\d{1,4})|Download failed after (?P<m>\d{1,4}) attempts")
+_HTTP_STATUS = re.compile(
     r"(?:HTTP status:? |status code(?: \[[^\]\n]{0,80}\])?:? |status from \w{1,8} request to \S{1,2048}: |"
     r"[Ss]tatus:? |StatusCode: |error parsing HTTP |invalid status code from registry |"
     r"unexpected status: |returned error: |: )(?P<code>[1-5]\d\d)\b(?! ?[a-z])"
 )
-HTTP_STATUS_NAMED = re.compile(
+_HTTP_STATUS_NAMED = re.compile(
     r"\b(?P<code>[45]\d\d) (?:Unauthorized|Forbidden|Not Found|Too Many Requests|Internal Server Error|"
     r"Bad Gateway|Service Unavailable|Gateway Time-?out|Request Time-?out|Proxy Authentication Required)"
 )
-REGISTRY_CODE = re.compile(
+_REGISTRY_CODE = re.compile(
     r"\b(?P<code>unauthorized|denied|toomanyrequests|manifest unknown|name unknown|blob unknown|"
     r"name invalid|manifest invalid|unsupported|tag invalid|unavailable): "
 )
 DIGEST = re.compile(r"\bsha256:[0-9a-f]{64}\b")
-EXPECTED_DIGEST = re.compile(r"expected (sha256:[0-9a-f]{64})|for digest (sha256:[0-9a-f]{64})")
+_EXPECTED_DIGEST = re.compile(r"expected (sha256:[0-9a-f]{64})|for digest (sha256:[0-9a-f]{64})")
 PLATFORM = re.compile(r"no matching manifest for (?P<p>[\w.-]{1,32}/[\w.-]{1,32}(?:/[\w.-]{1,16})?)|"
                       r"platform[: =]\"?\(?(?P<q>[a-z0-9]{1,16}/[a-z0-9_]{1,16}(?:/v\d)?)")
 PROXY = re.compile(rf"proxyconnect tcp: (?:dial tcp )?(?P<a>{_ADDR})?|connecting to (?P<b>{_ADDR}): dial tcp|"
@@ -60,18 +60,18 @@ IMAGE = re.compile(
     r"\bdocker (?:pull|run)(?: --?[\w-]{1,32}(?:[ =][^\s-]\S{0,64})?){0,8} (?P<g>[\w./:@-]{1,512})|"
     r"\bimage=\"(?P<h>[^\s\"\\]{1,512})\""
 )
-MIRRORS = re.compile(r"\(Mirrors also failed: \[(?P<body>[^\n]{0,4000}?)\]\): ")
-MIRROR_REF = re.compile(r"(?:^|\]: |\n|\[)(?P<h>[\w.-]{1,253}(?::\d{1,5})?)/[\w./-]{1,255}(?:[:@][\w.:-]{1,128})?: ")
-PING_HOST = re.compile(r"pinging (?:container|docker) registry (?P<h>[\w.:\[\]-]{1,255})")
-FROM_HOST = re.compile(r"pulling from host (?P<h>[\w.:-]{1,255}) failed")
+_MIRRORS = re.compile(r"\(Mirrors also failed: \[(?P<body>[^\n]{0,4000}?)\]\): ")
+_MIRROR_REF = re.compile(r"(?:^|\]: |\n|\[)(?P<h>[\w.-]{1,253}(?::\d{1,5})?)/[\w./-]{1,255}(?:[:@][\w.:-]{1,128})?: ")
+_PING_HOST = re.compile(r"pinging (?:container|docker) registry (?P<h>[\w.:\[\]-]{1,255})")
+_FROM_HOST = re.compile(r"pulling from host (?P<h>[\w.:-]{1,255}) failed")
 
 _DOC_URL = re.compile(r"^https?://(?:www\.|docs\.)docker\.com/|^https?://(?:www\.)?github\.com/")
 
-CDN_HINT = re.compile(r"cloudflare\.docker\.com|cloudfront\.net|r2\.cloudflarestorage\.com|"
+_CDN_HINT = re.compile(r"cloudflare\.docker\.com|cloudfront\.net|r2\.cloudflarestorage\.com|"
                       r"storage\.googleapis\.com|\.s3[.-][\w.-]{0,64}amazonaws\.com|blob\.core\.windows\.net|"
                       r"pkg-containers\.githubusercontent\.com|\.cdn\.|akamai|fastly")
 
-STEP_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_STEP_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("unpack", re.compile(r"failed to register layer|ApplyLayer|Error processing tar file|"
                           r"failed to extract layer|failed to unpack|[Ll]chown|unpacking failed|"
                           r"invalid tar header")),
@@ -91,7 +91,7 @@ STEP_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
                            r"failed to resolve image")),
 )
 
-RESOLVER_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
+_RESOLVER_KINDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^127\.0\.0\.53$"), "systemd-resolved stub"),
     (re.compile(r"^127\.0\.0\.11$"),
      "docker embedded DNS (the pulling daemon runs in a container: DinD/kind/CI)"),
@@ -132,7 +132,7 @@ def _clean_url(url: str) -> str:
 def resolver_kind(resolver: str | None, lookup_seen: bool) -> str | None:
     """Name the resolver by its address; ``None`` when nothing is known."""
     if resolver:
-        for rx, kind in RESOLVER_KINDS:
+        for rx, kind in _RESOLVER_KINDS:
             if rx.search(resolver):
                 return kind
         return "nameserver from the pulling host's /etc/resolv.conf"
@@ -151,7 +151,7 @@ def image_of(text: str) -> str | None:
 
 def registry_host(image: str | None, text: str) -> str | None:
     """The registry API host the pull talked to first (for telling a CDN hop apart)."""
-    for rx in (PING_HOST, FROM_HOST):
+    for rx in (_PING_HOST, _FROM_HOST):
         m = rx.search(text)
         if m:
             return _host_of(m.group("h")) if re.search(r":\d+$", m.group("h")) else m.group("h")
@@ -165,7 +165,7 @@ def registry_host(image: str | None, text: str) -> str | None:
 
 
 def step_of(text: str) -> str | None:
-    for name, rx in STEP_MARKERS:
+    for name, rx in _STEP_MARKERS:
         if rx.search(text):
             return name
     return None
@@ -186,7 +186,7 @@ def extract(text: str) -> dict[str, Any]:
     host = facts.get("host")
     if host and step in ("config", "layer"):
         reg = registry_host(image, text)
-        facts["cdn_host"] = bool(CDN_HINT.search(host)) or (reg is not None and host != reg
+        facts["cdn_host"] = bool(_CDN_HINT.search(host)) or (reg is not None and host != reg
                                                               and not host.endswith(reg))
     return facts
 
@@ -201,7 +201,7 @@ def _where(text: str, facts: dict[str, Any]) -> None:
     if "lookup " in text:
         for lookup in LOOKUP.finditer(text):  # noqa: B007 - the innermost (last) lookup is wanted
             pass
-    sockops = list(SOCKOP.finditer(text)) if ("udp" in text or "tcp" in text) else []
+    sockops = list(_SOCKOP.finditer(text)) if ("udp" in text or "tcp" in text) else []
 
     host: str | None = None
     resolver: str | None = None
@@ -228,7 +228,7 @@ def _where(text: str, facts: dict[str, Any]) -> None:
     if host is None and dial_addr and not re.match(r"^[\d.]+:|^\[", dial_addr):
         host = _host_of(dial_addr)
     if host is None:
-        m = PING_HOST.search(text) or FROM_HOST.search(text)
+        m = _PING_HOST.search(text) or _FROM_HOST.search(text)
         if m:
             host = _host_of(m.group("h")) if re.search(r":\d+$", m.group("h")) else m.group("h")
     for key in ("local_addr", "remote_addr"):
@@ -246,10 +246,10 @@ def _where(text: str, facts: dict[str, Any]) -> None:
         facts["resolver_kind"] = kind
     if urls:
         facts["url"] = _clean_url(urls[-1])
-    m_mir = MIRRORS.search(text) if "Mirrors also failed" in text else None
+    m_mir = _MIRRORS.search(text) if "Mirrors also failed" in text else None
     if m_mir:  # containers/image tried these mirrors first; the error shown last is the primary's
         facts["mirrors_failed"] = list(dict.fromkeys(
-            m.group("h") for m in MIRROR_REF.finditer(m_mir.group("body"))))
+            m.group("h") for m in _MIRROR_REF.finditer(m_mir.group("body"))))
     m_px = PROXY.search(text) if ("proxy" in text or "PROXY" in text or "connecting to" in text) else None
     if m_px:
         value = m_px.group("a") or m_px.group("b") or m_px.group("c")
@@ -259,7 +259,7 @@ def _where(text: str, facts: dict[str, Any]) -> None:
 
 def _registry_answer(text: str, facts: dict[str, Any]) -> None:
     """Retry count, HTTP status and registry error code."""
-    m_att = ATTEMPTS.search(text) if "ttempts" in text else None
+    m_att = _ATTEMPTS.search(text) if "ttempts" in text else None
     if m_att:
         if m_att.group("n"):
             n = int(m_att.group("n"))
@@ -267,18 +267,18 @@ def _registry_answer(text: str, facts: dict[str, Any]) -> None:
             facts["real_attempts"] = n - 1 if n == _RETRYABLE_ATTEMPTS_MAX else n
         else:
             facts["attempts"] = facts["real_attempts"] = int(m_att.group("m"))
-    m_st = HTTP_STATUS_NAMED.search(text) or HTTP_STATUS.search(text)
+    m_st = _HTTP_STATUS_NAMED.search(text) or _HTTP_STATUS.search(text)
     # "(HTTP code 500)" is the Docker Engine API's own status, not the registry's
     if m_st and not re.search(r"\(HTTP code " + m_st.group("code") + r"\)", text[:m_st.end() + 2]):
         facts["http_status"] = int(m_st.group("code"))
-    m_rc = REGISTRY_CODE.search(text)
+    m_rc = _REGISTRY_CODE.search(text)
     if m_rc:
         facts["registry_code"] = m_rc.group("code").upper().replace(" ", "_")
 
 
 def _content(text: str, facts: dict[str, Any]) -> None:
     """Digest and platform of the content involved."""
-    m_dg = EXPECTED_DIGEST.search(text) if "sha256:" in text else None
+    m_dg = _EXPECTED_DIGEST.search(text) if "sha256:" in text else None
     if m_dg:
         facts["digest"] = m_dg.group(1) or m_dg.group(2)
     else:

@@ -15,7 +15,7 @@ from pulldoctor.explain.facts import step_of
 from pulldoctor.explain.prefilter import Gated
 from pulldoctor.explain.rulebase import DIAGNOSE, RUNTIME_LOG
 
-PULL_FAILURE = Gated(
+_PULL_FAILURE = Gated(
     # kubelet (pkg/kubelet/images), CRI clients (crictl), containerd and its CRI plugin
     r"Failed to pull image|ErrImagePull|ImagePullBackOff|Back-off pulling image|failed pulling image|"
     r"PullImage [^\n]{0,300}failed|PullImage from image service failed|failed to get sandbox image|"
@@ -47,19 +47,19 @@ PULL_FAILURE = Gated(
     r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"
 )
 """Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
-PULL_CONTEXT = Gated(
+_PULL_CONTEXT = Gated(
     r"Pulling from |Pulling image |Trying to pull |Pulling fs layer|Pulling repository|images/create|"
     r"Unable to find image '[^'\n]{1,300}' locally|initializing source|copying system image|"
     r"pinging (?:container|docker) registry|[Rr]eading manifest|Error copying (?:image|tag)|"
     r"failed to resolve source metadata|fetching builder image|httpRead[Ss]eeker|trying next host"
 )
 """Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
-PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
+_PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
                      r"(?: images?)?|k3s ctr images?|docker-compose|docker compose|container image) "
                      r"(?:image )?"
                      r"(?:pull|run|from|copy|inspect|up|create)\b")
 """A pasted command line that pulls: with an error after it, the error is the pull's."""
-NOT_A_PULL = Gated(
+_NOT_A_PULL = Gated(
     r"[Pp]robe failed|MountVolume\.|Health check for container|FailedScheduling|nodes are available|"
     r"OCI runtime (?:create|exec|start) failed|runc create failed|No such container|"
     r"(?:configmap|secret|persistentvolumeclaim|serviceaccount) \"[^\"\n]{1,253}\" not found|"
@@ -69,7 +69,7 @@ NOT_A_PULL = Gated(
 )
 """Other failures that share generic words with pulls (probes time out, volumes are "not found",
 builds fail): with no pull wording beside them, such a text is not a pull failure."""
-PLATFORM_WARNING = Gated(r"image's platform \([^)\n]{1,60}\) does not match the detected host platform|"
+_PLATFORM_WARNING = Gated(r"image's platform \([^)\n]{1,60}\) does not match the detected host platform|"
                          r"image platform \([^)\n]{1,60}\) does not match the expected platform")
 """docker's and podman's warning that the image pulled is for another platform: an "exec format
 error" after it is that mismatch, not an unrelated failure."""
@@ -109,41 +109,41 @@ _BY_STEP: dict[str, tuple[Code, ...]] = {
     "any": (Code.NET_REQUEST_TIMEOUT, Code.REGISTRY_NOT_FOUND, Code.REGISTRY_UNAUTHORIZED,
             Code.NET_TCP_TIMEOUT, Code.REGISTRY_SERVER_ERROR),
 }
-TOP = 0.3
+_TOP = 0.3
 """Confidence of the first step-implied candidate; each next one is a little lower."""
 STEP = 0.03
 
-Inferred = tuple[Code, float, list[str], tuple[str, ...]]
+_Inferred = tuple[Code, float, list[str], tuple[str, ...]]
 
 
 def is_other_failure(text: str) -> bool:
     """A failure of something else (a probe, a volume, a build step), with no pull wording."""
-    return (NOT_A_PULL.search(text) is not None and not is_pull_failure(text)
-            and PLATFORM_WARNING.search(text) is None)
+    return (_NOT_A_PULL.search(text) is not None and not _is_pull_failure(text)
+            and _PLATFORM_WARNING.search(text) is None)
 
 
-def is_pull_failure(text: str) -> bool:
+def _is_pull_failure(text: str) -> bool:
     """Does ``text`` carry wording only a failed pull prints?"""
-    if PULL_FAILURE.search(text) is not None:
+    if _PULL_FAILURE.search(text) is not None:
         return True
-    return ((PULL_CONTEXT.search(text) is not None or PULL_COMMAND.search(text) is not None)
+    return ((_PULL_CONTEXT.search(text) is not None or _PULL_COMMAND.search(text) is not None)
             and FAILED.search(text) is not None)
 
 
-def candidates(text: str) -> tuple[list[Inferred], str | None]:
+def candidates(text: str) -> tuple[list[_Inferred], str | None]:
     """The causes the failing step implies, most likely first, and the note that says why.
 
     Empty (and no note) when the text is not a pull failure.
     """
-    m = PULL_FAILURE.search(text)
+    m = _PULL_FAILURE.search(text)
     if m is None:
-        m = PULL_CONTEXT.search(text) or PULL_COMMAND.search(text)
+        m = _PULL_CONTEXT.search(text) or _PULL_COMMAND.search(text)
         if m is None or FAILED.search(text) is None:
             return [], None
     step = step_of(text) or "any"
     evidence = [text[max(0, m.start() - 40):m.end() + 160].strip().split("\n")[0][:300]]
     checks = _CHECKS.get(step, _CHECKS["layer"] if step == "config" else _CHECKS["any"])
-    out = [(code, round(TOP - i * STEP, 2), evidence, checks)
+    out = [(code, round(_TOP - i * STEP, 2), evidence, checks)
            for i, code in enumerate(_BY_STEP[step])]
     where = "" if step == "any" else f" at the {step} step"
     note = (f"the pull failed{where}, but no wording in this text names why: these are the causes "

@@ -52,7 +52,7 @@ _PLACEHOLDER = re.compile(r"<([A-Za-z][\w .-]{0,38}[\w.])>")
 _PLACEHOLDER_WORDS = re.compile(r"(?i)\bip\b|addr|host|port|redact|remov|hidden|mask|server|"
                                 r"registry|dns|proxy|domain|node")
 
-def unescape(text: str) -> str:
+def _unescape(text: str) -> str:
     """Undo JSON / Go ``%q`` quoting, repeatedly (texts are often quoted twice)."""
     for _ in range(3):
         if "\\" not in text:
@@ -64,7 +64,7 @@ def unescape(text: str) -> str:
     return text
 
 
-def join_placeholders(text: str) -> str:
+def _join_placeholders(text: str) -> str:
     """``<IP ADDRESS REMOVED>`` -> ``<IP_ADDRESS_REMOVED>``: one token where Go printed an address.
 
     People redact addresses with words in angle brackets before pasting; joined, the placeholder
@@ -118,4 +118,4 @@ def bounded(text: str) -> str:
 def normalize(text: str) -> str:
     """The message as the runtime printed it: bounded, unquoted, without log prefixes."""
     text = bounded(text.replace("\r\n", "\n").replace("\x00", ""))
-    return join_placeholders(strip_prefixes(unescape(text)))
+    return _join_placeholders(strip_prefixes(_unescape(text)))

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 _META = set(".^$*+?{}[]()|\\")
 _ESCAPED_LITERAL = set(".^$*+?{}[]()|\\\"'/-:;,=<>!@#%&~ ")
-MIN_NEEDLE = 3
+_MIN_NEEDLE = 3
 
 
 def _split_top(pattern: str) -> list[str] | None:
@@ -138,7 +138,7 @@ def needles(pattern: str) -> tuple[str, ...] | None:
     for alt in alts:
         best = max(_runs(alt), key=len, default="")
         # a quantifier right after a run may make its last char optional; pop() handled that
-        if len(best) < MIN_NEEDLE:
+        if len(best) < _MIN_NEEDLE:
             return None
         out.append(best)
     return tuple(dict.fromkeys(out))

@@ -16,10 +16,10 @@ from pulldoctor.causes import Code
 
 H = r"(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255})"
 """A host or a [v6] address as Go prints it."""
-PLACEHOLDER = r"<[\w.-]{1,40}>"
+_PLACEHOLDER = r"<[\w.-]{1,40}>"
 """An address the reporter replaced by a word (``<IP_ADDRESS_REMOVED>``; normalize joins its words),
 often with the port gone too."""
-A = r"(?:" + H + r":\d{1,5}|" + PLACEHOLDER + r")"
+A = r"(?:" + H + r":\d{1,5}|" + _PLACEHOLDER + r")"
 """host:port as Go prints it (or a placeholder pasted in its place)."""
 LOOKUP = r"lookup [\w.*-]{1,255}(?: on " + A + r")?: "
 """golang/go src/net/net.go DNSError.Error(): ``lookup <name>[ on <server>]: <err>``."""

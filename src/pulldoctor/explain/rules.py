@@ -100,7 +100,7 @@ _MINOR_LEVEL = re.compile(r"level=(?:warn(?:ing)?|info|debug)\b|\b(?:WARN|INFO|D
                           re.MULTILINE)
 """logrus/klog-style levels below error: a warning (a fallback that will be retried elsewhere, a v2
 endpoint before the v1 one) is not the failure when an error line says something else."""
-MINOR_PENALTY = 0.1
+_MINOR_PENALTY = 0.1
 
 
 def _on_minor_line(text: str, start: int) -> bool:
@@ -152,7 +152,7 @@ def ranked(text: str) -> Ranking:
     if major and len(major) < len(best):
         for code in best.keys() - major:  # said only by warnings while an error line says more
             conf, ev, di = best[code]
-            best[code] = (round(max(0.05, conf - MINOR_PENALTY), 2), ev, di)
+            best[code] = (round(max(0.05, conf - _MINOR_PENALTY), 2), ev, di)
     _mirror_answered(text, best)
     if not best:
         inferred, note = fallback.candidates(text)

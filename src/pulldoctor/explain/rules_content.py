@@ -157,7 +157,7 @@ MEDIA_TYPES: tuple[Rule, ...] = (
          0.62, also=((Code.IMAGE_CORRUPT, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
 )
 
-CONTENT: tuple[Rule, ...] = (
+_CONTENT: tuple[Rule, ...] = (
     rule("empty_content", Code.IMAGE_CORRUPT,
          r"unexpected commit digest sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
          0.6, also=((Code.IMAGE_UNSUPPORTED, 0.45), (Code.NET_RESET, 0.35)),
@@ -230,7 +230,7 @@ CONTENT: tuple[Rule, ...] = (
                       "(d_type) with space left",)),
 )
 
-POLICY: tuple[Rule, ...] = (
+_POLICY: tuple[Rule, ...] = (
     # the policy file itself does not load (syntax, a missing "default"): every pull fails before
     # any image is judged -- the configuration, not a verdict on this image
     rule("policy_file_invalid", Code.DAEMON_CONFIG,
@@ -279,4 +279,4 @@ POLICY: tuple[Rule, ...] = (
                       "data for the image",)),
 )
 
-RULES: tuple[Rule, ...] = PLATFORM + MEDIA_TYPES + CONTENT + POLICY
+RULES: tuple[Rule, ...] = PLATFORM + MEDIA_TYPES + _CONTENT + _POLICY

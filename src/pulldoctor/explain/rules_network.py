@@ -303,7 +303,7 @@ TRANSPORT: tuple[Rule, ...] = (
          distinguish=("pulldoctor diagnose --layers {image}   # the request body never arrived whole: MTU",)),
 )
 
-CLIENT_SIDE: tuple[Rule, ...] = (
+_CLIENT_SIDE: tuple[Rule, ...] = (
     # ctr and nerdctl pull in the client process: they read neither the CRI's registry settings
     # (hosts.toml without --hosts-dir, the CRI mirrors) nor a proxy set only on containerd.service,
     # so a network failure there is often a setting the daemon has and the client does not
@@ -402,4 +402,4 @@ TLS: tuple[Rule, ...] = (
          distinguish=("timedatectl   # a wrong clock makes every certificate look expired",)),
 )
 
-RULES: tuple[Rule, ...] = DNS + TRANSPORT + CLIENT_SIDE + PROXY + TLS
+RULES: tuple[Rule, ...] = DNS + TRANSPORT + _CLIENT_SIDE + PROXY + TLS

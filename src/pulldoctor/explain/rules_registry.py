@@ -79,7 +79,7 @@ def _registry_code_rules() -> tuple[Rule, ...]:
 
 # --- hand-written: wording the tables above cannot carry ---------------------------------------
 
-ANSWERS: tuple[Rule, ...] = (
+_ANSWERS: tuple[Rule, ...] = (
     rule("rate_limited", Code.REGISTRY_RATE_LIMITED,
          r"toomanyrequests[^\n]{0,120}|Too Many Requests|[Ss]tatus:? 429\b|\b429 Too|pull rate limit", 0.95),
     rule("pull_access_denied", Code.REGISTRY_DENIED,
@@ -305,7 +305,7 @@ _CREDS_CHECK = ("grep -E 'credsStore|credHelpers' ~/.docker/config.json; command
                 "'get'")
 _CLOUD_HOSTS = r"(?:dkr\.ecr\.[\w.-]{1,40}amazonaws\.com|\bgcr\.io|docker\.pkg\.dev|azurecr\.io)"
 
-CREDENTIALS: tuple[Rule, ...] = (
+_CREDENTIALS: tuple[Rule, ...] = (
     # docker/docker-credential-helpers client/client.go: "error <verb> credentials - err: %v, out:
     # `%s`" -- the helper program named by credsStore/credHelpers could not be run or failed
     rule("credential_helper_failed", Code.REGISTRY_CREDENTIAL_HELPER,
@@ -361,7 +361,7 @@ CREDENTIALS: tuple[Rule, ...] = (
          distinguish=(_CREDS_CHECK,)),
 )
 
-RULES: tuple[Rule, ...] = ANSWERS + _registry_code_rules() + _status_rules() + CREDENTIALS
+RULES: tuple[Rule, ...] = _ANSWERS + _registry_code_rules() + _status_rules() + _CREDENTIALS
 
 MIRROR_HOST = re.compile(r"reading manifest \S{1,300} in (?P<h>[\w.-]{1,253}(?::\d{1,5})?)/")
 """containers/image names the host it read the manifest from; a mirror when it is not the image's."""

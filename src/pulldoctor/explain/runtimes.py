@@ -56,7 +56,7 @@ _GATED = {rx: Gated(rx) for rx in (_KUBELET, _BUILDKIT, _PODMAN, _SKOPEO, _CRIO,
 
 
 @dataclass(frozen=True, slots=True)
-class Origin:
+class _Origin:
     """Who printed the text (``runtime``) and what did the pull underneath (``backend``)."""
 
     runtime: str  # docker | containerd | kubelet | cri-o | podman | skopeo | buildkit | unknown
@@ -71,7 +71,7 @@ def _first(rx: re.Pattern[str], text: str) -> str | None:
 
 
 
-def detect(text: str) -> Origin:
+def detect(text: str) -> _Origin:
     """Name the outermost printer and the pulling backend; pure, linear-time."""
     hits = {
         name: _first(rx, text)
@@ -116,4 +116,4 @@ def detect(text: str) -> Origin:
             docker_store = "containerd"
     same_library = inner == "containers-image" and runtime in ("podman", "skopeo", "cri-o")
     backend = inner if inner and inner != runtime and not same_library else None
-    return Origin(runtime, backend, docker_store, tuple(v for v in found.values() if v))
+    return _Origin(runtime, backend, docker_store, tuple(v for v in found.values() if v))

@@ -46,7 +46,7 @@ from pulldoctor.model import Report
 CHUNK = 4 * 1024 * 1024
 SEGMENT = 32 * 1024 * 1024
 """Files larger than this are scanned in segments of this size, in parallel."""
-MAX_GROUPS = 10_000
+_MAX_GROUPS = 10_000
 """Distinct groups kept; failures beyond them are counted under ``other_failures``."""
 
 _FAILURE = re.compile(
@@ -68,7 +68,7 @@ _BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
 _COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image)"
                       rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
 """A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
-COMMAND_REACH = 4096
+_COMMAND_REACH = 4096
 """Bytes after a command line within which an output line is read together with it."""
 _FAILURE_B = re.compile(_FAILURE.pattern.encode())
 _TIMESTAMP = re.compile(
@@ -94,7 +94,7 @@ def _blank(m: re.Match[str]) -> str:
         return "0"
     return next((rep for rx, rep in _ADDRESS_CLASSES if rx.match(ip)), "1.0.0.0")
 
-Decision = tuple[Code, float, bool]
+_Decision = tuple[Code, float, bool]
 
 
 def shape(text: str) -> str:
@@ -107,7 +107,7 @@ def shape(text: str) -> str:
 
 
 @lru_cache(maxsize=4096)
-def _decision(text_shape: str) -> Decision | None:
+def _decision(text_shape: str) -> _Decision | None:
     """Top cause of a message shape: a repeat of a failure costs one cache hit, not every rule."""
     r = rules.ranked(text_shape)
     if not r.candidates:
@@ -277,7 +277,7 @@ class Scanner:
         norm = normalize(s.message)
         decided = _decision(shape(norm))
         cmd = self._command
-        if cmd and 0 <= s.offset - cmd[0] <= COMMAND_REACH:
+        if cmd and 0 <= s.offset - cmd[0] <= _COMMAND_REACH:
             # the output of a pasted command: read with the command, as explain reads the paste
             # (the command names the image, which some readings depend on)
             with_cmd = normalize(cmd[1] + "\n" + s.message)
@@ -308,7 +308,7 @@ class Scanner:
         key = (top.code, image, registry, node)
         if key in self.groups:
             return self.groups[key]
-        if len(self.groups) >= MAX_GROUPS:
+        if len(self.groups) >= _MAX_GROUPS:
             self.other_failures += s.count
             return None
         g = self.groups[key] = Group(
@@ -327,7 +327,7 @@ class Scanner:
             g = self.groups.get(key)
             if g is not None:
                 g.merge(pg)
-            elif len(self.groups) < MAX_GROUPS:
+            elif len(self.groups) < _MAX_GROUPS:
                 self.groups[key] = pg
             else:
                 self.other_failures += pg.count
@@ -383,16 +383,16 @@ def scan_streams(named: Iterable[tuple[str, Iterable[bytes]]]) -> Report:
     return scanner.report(names)
 
 
-SNIFF = 8192
+_SNIFF = 8192
 """Bytes a source's format is told from (however small its chunks are)."""
 
 
 def head(chunks: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
-    """The first ``SNIFF`` bytes (or all, if fewer) and an iterator over the rest."""
+    """The first ``_SNIFF`` bytes (or all, if fewer) and an iterator over the rest."""
     it = iter(chunks)
     parts: list[bytes] = []
     size = 0
-    while size < SNIFF:
+    while size < _SNIFF:
         chunk = next(it, None)
         if chunk is None:
             break

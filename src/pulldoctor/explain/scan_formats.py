@@ -26,7 +26,7 @@ from typing import Any
 
 from pulldoctor.explain.scan_groups import Sighting
 
-MAX_DOCUMENT_ITEM = 16 * 1024 * 1024
+_MAX_DOCUMENT_ITEM = 16 * 1024 * 1024
 """An event larger than this is not an event: the document reader stops there."""
 
 
@@ -121,7 +121,7 @@ def json_events(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
         try:
             obj, end = _DECODER.raw_decode(buf, pos)
         except json.JSONDecodeError:
-            if len(buf) - pos > MAX_DOCUMENT_ITEM or not more():
+            if len(buf) - pos > _MAX_DOCUMENT_ITEM or not more():
                 return  # truncated or not JSON: stop, what was read stays read
             continue
         pos = end
@@ -162,7 +162,7 @@ def yaml_events(chunks: Iterable[bytes]) -> Iterator[dict[str, Any]]:
         elif in_items and not top:
             item.append(line)
             size += len(line)
-            if size > MAX_DOCUMENT_ITEM:
+            if size > _MAX_DOCUMENT_ITEM:
                 return
         else:
             if item:

@@ -69,7 +69,7 @@ def _segment_chunks(f: IO[bytes], pos: int, end: int) -> Iterator[bytes]:
         yield block
 
 
-def scan_segment(args: tuple[str, int, int, Format]) -> Scanner:
+def _scan_segment(args: tuple[str, int, int, Format]) -> Scanner:
     """Scan the lines starting in [start, end) of ``path``; runs in a worker process."""
     path, start, end, fmt = args
     with open(path, "rb") as f:
@@ -117,7 +117,7 @@ def scan_file_parallel(scanner: Scanner, path: str, size: int, workers: int) -> 
     engine()  # compile the trigger database once; forked workers inherit it
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
-        for part in pool.map(scan_segment, segments):
+        for part in pool.map(_scan_segment, segments):
             scanner.merge(part)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # Ctrl-C: do not finish every segment

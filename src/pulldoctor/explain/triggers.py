@@ -75,7 +75,7 @@ slow path (decode + explain) runs on few lines. Case-sensitive on purpose: both 
 find exactly the same positions.
 """
 
-Finder = Callable[[bytes, int, int], list[int]]
+_Finder = Callable[[bytes, int, int], list[int]]
 """``finder(buf, lo, hi)``: start offsets of trigger words lying in ``buf[lo:hi]`` (unsorted)."""
 
 
@@ -92,7 +92,7 @@ def _python_positions(buf: bytes, lo: int = 0, hi: int | None = None) -> list[in
     return out
 
 
-def _hyperscan_engine() -> Finder | None:
+def _hyperscan_engine() -> _Finder | None:
     """All triggers in one pass with Hyperscan (SIMD multi-literal matching), when installed."""
     if os.environ.get("PULLDOCTOR_SCAN_ENGINE") == "python":
         return None
@@ -124,11 +124,11 @@ def _hyperscan_engine() -> Finder | None:
     return positions
 
 
-_ENGINE: Finder | None = None
+_ENGINE: _Finder | None = None
 _ENGINE_NAME = ""
 
 
-def engine() -> tuple[str, Finder]:
+def engine() -> tuple[str, _Finder]:
     """The trigger finder in use: ``("hyperscan", fn)`` or ``("python", fn)``."""
     global _ENGINE, _ENGINE_NAME
     if _ENGINE is None:
@@ -137,7 +137,7 @@ def engine() -> tuple[str, Finder]:
     return _ENGINE_NAME, _ENGINE
 
 
-def spans_from_positions(buf: bytes, positions: list[int], lo: int = 0,
+def _spans_from_positions(buf: bytes, positions: list[int], lo: int = 0,
                          hi: int | None = None) -> list[tuple[int, int]]:
     """Sorted, non-overlapping (start, end) spans of the lines (or long-line windows) to look at."""
     hi = len(buf) if hi is None else hi
@@ -158,4 +158,4 @@ def spans_from_positions(buf: bytes, positions: list[int], lo: int = 0,
 
 def candidate_spans(buf: bytes, lo: int = 0, hi: int | None = None) -> list[tuple[int, int]]:
     """The spans of ``buf[lo:hi]`` that hold a trigger word, found with the fastest engine."""
-    return spans_from_positions(buf, engine()[1](buf, lo, len(buf) if hi is None else hi), lo, hi)
+    return _spans_from_positions(buf, engine()[1](buf, lo, len(buf) if hi is None else hi), lo, hi)

@@ -5,8 +5,8 @@ as evidence, the attributes all of those nodes share that **no** healthy node ha
 "the failing nodes share X; the healthy ones don't" - then the attributes they do not share, and
 the ones they share with healthy nodes too (so not the difference).
 
-A **fleet-wide burst** is told apart from node-local faults: at least :data:`BURST_MIN_NODES`
-nodes failing on the same registry within :data:`BURST_WINDOW_S` seconds, where the cause is on
+A **fleet-wide burst** is told apart from node-local faults: at least :data:`_BURST_MIN_NODES`
+nodes failing on the same registry within :data:`_BURST_WINDOW_S` seconds, where the cause is on
 the registry's side (429, 5xx) or no node attribute explains it. Many runners behind one NAT
 address hitting Docker Hub's limit in the same minute is the classic; when the registry named the
 address it counted (``docker-ratelimit-source``), the evidence says so.
@@ -23,17 +23,17 @@ from pulldoctor.causes import Code
 from pulldoctor.fleet.summary import NodeSummary, Problem
 from pulldoctor.model import Cause, Report
 
-BURST_MIN_NODES = 3
-BURST_WINDOW_S = 60.0
-REGISTRY_SIDE = (Code.REGISTRY_RATE_LIMITED, Code.REGISTRY_SERVER_ERROR)
-NOT_COMPARED = frozenset({"resolver_source", "default_route_dev"})
-ATTR_ORDER = ("resolver", "resolver_upstreams", "kubelet_resolv_conf", "proxy", "mirrors",
+_BURST_MIN_NODES = 3
+_BURST_WINDOW_S = 60.0
+_REGISTRY_SIDE = (Code.REGISTRY_RATE_LIMITED, Code.REGISTRY_SERVER_ERROR)
+_NOT_COMPARED = frozenset({"resolver_source", "default_route_dev"})
+_ATTR_ORDER = ("resolver", "resolver_upstreams", "kubelet_resolv_conf", "proxy", "mirrors",
               "runtime", "runtime_version", "mtu", "subnet", "zone", "node_pool", "egress")
 MAX_NAMES = 20
 
 
 @dataclass(slots=True)
-class Comparison:
+class _Comparison:
     """How one attribute looks across a group's failing nodes and the healthy nodes."""
 
     distinguishing: list[tuple[str, str, list[str]]]  # (attr, shared value, healthy values)
@@ -48,13 +48,13 @@ def _names(nodes: list[str]) -> str:
 
 
 def _attr_key(name: str) -> tuple[int, str]:
-    return (ATTR_ORDER.index(name) if name in ATTR_ORDER else len(ATTR_ORDER), name)
+    return (_ATTR_ORDER.index(name) if name in _ATTR_ORDER else len(_ATTR_ORDER), name)
 
 
-def compare(failing: list[NodeSummary], healthy: list[NodeSummary]) -> Comparison:
+def compare(failing: list[NodeSummary], healthy: list[NodeSummary]) -> _Comparison:
     """Which attributes the ``failing`` nodes share, and whether any healthy node has them (pure)."""
-    keys = sorted({k for n in failing for k in n.attrs} - NOT_COMPARED, key=_attr_key)
-    out = Comparison([], [], [], [])
+    keys = sorted({k for n in failing for k in n.attrs} - _NOT_COMPARED, key=_attr_key)
+    out = _Comparison([], [], [], [])
     for k in keys:
         values = [n.attrs.get(k) for n in failing]
         first = values[0]
@@ -81,17 +81,17 @@ def _epoch(stamp: str | None) -> float | None:
         return None
 
 
-def burst(code: Code, problems: list[Problem], nodes: list[str], comp: Comparison) -> list[str]:
+def burst(code: Code, problems: list[Problem], nodes: list[str], comp: _Comparison) -> list[str]:
     """Evidence that this group is one fleet-wide burst (empty when it is not one; pure)."""
     registries = {p.registry for p in problems}
     times = [_epoch(p.observed_at) for p in problems]
-    if len(nodes) < BURST_MIN_NODES or len(registries) != 1 or None in registries:
+    if len(nodes) < _BURST_MIN_NODES or len(registries) != 1 or None in registries:
         return []
     if any(t is None for t in times):
         return []
     stamps = [t for t in times if t is not None]
     span = max(stamps) - min(stamps)
-    if span > BURST_WINDOW_S or (code not in REGISTRY_SIDE and comp.distinguishing):
+    if span > _BURST_WINDOW_S or (code not in _REGISTRY_SIDE and comp.distinguishing):
         return []
     reg = next(iter(registries))
     ev = [f"fleet-wide burst: {len(nodes)} nodes failed on {reg} within {span:.0f} s "
@@ -106,7 +106,7 @@ def burst(code: Code, problems: list[Problem], nodes: list[str], comp: Compariso
     return ev
 
 
-def _evidence(nodes: list[str], total: int, comp: Comparison, healthy: int) -> list[str]:
+def _evidence(nodes: list[str], total: int, comp: _Comparison, healthy: int) -> list[str]:
     ev = [f"{len(nodes)} of {total} nodes: {_names(nodes)}"]
     for k, v, theirs in comp.distinguishing:
         ev.append(f"the failing nodes share {k} = {v}; none of the {healthy} healthy nodes has it "
@@ -126,7 +126,7 @@ def _evidence(nodes: list[str], total: int, comp: Comparison, healthy: int) -> l
     return ev
 
 
-def merge_nodes(summaries: Iterable[NodeSummary]) -> list[NodeSummary]:
+def _merge_nodes(summaries: Iterable[NodeSummary]) -> list[NodeSummary]:
     """One summary per node name (a node's diagnose and host reports together), in input order."""
     by: dict[str, NodeSummary] = {}
     for s in summaries:
@@ -145,7 +145,7 @@ def merge_nodes(summaries: Iterable[NodeSummary]) -> list[NodeSummary]:
 def correlate(summaries: Iterable[NodeSummary], *, subject: str = "") -> Report:
     """The fleet report (``command="fleet"``) of many nodes' summaries (pure apart from timing)."""
     t0 = time.monotonic()
-    nodes = merge_nodes(summaries)
+    nodes = _merge_nodes(summaries)
     healthy = [n for n in nodes if n.healthy]
     groups: dict[tuple[Code | None, str], list[tuple[NodeSummary, Problem]]] = {}
     for n in nodes:

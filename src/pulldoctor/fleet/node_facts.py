@@ -42,9 +42,9 @@ from pulldoctor.config.resolv import RESOLVED_STUB, RESOLVED_UPSTREAM, parse_res
 from pulldoctor.k8s.objects import POOL_LABELS, ZONE_LABELS
 from pulldoctor.redact import redact_url
 
-KUBELET_FLAG_FILES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet",
+_KUBELET_FLAG_FILES = ("/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet",
                       "/etc/sysconfig/kubelet")
-KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
+_KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
 _CREDENTIAL_NAMES = ("config.json", "auth.json", ".dockercfg", "credentials", "htpasswd")
 _SIOCGIFMTU, _SIOCGIFADDR, _SIOCGIFNETMASK = 0x8921, 0x8915, 0x891B
 
@@ -76,7 +76,7 @@ def parse_node_labels(text: str) -> dict[str, str]:
 def kubelet_labels(root: str | Path) -> dict[str, str]:
     """Labels from the kubelet's ``--node-labels`` flag in its environment files under ``root``."""
     labels: dict[str, str] = {}
-    for path in KUBELET_FLAG_FILES:
+    for path in _KUBELET_FLAG_FILES:
         text, _ = read_text(root, path)
         for m in re.finditer(r"--node-labels[= ]\"?([^\"\s']+)", text or ""):
             labels.update(parse_node_labels(m.group(1)))
@@ -85,7 +85,7 @@ def kubelet_labels(root: str | Path) -> dict[str, str]:
 
 def kubelet_resolv_conf(root: str | Path) -> str | None:
     """``resolvConf`` of the kubelet's config: the file pods get instead of the node's."""
-    text, _ = read_text(root, KUBELET_CONFIG)
+    text, _ = read_text(root, _KUBELET_CONFIG)
     m = re.search(r"^resolvConf:\s*\"?([^\"\s]+)", text or "", re.M)
     return m.group(1) if m else None
 
@@ -143,7 +143,7 @@ def _runtime_version(cfg: PullConfig, root: str | Path, env: Mapping[str, str]) 
     return f"{cfg.runtime}://{m.group(1)}" if m else None
 
 
-def config_hashes(cfg: PullConfig, root: str | Path) -> dict[str, str]:
+def _config_hashes(cfg: PullConfig, root: str | Path) -> dict[str, str]:
     """sha256 (12 hex digits) of each runtime configuration file read; credential files never."""
     out: dict[str, str] = {}
     for src in cfg.sources:
@@ -156,7 +156,7 @@ def config_hashes(cfg: PullConfig, root: str | Path) -> dict[str, str]:
     return out
 
 
-def resolver_attrs(cfg: PullConfig, root: str | Path) -> dict[str, str]:
+def _resolver_attrs(cfg: PullConfig, root: str | Path) -> dict[str, str]:
     """Which resolver the runtime asks, from which file; the pod-vs-node trap named (see above)."""
     r = cfg.resolver
     out = {"resolver": ",".join(r.nameservers) or "(none)"}
@@ -186,7 +186,7 @@ def node_facts(cfg: PullConfig | None, *, root: str | Path = "/", node: str | No
     environ = os.environ if env is None else env
     attrs: dict[str, str] = {}
     if cfg is not None:
-        attrs.update(resolver_attrs(cfg, root))
+        attrs.update(_resolver_attrs(cfg, root))
         proxy = cfg.proxy.https_proxy or cfg.proxy.http_proxy
         attrs["proxy"] = redact_url(proxy) if proxy else "direct"
         attrs["mirrors"] = ",".join(e.url for e in cfg.endpoints if e.is_mirror) or "none"
@@ -194,7 +194,7 @@ def node_facts(cfg: PullConfig | None, *, root: str | Path = "/", node: str | No
         version = _runtime_version(cfg, root, environ)
         if version:
             attrs["runtime_version"] = version
-        attrs.update(config_hashes(cfg, root))
+        attrs.update(_config_hashes(cfg, root))
     attrs.update(default_route(proc))
     labels = {**kubelet_labels(root), **parse_node_labels(environ.get("PULLDOCTOR_NODE_LABELS", ""))}
     zone = next((labels[k] for k in ZONE_LABELS if labels.get(k)), None)

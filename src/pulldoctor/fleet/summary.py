@@ -15,8 +15,8 @@ from typing import Any
 
 from pulldoctor.causes import CATALOGUE, Code
 
-FAILING_OUTCOMES = ("problem", "crashed")
-MAX_EVIDENCE = 3
+_FAILING_OUTCOMES = ("problem", "crashed")
+_MAX_EVIDENCE = 3
 
 
 class NotAReport(ValueError):
@@ -85,7 +85,7 @@ def summarise(doc: Any, source: str) -> NodeSummary:
                       registry=str(registry) if registry else None,
                       observed_at=str(observed) if observed else None)
     steps = [s for s in steps if isinstance(s, Mapping)]
-    failing = next((s for s in steps if s.get("outcome") in FAILING_OUTCOMES), None)
+    failing = next((s for s in steps if s.get("outcome") in _FAILING_OUTCOMES), None)
     top = causes[0] if causes and isinstance(causes[0], Mapping) else None
     if top is None and failing is None:
         return out
@@ -94,12 +94,12 @@ def summarise(doc: Any, source: str) -> NodeSummary:
         code = Code(top["code"])
     elif top is not None:
         raise NotAReport(f"unknown cause code {top.get('code')!r}")
-    ev = [str(e) for e in (top.get("evidence") or [])][:MAX_EVIDENCE] if top else []
+    ev = [str(e) for e in (top.get("evidence") or [])][:_MAX_EVIDENCE] if top else []
     if failing is not None and failing.get("summary") and str(failing["summary"]) not in ev:
         ev.insert(0, str(failing["summary"]))
     out.problems.append(Problem(
         code=code, step=str(failing.get("name")) if failing else "(no failing step)",
         confidence=float(top.get("confidence") or 0.0) if top else 0.0,
-        evidence=ev[:MAX_EVIDENCE], fix=[str(f) for f in (top.get("fix") or [])][:3] if top else [],
+        evidence=ev[:_MAX_EVIDENCE], fix=[str(f) for f in (top.get("fix") or [])][:3] if top else [],
         registry=out.registry, observed_at=out.observed_at, egress=_egress(steps)))
     return out

@@ -7,7 +7,7 @@ from pulldoctor.config.lint_docker import Issue
 from pulldoctor.host.context import outcome_of
 from pulldoctor.model import Finding, Outcome, Step
 
-RESTART = {"docker": "systemctl restart docker", "containerd": "systemctl restart containerd",
+_RESTART = {"docker": "systemctl restart docker", "containerd": "systemctl restart containerd",
            "podman": ""}
 
 
@@ -15,8 +15,8 @@ def to_findings(issues: list[Issue], runtime: str) -> list[Finding]:
     out: list[Finding] = []
     for i in issues:
         fix = list(i.commands)
-        if i.severity == "error" and RESTART.get(runtime):
-            fix.append(RESTART[runtime])
+        if i.severity == "error" and _RESTART.get(runtime):
+            fix.append(_RESTART[runtime])
         out.append(Finding(i.message, i.severity, Code.DAEMON_CONFIG, [i.message], fix,
                            advice=list(i.fix)))
     return out

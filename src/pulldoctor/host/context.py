@@ -19,7 +19,7 @@ from pulldoctor.config.model import PullConfig
 from pulldoctor.model import Outcome, Step
 from pulldoctor.reference import ImageReference
 
-COMMAND_TIMEOUT_S = 5.0
+_COMMAND_TIMEOUT_S = 5.0
 
 
 @dataclass(slots=True)
@@ -71,11 +71,11 @@ class HostContext:
     def run(self, argv: Sequence[str]) -> tuple[int | None, str, str]:
         """Run a read-only command, bounded; (rc, stdout, stderr), rc None when missing/timed out.
 
-        Each command gets ``COMMAND_TIMEOUT_S``, or less when ``deadline`` (diagnose's) is nearer:
+        Each command gets ``_COMMAND_TIMEOUT_S``, or less when ``deadline`` (diagnose's) is nearer:
         the checks run beside the walk, and a command still running after the report is written
         would only be left behind.
         """
-        bound = COMMAND_TIMEOUT_S
+        bound = _COMMAND_TIMEOUT_S
         if self.deadline is not None:
             bound = min(bound, self.deadline - time.monotonic())
             if bound <= 0.05:

@@ -15,7 +15,7 @@ from pulldoctor.model import Finding, Outcome, Step
 NAME = "cpu"
 
 
-def parse_cpu_stat(text: str) -> dict[str, int]:
+def _parse_cpu_stat(text: str) -> dict[str, int]:
     """cgroup v2 ``cpu.stat`` (pure)."""
     out: dict[str, int] = {}
     for line in text.splitlines():
@@ -51,7 +51,7 @@ def check(ctx: HostContext) -> Step:
         if stat_text is None:
             evidence.append(f"{name}: {err}")
             continue
-        st = parse_cpu_stat(stat_text)
+        st = _parse_cpu_stat(stat_text)
         cmax, _ = read(base / "cpu.max")
         periods, throttled = st.get("nr_periods", 0), st.get("nr_throttled", 0)
         ratio = throttled / periods if periods else 0.0

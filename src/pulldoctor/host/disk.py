@@ -20,10 +20,10 @@ from pulldoctor.model import Finding, Outcome, Step
 NAME = "disk"
 DATA_ROOTS = {"docker": "/var/lib/docker", "containerd": "/var/lib/containerd",
               "podman": "/var/lib/containers/storage"}
-TMP_DIRS = {"docker": ["{data}/tmp"], "containerd": ["{data}/tmpmounts"], "podman": ["/var/tmp"]}
-MIN_FREE_FRACTION = 0.02
-MIN_FREE_INODE_FRACTION = 0.02
-TOO_LITTLE = 64 << 20  # less than this cannot hold the layers of nearly any image
+_TMP_DIRS = {"docker": ["{data}/tmp"], "containerd": ["{data}/tmpmounts"], "podman": ["/var/tmp"]}
+_MIN_FREE_FRACTION = 0.02
+_MIN_FREE_INODE_FRACTION = 0.02
+_TOO_LITTLE = 64 << 20  # less than this cannot hold the layers of nearly any image
 
 
 def _existing(p: Path) -> Path:
@@ -64,13 +64,13 @@ def judge(m: dict[str, int | str], min_free_bytes: int, why: str,
         out.append(Finding(f"{why} {path} has less free space than the image needs", "error",
                            Code.HOST_DISK_FULL, [ev, f"the image's layers need about {_human(needed_bytes)}"],
                            fix))
-    elif total and (free < TOO_LITTLE or free <= total * MIN_FREE_FRACTION
+    elif total and (free < _TOO_LITTLE or free <= total * _MIN_FREE_FRACTION
                     or (free < min_free_bytes and free < total * 0.5)):
         out.append(Finding(f"{why} {path} is almost out of space", "error", Code.HOST_DISK_FULL, [ev], fix))
     elif total and total < min_free_bytes:
         out.append(Finding(f"{why} {path} is a small file system ({_human(total)} in all)", "warning",
                            Code.HOST_DISK_FULL, [ev], fix))
-    if ti and fi <= ti * MIN_FREE_INODE_FRACTION:
+    if ti and fi <= ti * _MIN_FREE_INODE_FRACTION:
         out.append(Finding(f"{why} {path} is out of inodes", "error", Code.HOST_DISK_FULL,
                            [f"{fi} inodes free of {ti} at {at}"], fix))
     return out
@@ -93,7 +93,7 @@ def check(ctx: HostContext) -> Step:
                 evidence.append(f"{p.comm} (pid {p.pid}) stores images in {d} (its command line)")
                 targets.append(("data root", d, False))
     tmps = ctx.tmp_dirs if ctx.tmp_dirs is not None else [
-        t.format(data=data_root) for t in TMP_DIRS[runtime]] + [ctx.env.get("TMPDIR") or "/tmp"]
+        t.format(data=data_root) for t in _TMP_DIRS[runtime]] + [ctx.env.get("TMPDIR") or "/tmp"]
     targets += [("temp dir", t, True) for t in tmps]
     findings: list[Finding] = []
     measured: list[dict[str, int | str]] = []

@@ -72,7 +72,7 @@ def _nets(right: Any) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | N
 
 
 @dataclass(slots=True)
-class RuleMatch:
+class _RuleMatch:
     """What one rule matches, as far as pulldoctor can evaluate it."""
 
     proto: str | None = None
@@ -94,9 +94,9 @@ class RuleMatch:
         return self.proto is not None or self.daddrs is not None
 
 
-def nft_rule_match(expr: list[dict[str, Any]]) -> tuple[RuleMatch, str | None]:
+def nft_rule_match(expr: list[dict[str, Any]]) -> tuple[_RuleMatch, str | None]:
     """(match, verdict) of one nft JSON rule's expressions (pure)."""
-    m = RuleMatch()
+    m = _RuleMatch()
     verdict: str | None = None
     for e in expr:
         if "drop" in e or "reject" in e:
@@ -129,7 +129,7 @@ def nft_rule_match(expr: list[dict[str, Any]]) -> tuple[RuleMatch, str | None]:
     return m, verdict
 
 
-def parse_nft(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _parse_nft(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(rules, chains) from ``nft -j list ruleset`` output (pure)."""
     rules, chains = [], []
     for item in doc.get("nftables", []):
@@ -140,9 +140,9 @@ def parse_nft(doc: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str,
     return rules, chains
 
 
-def iptables_rule_match(args: list[str]) -> tuple[RuleMatch, str | None]:
+def iptables_rule_match(args: list[str]) -> tuple[_RuleMatch, str | None]:
     """(match, verdict) of one ``-A CHAIN ...`` line's arguments (pure)."""
-    m = RuleMatch()
+    m = _RuleMatch()
     verdict: str | None = None
     i = 0
     while i < len(args):
@@ -178,7 +178,7 @@ def iptables_rule_match(args: list[str]) -> tuple[RuleMatch, str | None]:
     return m, verdict
 
 
-def targets_for(ctx: HostContext) -> list[Target]:
+def _targets_for(ctx: HostContext) -> list[Target]:
     cfg = ctx.pull_config()
     targets: list[Target] = []
     resolvers = tuple(cfg.resolver.nameservers + cfg.resolver.stub_upstreams) if cfg else ()
@@ -204,7 +204,7 @@ def _finding(t: Target, verdict: str, where: str, fix: str) -> Finding:
                     + (f" to {', '.join(t.addrs)}" if t.addrs else "")], [fix])
 
 
-XT_TABLES = ("filter", "nat", "mangle", "raw", "security")
+_XT_TABLES = ("filter", "nat", "mangle", "raw", "security")
 
 
 def _iptables_is_nft(ctx: HostContext) -> bool:
@@ -220,7 +220,7 @@ def _nft(ctx: HostContext, targets: list[Target], findings: list[Finding], ev: l
         ev.append("nft: " + (err.strip().splitlines() or ["failed"])[0]
                   + (" (needs root / CAP_NET_ADMIN)" if "ermission" in err or "not permitted" in err else ""))
         return False
-    rules, chains = parse_nft(json.loads(out or "{}"))
+    rules, chains = _parse_nft(json.loads(out or "{}"))
     ev.append(f"nft: {len(rules)} rules in {len(chains)} chains")
     for c in chains:
         if c.get("hook") == "output" and c.get("policy") == "drop":
@@ -229,7 +229,7 @@ def _nft(ctx: HostContext, targets: list[Target], findings: list[Finding], ev: l
                                     [f"chain {c['name']} hook output policy drop"],
                                     [f"nft list chain {c['family']} {c['table']} {c['name']}"]))
     for r in rules:
-        if skip_xt and r.get("family") in ("ip", "ip6") and r.get("table") in XT_TABLES:
+        if skip_xt and r.get("family") in ("ip", "ip6") and r.get("table") in _XT_TABLES:
             continue  # an iptables-nft rule: reported below with its iptables delete command
         m, verdict = nft_rule_match(r.get("expr", []))
         if verdict not in ("drop", "reject"):
@@ -274,7 +274,7 @@ def _iptables(ctx: HostContext, targets: list[Target], findings: list[Finding], 
 
 
 def check(ctx: HostContext) -> Step:
-    targets = targets_for(ctx)
+    targets = _targets_for(ctx)
     findings: list[Finding] = []
     ev: list[str] = []
     nft_ok = _nft(ctx, targets, findings, ev)

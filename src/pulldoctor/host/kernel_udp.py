@@ -18,8 +18,8 @@ from pulldoctor.host.context import HostContext, outcome_of, read
 from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "kernel_udp"
-DROP_COUNTERS = ("InErrors", "RcvbufErrors", "SndbufErrors", "MemErrors", "InCsumErrors")
-WATCHED = ("InDatagrams", "NoPorts", *DROP_COUNTERS, "OutDatagrams")
+_DROP_COUNTERS = ("InErrors", "RcvbufErrors", "SndbufErrors", "MemErrors", "InCsumErrors")
+_WATCHED = ("InDatagrams", "NoPorts", *_DROP_COUNTERS, "OutDatagrams")
 _FIX_PORTS = "sysctl -w net.ipv4.ip_local_port_range='1024 65535'"
 _FIX_RMEM = "sysctl -w net.core.rmem_max=8388608 net.core.rmem_default=1048576"
 _FIX_CT = "sysctl -w net.netfilter.nf_conntrack_max=262144"
@@ -125,7 +125,7 @@ def _sysctl(ctx: HostContext, name: str) -> str | None:
 def _drops(ctx: HostContext, findings: list[Finding], evidence: list[str], data: dict[str, object]) -> None:
     after = snapshot(ctx.net_dir)
     data["counters"] = {k: v for k, v in after.counters.items()
-                        if k.removeprefix("Udp6").removeprefix("Udp") in WATCHED}
+                        if k.removeprefix("Udp6").removeprefix("Udp") in _WATCHED}
     if not after.counters:
         evidence.append(f"{ctx.net_dir}/snmp: not readable")
         return
@@ -133,7 +133,7 @@ def _drops(ctx: HostContext, findings: list[Finding], evidence: list[str], data:
     if before is not None:
         d = delta(before, after)
         data["delta"] = d
-        drops = {k: v for k, v in d.items() if any(k.endswith(c) for c in DROP_COUNTERS) and v > 0}
+        drops = {k: v for k, v in d.items() if any(k.endswith(c) for c in _DROP_COUNTERS) and v > 0}
         if drops:
             findings.append(Finding(
                 "the kernel dropped UDP datagrams during the probe", "error", Code.HOST_KERNEL_UDP,

@@ -12,10 +12,10 @@ from pulldoctor.host.context import HostContext, outcome_of, read
 from pulldoctor.model import Finding, Outcome, Step
 
 NAME = "memory"
-MIN_AVAILABLE = 256 << 20
+_MIN_AVAILABLE = 256 << 20
 
 
-def parse_meminfo(text: str) -> dict[str, int]:
+def _parse_meminfo(text: str) -> dict[str, int]:
     """/proc/meminfo -> bytes by key (pure)."""
     out: dict[str, int] = {}
     for line in text.splitlines():
@@ -26,7 +26,7 @@ def parse_meminfo(text: str) -> dict[str, int]:
     return out
 
 
-def parse_psi(text: str) -> dict[str, dict[str, float]]:
+def _parse_psi(text: str) -> dict[str, dict[str, float]]:
     """/proc/pressure/memory -> {"some": {"avg10": ..}, "full": {...}} (pure)."""
     out: dict[str, dict[str, float]] = {}
     for line in text.splitlines():
@@ -41,17 +41,17 @@ def check(ctx: HostContext) -> Step:
     text, err = read(ctx.proc / "meminfo")
     if text is None:
         return Step(NAME, Outcome.SKIPPED, summary="meminfo not readable", evidence=[str(err)])
-    mi = parse_meminfo(text)
+    mi = _parse_meminfo(text)
     total, avail = mi.get("MemTotal", 0), mi.get("MemAvailable", mi.get("MemFree", 0))
     findings: list[Finding] = []
     evidence = [f"MemAvailable {avail >> 20} MiB of MemTotal {total >> 20} MiB"]
     data: dict[str, object] = {"mem_total": total, "mem_available": avail}
-    if total and (avail < MIN_AVAILABLE or avail < total * 0.03):
+    if total and (avail < _MIN_AVAILABLE or avail < total * 0.03):
         findings.append(Finding("very little memory is available for unpacking layers", "error",
                                 Code.HOST_MEMORY, [evidence[0]], ["free -h", "dmesg | grep -i oom"]))
     psi_text, _ = read(ctx.proc / "pressure" / "memory")
     if psi_text:
-        psi = parse_psi(psi_text)
+        psi = _parse_psi(psi_text)
         data["psi"] = psi
         full10 = psi.get("full", {}).get("avg10", 0.0)
         some10 = psi.get("some", {}).get("avg10", 0.0)

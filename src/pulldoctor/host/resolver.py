@@ -20,7 +20,7 @@ NAME = "resolver"
 DIAL_TIMEOUT_S = 30.0
 
 
-def raw_nameservers(text: str) -> list[str]:
+def _raw_nameservers(text: str) -> list[str]:
     """Every ``nameserver`` value as written, valid or not (pure)."""
     return [ln.split()[1] for ln in text.splitlines()
             if ln.split()[:1] == ["nameserver"] and len(ln.split()) > 1]
@@ -44,7 +44,7 @@ def check(ctx: HostContext) -> Step:
           f"ndots {r.ndots}, timeout {r.timeout_s:g}s, attempts {r.attempts}"
           + (", rotate" if r.rotate else "") + (", use-vc" if r.use_vc else "")]
     text, _ = read_text(ctx.root, RESOLV_CONF)
-    raw = raw_nameservers(text or "")
+    raw = _raw_nameservers(text or "")
     for ns in raw:
         if not _is_ip(ns):
             findings.append(Finding(f"nameserver {ns!r} is not an IP address: Go ignores it", "warning",

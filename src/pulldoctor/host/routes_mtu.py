@@ -18,7 +18,7 @@ from pulldoctor.model import Finding, Outcome, Step
 NAME = "routes_mtu"
 
 
-def route_mtu(route: dict[str, Any]) -> int | None:
+def _route_mtu(route: dict[str, Any]) -> int | None:
     """A route's own ``mtu`` metric, if it has one (pure)."""
     for m in route.get("metrics") or []:
         if isinstance(m, dict) and "mtu" in m:
@@ -58,7 +58,7 @@ def check(ctx: HostContext) -> Step:
             continue
         r = (json.loads(out or "[]") or [{}])[0]
         dev = r.get("dev", "?")
-        mtu = route_mtu(r) or links.get(dev, {}).get("mtu")
+        mtu = _route_mtu(r) or links.get(dev, {}).get("mtu")
         routes[addr] = {"dev": dev, "gateway": r.get("gateway"), "src": r.get("prefsrc"), "mtu": mtu}
         ev.append(f"route to {role} {addr}: dev {dev}"
                   + (f" via {r['gateway']}" if r.get("gateway") else "") + f", mtu {mtu}")

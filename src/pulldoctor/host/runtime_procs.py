@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNTIME_COMMS = ("dockerd", "containerd", "crio", "podman", "buildkitd", "kubelet")
+_RUNTIME_COMMS = ("dockerd", "containerd", "crio", "podman", "buildkitd", "kubelet")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def _ns_inode(path: Path) -> int | None:
         return None
 
 
-def find(proc: Path, comms: tuple[str, ...] = RUNTIME_COMMS) -> list[RuntimeProc]:
+def find(proc: Path, comms: tuple[str, ...] = _RUNTIME_COMMS) -> list[RuntimeProc]:
     """Runtime processes in this thread's network namespace, by PID order."""
     mine = _ns_inode(proc / "thread-self" / "ns" / "net") or _ns_inode(proc / "self" / "ns" / "net")
     out: list[RuntimeProc] = []

@@ -31,7 +31,7 @@ def _summary(view: PolicyView) -> str:
     return f"{view.path}: scope {view.scope} requires [{reqs}]"
 
 
-def policy_findings(view: PolicyView, root: str, image: str) -> list[Finding]:
+def _policy_findings(view: PolicyView, root: str, image: str) -> list[Finding]:
     """What keeps a containers/image pull of ``image`` from meeting ``view`` (as far as files
     tell)."""
     if view.error:
@@ -89,7 +89,7 @@ def check(ctx: HostContext) -> Step:
     data = {"policy": view.to_dict(), "enforced": runtime == "podman"}
     evidence = ([f"scopes tried, most specific first: {', '.join(view.scopes_tried)}"]
                 if view.scopes_tried else [])
-    findings = policy_findings(view, str(ctx.root), ref.familiar)
+    findings = _policy_findings(view, str(ctx.root), ref.familiar)
     if runtime != "podman":
         if view.path is None:
             return Step(NAME, Outcome.OK, summary="no containers/image policy.json (and "

@@ -21,7 +21,7 @@ from typing import Any
 from pulldoctor.errors import PulldoctorError, UsageError
 from pulldoctor.k8s.objects import ContainerWait, EventView, NodeView, PodView
 
-MAX_LOG_BYTES = 4 * 1024 * 1024
+_MAX_LOG_BYTES = 4 * 1024 * 1024
 
 
 class K8sError(PulldoctorError):
@@ -178,13 +178,13 @@ class Api:
             return [str(j.metadata.name) for j in jobs]
 
     def log(self, pod: str, namespace: str) -> str:
-        """The pod's log, at most :data:`MAX_LOG_BYTES`."""
+        """The pod's log, at most :data:`_MAX_LOG_BYTES`."""
         out: list[str] = []
         size = 0
         with _errors(f"log of pod {pod}"):
             for line in self._client.log(pod, namespace=namespace):
                 size += len(line)
-                if size > MAX_LOG_BYTES:
+                if size > _MAX_LOG_BYTES:
                     break
                 out.append(line)
         return "".join(out)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PULL_WAIT_REASONS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
+_PULL_WAIT_REASONS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
                      "ImageInspectError", "RegistryUnavailable")
 """Waiting reasons that mean a container is stuck on its image (kubelet ``images/types.go``)."""
 
@@ -40,7 +40,7 @@ class PodView:
 
     @property
     def pull_waits(self) -> tuple[ContainerWait, ...]:
-        return tuple(w for w in self.waits if w.reason in PULL_WAIT_REASONS)
+        return tuple(w for w in self.waits if w.reason in _PULL_WAIT_REASONS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,11 +34,11 @@ from pulldoctor.model import Report
 from pulldoctor.redact import redact
 
 POLL_S = 0.5
-CONTROLS = 3
+_CONTROLS = 3
 """With ``--nodes failing``, this many healthy nodes are probed too, to compare against."""
 
 
-class ProbeApi(Protocol):
+class _ProbeApi(Protocol):
     """What the probe needs from :class:`pulldoctor.k8s.api.Api` (a protocol, for tests)."""
 
     def nodes(self) -> list[NodeView]: ...
@@ -63,7 +63,7 @@ class ProbeOptions:
 
 
 @dataclass(slots=True)
-class ProbeRun:
+class _ProbeRun:
     run_id: str
     created: list[tuple[str, str]] = field(default_factory=list)  # (job, node)
     deleted: list[str] = field(default_factory=list)
@@ -71,7 +71,7 @@ class ProbeRun:
 
 
 def choose_nodes(selection: str, all_nodes: list[str], failing: list[str],
-                 controls: int = CONTROLS) -> list[str]:
+                 controls: int = _CONTROLS) -> list[str]:
     """Which nodes to probe (pure). ``failing`` adds up to ``controls`` healthy nodes to compare."""
     sel = selection.strip()
     if sel == "all":
@@ -103,7 +103,7 @@ def report_from_log(log: str, node: str) -> NodeSummary:
         code=None, step="probe output", evidence=[f"the probe wrote no report: {tail}"])])
 
 
-def cannot_pull_probe(node: str, pod: PodView, probe_image: str) -> NodeSummary:
+def _cannot_pull_probe(node: str, pod: PodView, probe_image: str) -> NodeSummary:
     """The probe pod could not pull pulldoctor's own image on ``node``: that is evidence too."""
     w = pod.pull_waits[0]
     code, conf = explain_code(w.message, w.reason)
@@ -129,7 +129,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
-def _cleanup(api: ProbeApi, run: ProbeRun, namespace: str) -> None:
+def _cleanup(api: _ProbeApi, run: _ProbeRun, namespace: str) -> None:
     """Delete every Job created (and its pods); a second Ctrl-C cannot interrupt this.
 
     Jobs are also found by this run's label, so one whose create request was answered just as
@@ -157,7 +157,7 @@ def _cleanup(api: ProbeApi, run: ProbeRun, namespace: str) -> None:
             signal.signal(signal.SIGINT, old)
 
 
-def probe(api: ProbeApi, opts: ProbeOptions, *, clock: Callable[[], float] = time.monotonic,
+def probe(api: _ProbeApi, opts: ProbeOptions, *, clock: Callable[[], float] = time.monotonic,
           sleep: Callable[[float], None] = time.sleep) -> Report:
     """Run the probe Jobs, collect their reports, delete the Jobs, and merge (see module doc)."""
     t0 = clock()
@@ -168,7 +168,7 @@ def probe(api: ProbeApi, opts: ProbeOptions, *, clock: Callable[[], float] = tim
         failing = sorted({f.node for f in failures(api.pods(None), api.events(None))
                           if f.node})
     chosen = choose_nodes(opts.nodes, sorted(views), failing)
-    run = ProbeRun(run_id=secrets.token_hex(3))
+    run = _ProbeRun(run_id=secrets.token_hex(3))
     results: dict[str, NodeSummary] = {}
     with _sigterm_as_interrupt():
         try:
@@ -208,7 +208,7 @@ def probe(api: ProbeApi, opts: ProbeOptions, *, clock: Callable[[], float] = tim
     return rep
 
 
-def _collect(api: ProbeApi, opts: ProbeOptions, run: ProbeRun, results: dict[str, NodeSummary],
+def _collect(api: _ProbeApi, opts: ProbeOptions, run: _ProbeRun, results: dict[str, NodeSummary],
              deadline: float, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
     pending = {job: node for job, node in run.created}
     while pending and clock() < deadline:
@@ -225,7 +225,7 @@ def _collect(api: ProbeApi, opts: ProbeOptions, run: ProbeRun, results: dict[str
                 results[node] = report_from_log(log, node)
                 del pending[job or ""]
             elif pod.pull_waits:
-                results[node] = cannot_pull_probe(node, pod, opts.probe_image)
+                results[node] = _cannot_pull_probe(node, pod, opts.probe_image)
                 del pending[job or ""]
         if pending:
             sleep(min(POLL_S, max(0.0, deadline - clock())))

@@ -23,11 +23,11 @@ from pulldoctor.k8s.objects import ContainerWait, EventView, NodeView, PodView
 from pulldoctor.model import Report
 from pulldoctor.redact import redact
 
-FAILED_PULL = "Failed to pull image"
+_FAILED_PULL = "Failed to pull image"
 
 
 @dataclass(slots=True)
-class PullFailure:
+class _PullFailure:
     namespace: str
     pod: str
     container: str
@@ -44,7 +44,7 @@ class PullFailure:
 
 
 @dataclass(slots=True)
-class FailureGroup:
+class _FailureGroup:
     """Failing containers of one cause on one node pulling from one registry."""
 
     code: Code | None
@@ -56,7 +56,7 @@ class FailureGroup:
     last_seen: str | None = None
     example: str = ""
 
-    def add(self, f: PullFailure) -> None:
+    def add(self, f: _PullFailure) -> None:
         self.pods.append(f"{f.namespace}/{f.pod}")
         self.events += f.events
         if f.first_seen and (self.first_seen is None or f.first_seen < self.first_seen):
@@ -70,7 +70,7 @@ class FailureGroup:
                 "last_seen": self.last_seen, "example": self.example}
 
 
-def registry_of(image: str) -> str:
+def _registry_of(image: str) -> str:
     from pulldoctor.reference import parse_reference
 
     try:
@@ -92,14 +92,14 @@ def explain_code(text: str, reason: str) -> tuple[Code | None, float]:
     return None, 0.0
 
 
-def failures(pods: Iterable[PodView], events: Iterable[EventView]) -> list[PullFailure]:
+def failures(pods: Iterable[PodView], events: Iterable[EventView]) -> list[_PullFailure]:
     """Every container waiting on a pull, with its kubelet events folded in (pure but explain)."""
     by_pod: dict[tuple[str, str], list[EventView]] = {}
     for e in events:
-        if (e.reason == "Failed" and e.message.startswith(FAILED_PULL)) or e.reason in (
+        if (e.reason == "Failed" and e.message.startswith(_FAILED_PULL)) or e.reason in (
                 "ErrImagePull", "InspectFailed"):
             by_pod.setdefault((e.namespace, e.pod), []).append(e)
-    out: list[PullFailure] = []
+    out: list[_PullFailure] = []
     for p in pods:
         for w in p.pull_waits:
             evs = [e for e in by_pod.get((p.namespace, p.name), []) if w.image in e.message
@@ -108,21 +108,21 @@ def failures(pods: Iterable[PodView], events: Iterable[EventView]) -> list[PullF
     return out
 
 
-def _failure(p: PodView, w: ContainerWait, evs: list[EventView]) -> PullFailure:
+def _failure(p: PodView, w: ContainerWait, evs: list[EventView]) -> _PullFailure:
     latest = max(evs, key=lambda e: e.last_seen or "", default=None)
     message = latest.message if latest is not None else w.message
     code, conf = explain_code(message, w.reason)
     firsts = [e.first_seen for e in evs if e.first_seen]
     lasts = [e.last_seen for e in evs if e.last_seen]
-    return PullFailure(
+    return _PullFailure(
         namespace=p.namespace, pod=p.name, container=w.container, image=w.image,
         node=p.node or (latest.node if latest is not None else None), reason=w.reason,
-        message=redact(message), registry=registry_of(w.image),
+        message=redact(message), registry=_registry_of(w.image),
         events=sum(e.count for e in evs), first_seen=min(firsts, default=None),
         last_seen=max(lasts, default=None), code=code, confidence=conf)
 
 
-def summaries(fails: list[PullFailure], nodes: Iterable[NodeView]) -> list[NodeSummary]:
+def summaries(fails: list[_PullFailure], nodes: Iterable[NodeView]) -> list[NodeSummary]:
     """One summary per node: its API attributes, and one problem per (cause, registry) (pure)."""
     views = {n.name: n for n in nodes}
     out: dict[str, NodeSummary] = {
@@ -149,10 +149,10 @@ def scan_report(pods: list[PodView], events: list[EventView], nodes: list[NodeVi
     fails = failures(pods, events)
     rep = correlate(summaries(fails, nodes), subject=subject)
     rep.command = "k8s-scan"
-    groups: dict[tuple[str, str, str], FailureGroup] = {}
+    groups: dict[tuple[str, str, str], _FailureGroup] = {}
     for f in fails:
         key = (str(f.code) if f.code else "unexplained", f.node or "(not scheduled)", f.registry)
-        g = groups.setdefault(key, FailureGroup(f.code, key[1], f.registry, example=f.message[:400]))
+        g = groups.setdefault(key, _FailureGroup(f.code, key[1], f.registry, example=f.message[:400]))
         g.add(f)
     rep.extra["pull_failures"] = [g.to_dict() for g in sorted(
         groups.values(), key=lambda g: (-len(g.pods), g.node))]

@@ -86,7 +86,7 @@ def _push(sc: Scenario, lab: Lab, seed_port: int) -> Image | Index | None:
     return img
 
 
-def http_faults(sc: Scenario, on: HttpHost) -> list[HttpFault]:
+def _http_faults(sc: Scenario, on: HttpHost) -> list[HttpFault]:
     """The scenario's HTTP faults for the server ``on`` (a front stands before it if any)."""
     return [f for f in sc.faults if isinstance(f, HttpFault) and f.on == on]
 
@@ -129,7 +129,7 @@ def build(sc: Scenario, lab: Lab) -> None:
     token = None
     if sv.auth == "token":
         auth_cert = ca.issue([w.auth, ADDRESSES["auth"]])
-        auth_rules = http_faults(sc, "auth")
+        auth_rules = _http_faults(sc, "auth")
         tspec, token = token_service(
             lab.workdir / "token", addr=ADDRESSES["auth"],
             port=_TOKEN_INNER_PORT if auth_rules else 443, realm_host=w.auth,
@@ -149,7 +149,7 @@ def build(sc: Scenario, lab: Lab) -> None:
                 cert=auth_cert.cert, key=auth_cert.key), started)
     if sv.registry == "up":
         tls = sv.tls != "plain" and not sv.insecure_http
-        reg_rules = http_faults(sc, "registry")
+        reg_rules = _http_faults(sc, "registry")
         fronted = bool(reg_rules)
         port = INSECURE_PORT if sv.insecure_http else (_INNER_PORT if fronted else 443)
         htpasswd = (write_htpasswd(lab.workdir / "htpasswd", {LAB_USER: LAB_PASSWORD})
@@ -173,7 +173,7 @@ def build(sc: Scenario, lab: Lab) -> None:
                                                else "handshake",
                                                cert=reg_cert.cert, key=reg_cert.key), started)
     if sv.cdn_redirect:
-        cdn_rules = http_faults(sc, "cdn")
+        cdn_rules = _http_faults(sc, "cdn")
         _start(lab, "cdn", cdn_service(root=storage, addr=cdn_addr,
                                        port=_CDN_INNER_PORT if cdn_rules else 443,
                                        cert=None if cdn_rules else cdn_cert.cert,

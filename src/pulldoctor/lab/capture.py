@@ -36,7 +36,7 @@ from pulldoctor.redact import redact
 SOURCE_PREFIX = "lab capture: pulldoctor lab capture --scenario "
 
 
-class ScenarioLike(Protocol):
+class _ScenarioLike(Protocol):
     """The parts of ``pulldoctor.lab.scenarios.Scenario`` a capture needs."""
 
     @property
@@ -96,7 +96,7 @@ def source_for(scenario: str, client: str, version: str) -> str:
     return f"{SOURCE_PREFIX}{scenario} ({client} {short_version(version)})"
 
 
-def run_one(scenario: ScenarioLike, client_name: str, timeout: float = DEFAULT_PULL_TIMEOUT,
+def run_one(scenario: _ScenarioLike, client_name: str, timeout: float = DEFAULT_PULL_TIMEOUT,
             ) -> CaptureRun:
     """Build a fresh lab for ``scenario``, pull its image with one real client, tear down."""
     from pulldoctor.lab.topology import Lab
@@ -122,13 +122,13 @@ def run_one(scenario: ScenarioLike, client_name: str, timeout: float = DEFAULT_P
                       lab_build_s=build_s)
 
 
-def plan(scenarios: Iterable[ScenarioLike], clients: Sequence[str] | None,
-         ) -> list[tuple[ScenarioLike, str]]:
+def plan(scenarios: Iterable[_ScenarioLike], clients: Sequence[str] | None,
+         ) -> list[tuple[_ScenarioLike, str]]:
     """Every (scenario, client) pair to run: the scenario's clients, filtered by ``clients``."""
     return [(s, c) for s in scenarios for c in s.clients if clients is None or c in clients]
 
 
-def capture(pairs: Sequence[tuple[ScenarioLike, str]], *, workers: int = 6,
+def capture(pairs: Sequence[tuple[_ScenarioLike, str]], *, workers: int = 6,
             timeout: float = DEFAULT_PULL_TIMEOUT,
             on_done: Callable[[CaptureRun], None] | None = None) -> list[CaptureRun]:
     """Run every pair, ``workers`` labs at a time; results in the order of ``pairs``."""
@@ -252,7 +252,7 @@ def corpus_key(corpus: Path) -> Callable[[str], str]:
     return lambda text: str(fn(text))
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(ln) for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -281,8 +281,8 @@ def write_outputs(runs: Sequence[CaptureRun], *, fixture: Path, corpus: Path, co
     fixture.write_text(redact(json.dumps(doc, indent=1)) + "\n", encoding="utf-8")
     corpus.parent.mkdir(parents=True, exist_ok=True)
     elsewhere = {_norm(str(ln.get("text", ""))) for f in sorted(corpus.parent.glob("*.jsonl"))
-                 if f.resolve() != corpus.resolve() for ln in read_jsonl(f)}
-    existing = read_jsonl(corpus)
+                 if f.resolve() != corpus.resolve() for ln in _read_jsonl(f)}
+    existing = _read_jsonl(corpus)
     if full:
         existing = [ln for ln in existing if _pair_of(ln) is None]
     merged = merge_corpus(existing, corpus_lines(runs),

@@ -30,12 +30,12 @@ LAB_USER, LAB_PASSWORD = "labuser", "lab-password-1"  # the registry / token ser
 PROXY_USER, PROXY_PASSWORD = "proxyuser", "proxy-pass-1"  # the proxy="auth" account
 PROXY_PORT = 3128
 MISSING_HELPER = "desktop"  # Services(cred_helper="missing"): no docker-credential-desktop here
-DOCKER_DROPIN = "etc/systemd/system/docker.service.d/http-proxy.conf"
-CONTAINERD_DROPIN = "etc/systemd/system/containerd.service.d/http-proxy.conf"
+_DOCKER_DROPIN = "etc/systemd/system/docker.service.d/http-proxy.conf"
+_CONTAINERD_DROPIN = "etc/systemd/system/containerd.service.d/http-proxy.conf"
 
 
 @dataclass(frozen=True)
-class World:
+class _World:
     """The names the lab's hosts answer to: the lab's own, or Docker Hub's (the replica)."""
 
     registry: str  # the registry host clients connect to
@@ -46,12 +46,12 @@ class World:
     image_host: str  # how images name the registry (``docker.io`` for Hub)
 
 
-LAB = World(REGISTRY, AUTH, CDN, REGISTRY, None, REGISTRY)
-HUB = World(hub.REGISTRY_1, hub.AUTH, hub.CDN, hub.SERVICE, hub.REALM, "docker.io")
+LAB = _World(REGISTRY, AUTH, CDN, REGISTRY, None, REGISTRY)
+_HUB = _World(hub.REGISTRY_1, hub.AUTH, hub.CDN, hub.SERVICE, hub.REALM, "docker.io")
 
 
-def world(sv: Services) -> World:
-    return HUB if sv.hub else LAB
+def world(sv: Services) -> _World:
+    return _HUB if sv.hub else LAB
 
 
 def split_image(image: str) -> tuple[str, str, str]:
@@ -78,7 +78,7 @@ def set_proxy(lab: Lab, sv: Services) -> None:
         lab.daemon_env.update(env)
         dropin = ("[Service]\n" + "".join(f'Environment="{k}={v}"\n' for k, v in env.items()
                                           if k.isupper()))
-        units = (DOCKER_DROPIN, CONTAINERD_DROPIN) if sv.proxy_in == "both" else (DOCKER_DROPIN,)
+        units = (_DOCKER_DROPIN, _CONTAINERD_DROPIN) if sv.proxy_in == "both" else (_DOCKER_DROPIN,)
         for rel in units:
             path = lab.client_files / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,15 +128,15 @@ def _hosts_toml(server: str, ca: str | None, mirrors: Mapping[str, str | None] |
     return "\n".join(lines)
 
 
-SIGNING_KEY = "/etc/containers/lab-signing.gpg"  # Services(policy="signed"): never used to sign
+_SIGNING_KEY = "/etc/containers/lab-signing.gpg"  # Services(policy="signed"): never used to sign
 LOOKASIDE = f"https://{CDN}/sigstore"
 
 
 def _write_policy(cf: Path, policy: str) -> None:
     """policy.json (and registries.d) for ``Services.policy`` "reject" or "signed"."""
     if policy == "signed":
-        req: dict[str, str] = {"type": "signedBy", "keyType": "GPGKeys", "keyPath": SIGNING_KEY}
-        (cf / SIGNING_KEY.lstrip("/")).write_text(
+        req: dict[str, str] = {"type": "signedBy", "keyType": "GPGKeys", "keyPath": _SIGNING_KEY}
+        (cf / _SIGNING_KEY.lstrip("/")).write_text(
             "-----BEGIN PGP PUBLIC KEY BLOCK-----\n(the lab signs nothing)\n"
             "-----END PGP PUBLIC KEY BLOCK-----\n")
         regd = cf / "etc/containers/registries.d"

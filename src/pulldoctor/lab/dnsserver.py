@@ -37,7 +37,7 @@ from pulldoctor.errors import LabError
 from pulldoctor.lab.faults import fault_from_dict
 from pulldoctor.lab.faults.dns import DnsFault, Transport
 
-TCP_IDLE_S = 10.0
+_TCP_IDLE_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +127,7 @@ def serve(config: ZoneConfig, addr: str, port: int = 53, log: Any = sys.stdout) 
     class TCPHandler(socketserver.BaseRequestHandler):
         def handle(self) -> None:
             conn: socket.socket = self.request
-            conn.settimeout(TCP_IDLE_S)
+            conn.settimeout(_TCP_IDLE_S)
             try:
                 while True:
                     head = _recv_exact(conn, 2)

@@ -30,13 +30,13 @@ import httpx
 from pulldoctor.errors import LabError
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
-DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+_DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+_OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+_OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 _MTIME = 1_700_000_000  # fixed, so every build of the same content has the same digest
 _CREATED = "2023-11-14T22:13:20Z"
@@ -48,7 +48,7 @@ def sha256_digest(data: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Blob:
+class _Blob:
     """Bytes stored in a registry under their digest."""
 
     media_type: str
@@ -70,14 +70,14 @@ class Blob:
 class Image:
     """One platform's image: its manifest, config and layer blobs, and the diff IDs it declares."""
 
-    manifest: Blob
-    config: Blob
-    layers: tuple[Blob, ...]
+    manifest: _Blob
+    config: _Blob
+    layers: tuple[_Blob, ...]
     architecture: str
     os: str = "linux"
 
     @property
-    def blobs(self) -> tuple[Blob, ...]:
+    def blobs(self) -> tuple[_Blob, ...]:
         return (self.config, *self.layers)
 
 
@@ -85,11 +85,11 @@ class Image:
 class Index:
     """A multi-platform index (manifest list) and the images it points to."""
 
-    manifest: Blob
+    manifest: _Blob
     images: tuple[Image, ...]
 
 
-def make_layer(files: dict[str, bytes], *, oci: bool = False) -> tuple[Blob, str]:
+def _make_layer(files: dict[str, bytes], *, oci: bool = False) -> tuple[_Blob, str]:
     """A gzip'd tar layer holding ``files`` (path -> content); returns (blob, diff_id).
 
     The diff_id is the digest of the uncompressed tar: it is what the config's rootfs lists and
@@ -109,7 +109,7 @@ def make_layer(files: dict[str, bytes], *, oci: bool = False) -> tuple[Blob, str
             tar.addfile(info, io.BytesIO(data))
     tar_bytes = raw.getvalue()
     gz = gzip.compress(tar_bytes, compresslevel=6, mtime=0)
-    return Blob(OCI_LAYER if oci else DOCKER_LAYER, gz), sha256_digest(tar_bytes)
+    return _Blob(_OCI_LAYER if oci else _DOCKER_LAYER, gz), sha256_digest(tar_bytes)
 
 
 def noise(size: int, seed: int = 1) -> bytes:
@@ -121,10 +121,10 @@ def build_image(files: dict[str, bytes], *, architecture: str = "amd64", os: str
                 variant: str | None = None, oci: bool = False,
                 extra_layers: tuple[dict[str, bytes], ...] = ()) -> Image:
     """A one-platform image whose layers hold ``files`` (plus ``extra_layers``)."""
-    layers: list[Blob] = []
+    layers: list[_Blob] = []
     diff_ids: list[str] = []
     for content in (files, *extra_layers):
-        blob, diff_id = make_layer(content, oci=oci)
+        blob, diff_id = _make_layer(content, oci=oci)
         layers.append(blob)
         diff_ids.append(diff_id)
     cfg: dict[str, object] = {
@@ -138,11 +138,11 @@ def build_image(files: dict[str, bytes], *, architecture: str = "amd64", os: str
     }
     if variant:
         cfg["variant"] = variant
-    config = Blob(OCI_CONFIG if oci else DOCKER_CONFIG, _canonical(cfg))
-    man_type = OCI_MANIFEST if oci else DOCKER_MANIFEST
+    config = _Blob(_OCI_CONFIG if oci else DOCKER_CONFIG, _canonical(cfg))
+    man_type = _OCI_MANIFEST if oci else DOCKER_MANIFEST
     manifest = {"schemaVersion": 2, "mediaType": man_type, "config": config.descriptor(),
                 "layers": [layer.descriptor() for layer in layers]}
-    return Image(Blob(man_type, _canonical(manifest)), config, tuple(layers), architecture, os)
+    return Image(_Blob(man_type, _canonical(manifest)), config, tuple(layers), architecture, os)
 
 
 def build_index(images: tuple[Image, ...], *, oci: bool = True) -> Index:
@@ -154,9 +154,9 @@ def build_index(images: tuple[Image, ...], *, oci: bool = True) -> Index:
         if "variant" in cfg:
             platform["variant"] = cfg["variant"]
         entries.append(img.manifest.descriptor(platform=platform))
-    media = OCI_INDEX if oci else DOCKER_LIST
+    media = _OCI_INDEX if oci else _DOCKER_LIST
     body = {"schemaVersion": 2, "mediaType": media, "manifests": entries}
-    return Index(Blob(media, _canonical(body)), images)
+    return Index(_Blob(media, _canonical(body)), images)
 
 
 def healthy_image(arch: str = "amd64") -> Image:
@@ -251,7 +251,7 @@ def _scope_for(path: str) -> str:
     return f"repository:{m.group(1)}:pull,push" if m else ""
 
 
-def push_blob(client: httpx.Client, base_url: str, repo: str, blob: Blob) -> None:
+def _push_blob(client: httpx.Client, base_url: str, repo: str, blob: _Blob) -> None:
     """Upload ``blob`` unless the registry has it (monolithic: POST uploads/, PUT ?digest=)."""
     head = client.head(f"{base_url}/v2/{repo}/blobs/{blob.digest}")
     if head.status_code == 200:
@@ -268,7 +268,7 @@ def push_blob(client: httpx.Client, base_url: str, repo: str, blob: Blob) -> Non
     _check(put, 201, f"upload of {blob.digest}")
 
 
-def push_manifest(client: httpx.Client, base_url: str, repo: str, ref: str, blob: Blob) -> None:
+def _push_manifest(client: httpx.Client, base_url: str, repo: str, ref: str, blob: _Blob) -> None:
     """PUT a manifest or index under ``ref`` (a tag or its digest)."""
     resp = client.put(f"{base_url}/v2/{repo}/manifests/{ref}", content=blob.data,
                       headers={"Content-Type": blob.media_type})
@@ -286,10 +286,10 @@ def push_image(client: httpx.Client, base_url: str, repo: str, tag: str,
     images = image.images if isinstance(image, Index) else (image,)
     for img in images:
         for blob in img.blobs:
-            push_blob(client, base_url, repo, blob)
+            _push_blob(client, base_url, repo, blob)
         if isinstance(image, Index):
-            push_manifest(client, base_url, repo, img.manifest.digest, img.manifest)
-    push_manifest(client, base_url, repo, tag, image.manifest)
+            _push_manifest(client, base_url, repo, img.manifest.digest, img.manifest)
+    _push_manifest(client, base_url, repo, tag, image.manifest)
     return image.manifest.digest
 
 

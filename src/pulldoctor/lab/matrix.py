@@ -45,7 +45,7 @@ SLACK_S = 6.0
 LIVE_MAX_S = 2.0
 """A cell's client runs live when its recorded run ended within this; slower ones (timeouts,
 retries) are read from the recording."""
-CONFIRM_BOUND_S = 8.0
+_CONFIRM_BOUND_S = 8.0
 
 _USAGE = re.compile(
     r"usage:|unknown (?:option|flag|shorthand flag|command)|unrecognized (?:option|arguments?)|"
@@ -228,14 +228,14 @@ def confirm_problem(command: str, rc: int, output: str) -> str | None:
 
 def run_confirm(lab: Lab, command: str) -> tuple[int, str]:
     """Run one Confirm command as the client (``sh -c``), bounded; its exit code and output."""
-    r = lab.client_exec(["sh", "-c", command], timeout=CONFIRM_BOUND_S)
+    r = lab.client_exec(["sh", "-c", command], timeout=_CONFIRM_BOUND_S)
     if r.returncode == TIMEOUT_RC:
         return r.returncode, "(still running at the bound: not a usage error)"
     return r.returncode, (r.stdout or "") + (r.stderr or "")
 
 
 # ------------------------------------------------------------------------------ the table
-SLOW_FAILURE_S = 5.0
+_SLOW_FAILURE_S = 5.0
 """A client failure that took at least this long is where diagnose's speed matters."""
 
 
@@ -244,7 +244,7 @@ def table(results: Sequence[CellResult], clients: Sequence[str] = ("docker", "co
     """The README's matrix, per client, as Markdown (pure).
 
     Columns: cells (client live / from the recording), cells where diagnose agrees; then the
-    failures where the client took :data:`SLOW_FAILURE_S` or more (timeouts, retries, hangs cut
+    failures where the client took :data:`_SLOW_FAILURE_S` or more (timeouts, retries, hangs cut
     at the recording's bound): how many, the median time to diagnose's verdict and to the
     client's error, and the speed-up (the client's time over diagnose's, smallest and median);
     then the same medians for the quick failures (refused, 404, bad certificate), where the
@@ -261,9 +261,9 @@ def table(results: Sequence[CellResult], clients: Sequence[str] = ("docker", "co
         live = sum(r.client_run.live for r in mine)
         agree = sum(r.agrees for r in mine)
         slow = [r for r in mine if r.client_run.failed
-                and r.client_run.duration_s >= SLOW_FAILURE_S]
+                and r.client_run.duration_s >= _SLOW_FAILURE_S]
         quick = [r for r in mine if r.client_run.failed
-                 and r.client_run.duration_s < SLOW_FAILURE_S]
+                 and r.client_run.duration_s < _SLOW_FAILURE_S]
         row = [client, f"{len(mine)} ({live} / {len(mine) - live})", f"{agree}/{len(mine)}",
                str(len(slow))]
         if slow:

@@ -8,7 +8,7 @@ runs) live in a private mount namespace where the node's own files are bind-moun
 ``/etc/resolv.conf``, ``/etc/hosts``, ``/etc/docker``, ``/etc/containerd``, ``/etc/containers``
 and ``/run``, and SSH sessions get ``HOME=/run/home`` (the node's own) - so ``pulldoctor diagnose`` run over SSH on a node reads that node's
 configuration and nothing of the machine's (no docker socket, no resolver), exactly as on a
-separate machine. :meth:`LabNode.root` is that node's file system seen from outside (what a pod
+separate machine. :meth:`_LabNode.root` is that node's file system seen from outside (what a pod
 mounts at ``/host``).
 
 Everything is recorded in the lab's state before it is created, so ``Lab.close`` (and the reaper
@@ -32,11 +32,11 @@ from pulldoctor.lab.procs import require_tools
 from pulldoctor.lab.topology import ZONE, Host, Lab, dns_records
 
 NODE_SUBNET_BASE = 64
-SSHD = "/usr/sbin/sshd"
+_SSHD = "/usr/sbin/sshd"
 
 
 @dataclass(frozen=True, slots=True)
-class LabNode:
+class _LabNode:
     name: str
     index: int
     host: Host
@@ -66,7 +66,7 @@ class LabNode:
 def add_node(lab: Lab, name: str, index: int, *, resolvers: Sequence[str],
              daemon_json: Mapping[str, Any] | None = None,
              hosts_toml: Mapping[str, str] | None = None,
-             nft_rules: str | None = None) -> LabNode:
+             nft_rules: str | None = None) -> _LabNode:
     """Create node ``name`` (namespace, link to the router, its files, its firewall rules).
 
     ``hosts_toml`` maps a registry host to a containerd ``hosts.toml`` text; the lab CA is trusted
@@ -89,7 +89,7 @@ def add_node(lab: Lab, name: str, index: int, *, resolvers: Sequence[str],
         _ip(["-n", netns, *cmd])
     host = Host(name, netns, f"198.18.{net}.2", "eth0")
     lab.hosts[name] = host
-    node = LabNode(name, index, host, lab.state.path / "nodes" / name)
+    node = _LabNode(name, index, host, lab.state.path / "nodes" / name)
     _write_files(lab, node, resolvers, daemon_json, hosts_toml)
     if nft_rules:
         lab.nft(name, nft_rules)
@@ -102,7 +102,7 @@ def _ip(args: list[str]) -> None:
         raise LabError(f"ip {' '.join(args)}: {r.stderr.strip()}")
 
 
-def _write_files(lab: Lab, node: LabNode, resolvers: Sequence[str],
+def _write_files(lab: Lab, node: _LabNode, resolvers: Sequence[str],
                  daemon_json: Mapping[str, Any] | None, hosts_toml: Mapping[str, str] | None) -> None:
     f = node.files
     for d in ("etc", "run/home", "run/sshd", "run/systemd/resolve", "run/tmp"):
@@ -124,9 +124,9 @@ def _write_files(lab: Lab, node: LabNode, resolvers: Sequence[str],
         (certs / "hosts.toml").write_text(text)
 
 
-def start_sshd(lab: Lab, node: LabNode, authorized_key: str) -> subprocess.Popen[bytes]:
+def start_sshd(lab: Lab, node: _LabNode, authorized_key: str) -> subprocess.Popen[bytes]:
     """A real OpenSSH sshd on the node's address, port 22, key login as root only."""
-    require_tools(SSHD, "ssh-keygen")
+    require_tools(_SSHD, "ssh-keygen")
     # Inside the node's mount namespace the node's run/ is /run (and the lab's state, which
     # holds node.files, is hidden): sshd's own files live there and are named by that path.
     d = node.files / "run/pd-sshd"
@@ -150,7 +150,7 @@ def start_sshd(lab: Lab, node: LabNode, authorized_key: str) -> subprocess.Popen
         "PidFile none", "Subsystem sftp internal-sftp", "AcceptEnv LANG",
         "SetEnv HOME=/run/home TMPDIR=/run/tmp",
         "LogLevel VERBOSE", ""]))
-    proc = lab.procs.start([SSHD, "-D", "-e", "-f", f"{inner}/sshd_config"], netns=node.host.netns,
+    proc = lab.procs.start([_SSHD, "-D", "-e", "-f", f"{inner}/sshd_config"], netns=node.host.netns,
                            mounts=node.mounts(), env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
                            log_name=f"sshd-{node.name}")
     try:

@@ -34,7 +34,7 @@ from pulldoctor.errors import LabError, LabToolMissing
 STATE_ROOT = Path(os.environ.get("PULLDOCTOR_LAB_STATE", "/run/pulldoctor/labs"))
 """Where every lab records what it created (tmpfs on a normal host: gone after a reboot)."""
 
-STOP_GRACE_S = 3.0
+_STOP_GRACE_S = 3.0
 """How long a process gets between SIGTERM and SIGKILL."""
 
 TIMEOUT_RC = 124
@@ -190,7 +190,7 @@ def _signal_group(pid: int, sig: int) -> None:
             send(pid, sig)
 
 
-def stop_pid(pid: int, start_time: int | None, grace_s: float = STOP_GRACE_S,
+def _stop_pid(pid: int, start_time: int | None, grace_s: float = _STOP_GRACE_S,
              popen: subprocess.Popen[Any] | None = None) -> None:
     """SIGTERM the process group ``pid`` leads, SIGKILL it after ``grace_s``; only if still ours."""
     if not is_alive(pid, start_time):
@@ -286,7 +286,7 @@ class ProcessGroup:
             except subprocess.TimeoutExpired:
                 _signal_group(proc.pid, signal.SIGKILL)
                 try:
-                    out, err = proc.communicate(timeout=STOP_GRACE_S)
+                    out, err = proc.communicate(timeout=_STOP_GRACE_S)
                 except subprocess.TimeoutExpired as exc:
                     # A descendant that left the process group still holds the pipes: keep
                     # what arrived and stop waiting for it.
@@ -295,7 +295,7 @@ class ProcessGroup:
                         proc.stdout.close()
                     if proc.stderr is not None:
                         proc.stderr.close()
-                    proc.wait(timeout=STOP_GRACE_S)
+                    proc.wait(timeout=_STOP_GRACE_S)
                 rc = TIMEOUT_RC
         finally:
             with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -307,25 +307,25 @@ class ProcessGroup:
                                                err.decode(errors="replace"))
         return subprocess.CompletedProcess(full, rc, out, err)
 
-    def stop(self, pid: int, grace_s: float = STOP_GRACE_S) -> None:
+    def stop(self, pid: int, grace_s: float = _STOP_GRACE_S) -> None:
         """Stop one process started by :meth:`start` (and its process group)."""
         rec = next((p for p in self.state.procs() if p.get("pid") == pid), None)
         start = rec.get("start") if rec else proc_start_time(pid)
-        stop_pid(pid, start, grace_s, self._popen.pop(pid, None))
+        _stop_pid(pid, start, grace_s, self._popen.pop(pid, None))
         self.state.forget_proc(pid)
 
-    def stop_all(self, grace_s: float = STOP_GRACE_S) -> None:
+    def stop_all(self, grace_s: float = _STOP_GRACE_S) -> None:
         """Stop every recorded process: all get SIGTERM first, then each is waited for."""
         recs = self.state.procs()
         for rec in recs:
             if is_alive(rec["pid"], rec.get("start")):
                 _signal_group(rec["pid"], signal.SIGTERM)
         for rec in recs:
-            stop_pid(rec["pid"], rec.get("start"), grace_s, self._popen.pop(rec["pid"], None))
+            _stop_pid(rec["pid"], rec.get("start"), grace_s, self._popen.pop(rec["pid"], None))
             self.state.forget_proc(rec["pid"])
 
 
-def teardown(state: StateDir, grace_s: float = STOP_GRACE_S) -> list[str]:
+def teardown(state: StateDir, grace_s: float = _STOP_GRACE_S) -> list[str]:
     """Remove everything ``state`` records: processes, mounts, namespaces, then the directory.
 
     Every step runs even if an earlier one failed; the problems are returned, not raised, so a

@@ -18,7 +18,7 @@ two labs never collide)::
     auth       198.18.6.2    auth.lab.test         198.18.6.1
 
 Every host's default route points at the router (``ip_forward=1`` there), so the router sees all
-client<->server traffic and path faults go into its ``forward`` chain. :data:`UNROUTED` is an
+client<->server traffic and path faults go into its ``forward`` chain. :data:`_UNROUTED` is an
 address inside 198.18.0.0/15 that no host owns, for "nothing there" scenarios.
 
 The client's processes run in a private mount namespace where files from :attr:`Lab.client_files`
@@ -53,13 +53,13 @@ ROLES: tuple[str, ...] = ("client", "router", *SERVER_ROLES)
 _SUBNET = {"client": 1, "registry": 2, "cdn": 3, "dns": 4, "proxy": 5, "auth": 6}
 ADDRESSES: Mapping[str, str] = {role: f"198.18.{n}.2" for role, n in _SUBNET.items()}
 """Fixed address of every host except the router (which has one ``.1`` per link)."""
-UNROUTED = "198.19.255.254"
+_UNROUTED = "198.19.255.254"
 """Inside the lab range, owned by nobody: connections to it get no answer."""
 
 CLIENT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-NSSWITCH = ("passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
+_NSSWITCH = ("passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nnetworks: files\n"
             "protocols: files\nservices: files\nethers: files\nrpc: files\n")
-EGRESS_TABLE = """table inet pulldoctor_egress {
+_EGRESS_TABLE = """table inet pulldoctor_egress {
   chain prerouting {
     type filter hook prerouting priority -300; policy accept;
     meta nfproto ipv4 ip daddr != 198.18.0.0/15 counter
@@ -83,7 +83,7 @@ class Host:
         return f"{self.role}.{ZONE}"
 
 
-LAB_TOOLS = ("ip", "nft", "nsenter", "unshare", "mount", "umount")
+_LAB_TOOLS = ("ip", "nft", "nsenter", "unshare", "mount", "umount")
 
 
 def lab_unavailable() -> str | None:
@@ -92,7 +92,7 @@ def lab_unavailable() -> str | None:
 
     if os.geteuid() != 0:
         return "lab tests need root"
-    missing = [t for t in LAB_TOOLS if shutil.which(t) is None]
+    missing = [t for t in _LAB_TOOLS if shutil.which(t) is None]
     if missing:
         return f"the lab needs {', '.join(missing)}"
     if not Path("/run/netns").exists() and subprocess.run(
@@ -122,7 +122,7 @@ class Lab:
     def __init__(self, prefix: str | None = None, *, state_root: Path | None = None) -> None:
         if os.geteuid() != 0:
             raise LabError("the lab needs root (network namespaces, nftables, mounts)")
-        require_tools(*LAB_TOOLS)
+        require_tools(*_LAB_TOOLS)
         self.id = f"{prefix or ''}{secrets.token_hex(3)}"
         root = state_root or STATE_ROOT
         self.state = StateDir(root / self.id)
@@ -180,7 +180,7 @@ class Lab:
         self.hosts["router"] = Host("router", router, "198.18.1.1", "r-client")
         self._write_client_files()
         self.sysctl("router", "net.ipv4.ip_forward", "1")
-        self.nft("router", EGRESS_TABLE)
+        self.nft("router", _EGRESS_TABLE)
 
     def _write_client_files(self) -> None:
         etc = self.state.path / "server-etc"
@@ -196,7 +196,7 @@ class Lab:
         (cf / "etc/hosts").write_text("127.0.0.1\tlocalhost\n::1\tlocalhost\n")
         # Names are looked up in /etc/hosts and then DNS only (no mDNS, no systemd-resolved over
         # NSS, whatever the machine's nsswitch.conf says): the lab DNS is the only resolver.
-        (cf / "etc/nsswitch.conf").write_text(NSSWITCH)
+        (cf / "etc/nsswitch.conf").write_text(_NSSWITCH)
         # skopeo refuses to run without a policy; the lab accepts any image (signatures are not
         # what the lab reproduces).
         (cf / "etc/containers/policy.json").write_text(

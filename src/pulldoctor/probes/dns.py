@@ -33,9 +33,9 @@ REFUSED = "refused"  # rcode REFUSED
 TIMEOUT = "timeout"
 CONN_REFUSED = "conn_refused"  # ICMP port unreachable / TCP RST: nothing listens on :53
 UNREACHABLE = "unreachable"  # ENETUNREACH / EHOSTUNREACH on connect
-TRUNCATED = "truncated"
-LOCAL_ERROR = "local_error"  # the kernel refused a socket (ports exhausted, buffers...)
-FILTERED = "filtered"  # EPERM/EACCES on send: this host's own firewall rejects the packet
+_TRUNCATED = "truncated"
+_LOCAL_ERROR = "local_error"  # the kernel refused a socket (ports exhausted, buffers...)
+_FILTERED = "filtered"  # EPERM/EACCES on send: this host's own firewall rejects the packet
 ERROR = "error"
 
 
@@ -99,7 +99,7 @@ def runtime_answer(queries: list[DnsQuery], use_vc: bool = False) -> list[str]:
     never be dialled as if the runtime had it (a UDP-dropped CDN host would look reachable).
     """
     truncated = {(q.name, q.qtype, q.server) for q in queries
-                 if q.transport == "udp" and q.status == TRUNCATED}
+                 if q.transport == "udp" and q.status == _TRUNCATED}
     out: list[str] = []
     for q in queries:
         if q.status != ANSWER:
@@ -134,9 +134,9 @@ def _errno_status(exc: OSError) -> tuple[str, str]:
     if code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         return UNREACHABLE, name
     if code in (errno.EPERM, errno.EACCES):
-        return FILTERED, name
+        return _FILTERED, name
     if code in (errno.EAGAIN, errno.EADDRNOTAVAIL, errno.ENOBUFS, errno.EMFILE, errno.ENFILE):
-        return LOCAL_ERROR, name
+        return _LOCAL_ERROR, name
     return ERROR, name
 
 
@@ -161,7 +161,7 @@ def _parse_reply(wire: bytes, query_id: int, qtype: str) -> tuple[str, str, list
         return REFUSED if msg.rcode() == dns.rcode.REFUSED else SERVFAIL, rcode, [], truncated
     if addrs:
         return ANSWER, rcode, addrs, truncated
-    return (TRUNCATED if truncated else NODATA), rcode, [], truncated
+    return (_TRUNCATED if truncated else NODATA), rcode, [], truncated
 
 
 def _make_query(name: str, qtype: str) -> tuple[bytes, int]:
@@ -171,8 +171,8 @@ def _make_query(name: str, qtype: str) -> tuple[bytes, int]:
     return q.to_wire(), q.id
 
 
-UDP_AFTER_TCP_MIN_S = 0.5
-UDP_AFTER_TCP_FACTOR = 4.0
+_UDP_AFTER_TCP_MIN_S = 0.5
+_UDP_AFTER_TCP_FACTOR = 4.0
 
 
 @dataclass(slots=True)
@@ -194,7 +194,7 @@ class _UdpCutoff:
     event: asyncio.Event = field(default_factory=asyncio.Event)
 
     def tcp_answered(self, latency_s: float) -> None:
-        at = self.started + max(UDP_AFTER_TCP_MIN_S, UDP_AFTER_TCP_FACTOR * latency_s)
+        at = self.started + max(_UDP_AFTER_TCP_MIN_S, _UDP_AFTER_TCP_FACTOR * latency_s)
         self.at = at if self.at is None else min(self.at, at)
         self.event.set()
 

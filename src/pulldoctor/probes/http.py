@@ -28,7 +28,7 @@ from pulldoctor.redact import redact_url, register_secret
 CHUNK = 64 * 1024
 
 
-class PinnedBackend(httpcore.AsyncNetworkBackend):
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
     """Connects host names only to the addresses the walk resolved for them."""
 
     def __init__(self, pins: Mapping[str, list[str]], mss: int | None = None) -> None:
@@ -114,7 +114,7 @@ def make_client(
     """An httpx client that never resolves names itself, follows no redirect, reads no env."""
     opts = [(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)] if mss else None
     transport = httpx.AsyncHTTPTransport(verify=ssl_context)
-    backend = PinnedBackend(pins, mss)
+    backend = _PinnedBackend(pins, mss)
     # httpx builds its pool without a network backend parameter; build the same pool with ours.
     pool: httpcore.AsyncConnectionPool
     if proxy:
@@ -151,7 +151,7 @@ class HttpFailure:
         return {"kind": self.kind, "detail": self.detail, "url": self.url, "errno": self.errno}
 
 
-def observed_errno(exc: BaseException) -> int | None:
+def _observed_errno(exc: BaseException) -> int | None:
     """The errno of the OSError somewhere in ``exc``'s cause chain (httpx wraps httpcore, which
     wraps the socket's own error), or None when no layer recorded one."""
     seen: set[int] = set()
@@ -174,7 +174,7 @@ def classify_exception(exc: BaseException, url: str) -> HttpFailure:
 
     text = f"{type(exc).__name__}: {exc}"
     safe = redact_url(url)
-    code = observed_errno(exc)
+    code = _observed_errno(exc)
     name = errnos.errorcode.get(code) if code else None
     if isinstance(exc, httpx.ProxyError):
         return HttpFailure("proxy", text, safe, name)

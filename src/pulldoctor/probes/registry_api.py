@@ -16,21 +16,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+_MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+_MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+_MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 MT_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MT_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
-MT_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+_MT_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
+_MT_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
-INDEX_TYPES = (MT_DOCKER_LIST, MT_OCI_INDEX)
-MANIFEST_TYPES = (MT_DOCKER_MANIFEST, MT_OCI_MANIFEST)
+_INDEX_TYPES = (_MT_DOCKER_LIST, MT_OCI_INDEX)
+_MANIFEST_TYPES = (_MT_DOCKER_MANIFEST, _MT_OCI_MANIFEST)
 
 ACCEPT: dict[str, tuple[str, ...]] = {
-    "docker": (MT_DOCKER_MANIFEST, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_OCI_INDEX),
-    "containerd": (MT_DOCKER_MANIFEST, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_OCI_INDEX, "*/*"),
-    "podman": (MT_OCI_MANIFEST, MT_DOCKER_MANIFEST, MT_SCHEMA1_SIGNED, MT_SCHEMA1,
-               MT_DOCKER_LIST, MT_OCI_INDEX),
+    "docker": (_MT_DOCKER_MANIFEST, _MT_DOCKER_LIST, _MT_OCI_MANIFEST, MT_OCI_INDEX),
+    "containerd": (_MT_DOCKER_MANIFEST, _MT_DOCKER_LIST, _MT_OCI_MANIFEST, MT_OCI_INDEX, "*/*"),
+    "podman": (_MT_OCI_MANIFEST, _MT_DOCKER_MANIFEST, _MT_SCHEMA1_SIGNED, _MT_SCHEMA1,
+               _MT_DOCKER_LIST, MT_OCI_INDEX),
 }
 
 
@@ -184,14 +184,14 @@ def read_manifest(body: bytes, content_type: str) -> ManifestInfo:
     if not isinstance(doc, dict):
         return ManifestInfo(content_type, unsupported="manifest is not a JSON object")
     mt = str(doc.get("mediaType") or content_type.split(";")[0].strip())
-    if doc.get("schemaVersion") == 1 or mt in (MT_SCHEMA1, MT_SCHEMA1_SIGNED):
+    if doc.get("schemaVersion") == 1 or mt in (_MT_SCHEMA1, _MT_SCHEMA1_SIGNED):
         return ManifestInfo(mt, doc=doc, unsupported="Docker schema 1 manifest")
-    if mt in INDEX_TYPES or (not mt and "manifests" in doc):
+    if mt in _INDEX_TYPES or (not mt and "manifests" in doc):
         return ManifestInfo(mt or MT_OCI_INDEX, is_index=True, doc=doc)
-    if mt in MANIFEST_TYPES or (not mt and "config" in doc):
+    if mt in _MANIFEST_TYPES or (not mt and "config" in doc):
         cfg = doc.get("config") if isinstance(doc.get("config"), dict) else None
         layers = [x for x in doc.get("layers") or [] if isinstance(x, dict)]
-        return ManifestInfo(mt or MT_OCI_MANIFEST, config=cfg, layers=layers, doc=doc)
+        return ManifestInfo(mt or _MT_OCI_MANIFEST, config=cfg, layers=layers, doc=doc)
     return ManifestInfo(mt, doc=doc, unsupported=f"unknown manifest media type {mt!r}")
 
 

@@ -44,7 +44,7 @@ class TcpResult:
         }
 
 
-def classify_oserror(exc: OSError) -> tuple[str, str]:
+def _classify_oserror(exc: OSError) -> tuple[str, str]:
     """Map a connect error to (status, errno name), the way the runtimes' messages differ."""
     code = exc.errno or 0
     name = errno.errorcode.get(code, type(exc).__name__)
@@ -59,13 +59,13 @@ def classify_oserror(exc: OSError) -> tuple[str, str]:
     return ERROR, name
 
 
-def family_of(address: str) -> str:
+def _family_of(address: str) -> str:
     return "ipv6" if ipaddress.ip_address(address).version == 6 else "ipv4"
 
 
-def open_socket(address: str, mss: int | None = None) -> socket.socket:
+def _open_socket(address: str, mss: int | None = None) -> socket.socket:
     """A non-blocking stream socket for ``address``; ``mss`` clamps the advertised segment size."""
-    fam = socket.AF_INET6 if family_of(address) == "ipv6" else socket.AF_INET
+    fam = socket.AF_INET6 if _family_of(address) == "ipv6" else socket.AF_INET
     sock = socket.socket(fam, socket.SOCK_STREAM)
     sock.setblocking(False)
     if mss is not None:
@@ -76,7 +76,7 @@ def open_socket(address: str, mss: int | None = None) -> socket.socket:
 async def connect(address: str, port: int, timeout: float, mss: int | None = None) -> socket.socket:
     """Connect a socket within ``timeout``; the caller owns (and closes) the result."""
     loop = asyncio.get_running_loop()
-    sock = open_socket(address, mss)
+    sock = _open_socket(address, mss)
     try:
         await asyncio.wait_for(loop.sock_connect(sock, (address, port)), timeout)
     except BaseException:
@@ -85,9 +85,9 @@ async def connect(address: str, port: int, timeout: float, mss: int | None = Non
     return sock
 
 
-async def probe_tcp(address: str, port: int, timeout: float) -> TcpResult:
+async def _probe_tcp(address: str, port: int, timeout: float) -> TcpResult:
     """Connect once to ``address:port`` and report how it ended; never raises for network errors."""
-    res = TcpResult(address, port, family_of(address), ERROR)
+    res = TcpResult(address, port, _family_of(address), ERROR)
     start = time.monotonic()
     try:
         sock = await connect(address, port, timeout)
@@ -96,18 +96,18 @@ async def probe_tcp(address: str, port: int, timeout: float) -> TcpResult:
     except TimeoutError:
         res.status, res.detail = TIMEOUT, f"no SYN-ACK within {timeout:.1f}s"
     except OSError as exc:
-        res.status, res.errno_name = classify_oserror(exc)
+        res.status, res.errno_name = _classify_oserror(exc)
         res.detail = exc.strerror or str(exc)
     res.latency_s = time.monotonic() - start
     return res
 
 
-RACE_STAGGER_S = (0.0, 0.2, 0.4)
+_RACE_STAGGER_S = (0.0, 0.2, 0.4)
 """When extra connects to one address start, if none of the earlier ones has an answer yet."""
 
 
 async def probe_raced(address: str, port: int, timeout: float,
-                      stagger: tuple[float, ...] = RACE_STAGGER_S) -> TcpResult:
+                      stagger: tuple[float, ...] = _RACE_STAGGER_S) -> TcpResult:
     """Connect to ``address:port`` with up to ``len(stagger)`` staggered sockets; first answer wins.
 
     Why race: one lost SYN costs a lone socket the kernel's 1 s initial retransmission timeout, so a
@@ -122,7 +122,7 @@ async def probe_raced(address: str, port: int, timeout: float,
     async def attempt(delay: float) -> TcpResult:
         if delay:
             await asyncio.sleep(delay)
-        return await probe_tcp(address, port, max(0.05, timeout - delay))
+        return await _probe_tcp(address, port, max(0.05, timeout - delay))
 
     tasks = [asyncio.ensure_future(attempt(d)) for d in stagger if d == 0 or d < timeout]
     res: TcpResult | None = None

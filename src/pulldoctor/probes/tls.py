@@ -24,17 +24,17 @@ OK = "ok"
 UNKNOWN_AUTHORITY = "unknown_authority"
 HOSTNAME_MISMATCH = "hostname_mismatch"
 EXPIRED = "expired"
-NOT_YET_VALID = "not_yet_valid"
+_NOT_YET_VALID = "not_yet_valid"
 HTTP_RESPONSE = "http_response"  # a plain-HTTP server answered the ClientHello
 HANDSHAKE_TIMEOUT = "handshake_timeout"
 RESET = "reset"
-CA_ERROR = "ca_error"  # a configured CA file cannot be read: the runtime fails the same way
+_CA_ERROR = "ca_error"  # a configured CA file cannot be read: the runtime fails the same way
 ERROR = "error"
 
 _UNKNOWN_CA_CODES = {2, 18, 19, 20, 21, 27}
-_VERIFY_STATUS = {10: EXPIRED, 9: NOT_YET_VALID, 62: HOSTNAME_MISMATCH, 64: HOSTNAME_MISMATCH}
+_VERIFY_STATUS = {10: EXPIRED, 9: _NOT_YET_VALID, 62: HOSTNAME_MISMATCH, 64: HOSTNAME_MISMATCH}
 
-Connector = Callable[[], Awaitable[socket.socket]]
+_Connector = Callable[[], Awaitable[socket.socket]]
 """Returns a connected socket (direct, MSS-clamped or through a proxy tunnel)."""
 
 
@@ -123,7 +123,7 @@ def prewarm_contexts(ca_files: list[str], *, verify: bool = True) -> None:
         pass
 
 
-def describe_certificate(der: bytes) -> dict[str, Any]:
+def _describe_certificate(der: bytes) -> dict[str, Any]:
     """Subject, SANs, issuer and validity of a DER certificate (for the report, not for trust)."""
     from cryptography import x509
 
@@ -148,7 +148,7 @@ def describe_certificate(der: bytes) -> dict[str, Any]:
     }
 
 
-def describe_verified(peer: dict[str, Any]) -> dict[str, Any]:
+def _describe_verified(peer: dict[str, Any]) -> dict[str, Any]:
     """The same fields from ssl's own dict of a *verified* certificate (no extra import needed)."""
 
     def name(rdns: Any) -> str:
@@ -168,7 +168,7 @@ def describe_verified(peer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def classify_ssl_error(exc: ssl.SSLError) -> str:
+def _classify_ssl_error(exc: ssl.SSLError) -> str:
     """Map an OpenSSL error to a status word."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = exc.verify_code
@@ -185,7 +185,7 @@ def classify_ssl_error(exc: ssl.SSLError) -> str:
 
 
 async def _handshake(
-    connector: Connector, host: str, ctx: ssl.SSLContext, timeout: float
+    connector: _Connector, host: str, ctx: ssl.SSLContext, timeout: float
 ) -> tuple[ssl.SSLObject | None, asyncio.StreamWriter]:
     sock = await connector()
     reader, writer = await asyncio.open_connection(
@@ -195,7 +195,7 @@ async def _handshake(
     return writer.get_extra_info("ssl_object"), writer
 
 
-async def _speaks_plain_http(connector: Connector, host: str, timeout: float) -> bool:
+async def _speaks_plain_http(connector: _Connector, host: str, timeout: float) -> bool:
     """True when a plain request on a fresh connection gets an HTTP status line back."""
     writer: asyncio.StreamWriter | None = None
     try:
@@ -214,7 +214,7 @@ async def _speaks_plain_http(connector: Connector, host: str, timeout: float) ->
 
 
 async def probe_tls(
-    connector: Connector, host: str, ca_files: list[str], timeout: float
+    connector: _Connector, host: str, ca_files: list[str], timeout: float
 ) -> TlsResult:
     """Handshake with ``host`` over ``connector``; never raises for network or TLS errors."""
     res = TlsResult(host, ERROR, verified_with=["system CAs", *ca_files])
@@ -222,7 +222,7 @@ async def probe_tls(
     try:
         ctx = client_context(ca_files, purpose="probe")
     except (OSError, ssl.SSLError) as exc:
-        res.status, res.detail = CA_ERROR, f"cannot load CA file: {exc}"
+        res.status, res.detail = _CA_ERROR, f"cannot load CA file: {exc}"
         return res
     writer: asyncio.StreamWriter | None = None
     try:
@@ -230,14 +230,14 @@ async def probe_tls(
         res.status = OK
         if sslobj is not None:
             res.version, res.cipher = sslobj.version(), (sslobj.cipher() or ("",))[0]
-            res.cert = describe_verified(sslobj.getpeercert() or {})
+            res.cert = _describe_verified(sslobj.getpeercert() or {})
     except TimeoutError:
         res.status, res.detail = HANDSHAKE_TIMEOUT, f"handshake not done within {timeout:.1f}s"
     except ssl.SSLCertVerificationError as exc:
-        res.status, res.verify_code = classify_ssl_error(exc), exc.verify_code
+        res.status, res.verify_code = _classify_ssl_error(exc), exc.verify_code
         res.detail = exc.verify_message or str(exc)
     except ssl.SSLError as exc:
-        res.status, res.detail = classify_ssl_error(exc), f"{exc.reason or exc}"
+        res.status, res.detail = _classify_ssl_error(exc), f"{exc.reason or exc}"
     except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError) as exc:
         res.status, res.detail = RESET, f"{type(exc).__name__}: connection closed in handshake"
     except OSError as exc:
@@ -247,7 +247,7 @@ async def probe_tls(
             writer.close()
     res.latency_s = time.monotonic() - start
     left = max(0.5, timeout - res.latency_s)
-    if res.status in (UNKNOWN_AUTHORITY, HOSTNAME_MISMATCH, EXPIRED, NOT_YET_VALID, ERROR) \
+    if res.status in (UNKNOWN_AUTHORITY, HOSTNAME_MISMATCH, EXPIRED, _NOT_YET_VALID, ERROR) \
             and res.verify_code is not None:
         res.cert = await _fetch_unverified_cert(connector, host, left)
     elif res.status in (HTTP_RESPONSE, RESET, ERROR) and await _speaks_plain_http(
@@ -257,14 +257,14 @@ async def probe_tls(
     return res
 
 
-async def _fetch_unverified_cert(connector: Connector, host: str, timeout: float) -> dict[str, Any]:
+async def _fetch_unverified_cert(connector: _Connector, host: str, timeout: float) -> dict[str, Any]:
     writer: asyncio.StreamWriter | None = None
     try:
         sslobj, writer = await asyncio.wait_for(
             _handshake(connector, host, client_context([], verify=False, purpose="probe"), timeout),
             timeout)
         der = sslobj.getpeercert(binary_form=True) if sslobj is not None else None
-        return describe_certificate(der) if der else {}
+        return _describe_certificate(der) if der else {}
     except (OSError, TimeoutError, ssl.SSLError, ValueError):
         return {}
     finally:

@@ -20,7 +20,7 @@ from pulldoctor.model import Report
 
 R = TypeVar("R")
 
-FORMAT_CHOICES = ("text", "json", "markdown")
+_FORMAT_CHOICES = ("text", "json", "markdown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ def output_options(func: Callable[..., R]) -> Callable[..., R]:
         return func(*args, output=output, **kwargs)
 
     decorators = (
-        click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES),
+        click.option("--format", "output_format", type=click.Choice(_FORMAT_CHOICES),
                      default=None, metavar="text|json|markdown",
                      help="Output format: text (coloured on a terminal), json (see "
                           "`pulldoctor schema`) or markdown (for tickets). Default: text."),

@@ -64,7 +64,7 @@ def render(report: Report, fmt: str = "text", *, verbose: bool = False,
     raise UsageError(f"unknown output format {fmt!r} (choose from: {', '.join(FORMATS)})")
 
 
-def write_html(report: Report, path: Path, *, verbose: bool = False) -> None:
+def _write_html(report: Report, path: Path, *, verbose: bool = False) -> None:
     """Write the self-contained HTML page atomically (a temporary file in the same directory,
     renamed over ``path``): a failure never leaves an empty or partial page. A path that cannot be
     written is a usage error."""
@@ -110,7 +110,7 @@ def emit(
     if fmt not in (*FORMATS, "md"):
         raise UsageError(f"unknown output format {fmt!r} (choose from: {', '.join(FORMATS)})")
     if html is not None:
-        write_html(report, Path(html), verbose=verbose)
+        _write_html(report, Path(html), verbose=verbose)
     stream = out or sys.stdout
     colour = False
     width = 100

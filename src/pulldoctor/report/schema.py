@@ -13,14 +13,14 @@ import json
 from importlib import resources
 from typing import Any
 
-SCHEMA_RESOURCE = "schema.json"
-CAUSES_SCHEMA_RESOURCE = "causes.schema.json"
+_SCHEMA_RESOURCE = "schema.json"
+_CAUSES_SCHEMA_RESOURCE = "causes.schema.json"
 """``pulldoctor causes --json`` is a catalogue, not a report: it has a schema of its own."""
 
 
 def schema_text() -> str:
     """The schema exactly as shipped."""
-    return resources.files("pulldoctor.report").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    return resources.files("pulldoctor.report").joinpath(_SCHEMA_RESOURCE).read_text(encoding="utf-8")
 
 
 def load_schema() -> dict[str, Any]:
@@ -72,11 +72,11 @@ def generated_text() -> str:
 
 def causes_schema_text() -> str:
     """The schema of ``pulldoctor causes --json``, exactly as shipped."""
-    return resources.files("pulldoctor.report").joinpath(CAUSES_SCHEMA_RESOURCE).read_text(
+    return resources.files("pulldoctor.report").joinpath(_CAUSES_SCHEMA_RESOURCE).read_text(
         encoding="utf-8")
 
 
-def generate_causes() -> dict[str, Any]:
+def _generate_causes() -> dict[str, Any]:
     """The catalogue's schema, its enumerations taken from :mod:`pulldoctor.causes`."""
     from pulldoctor.causes import CODES, RUNTIMES, Area
     from pulldoctor.model import SCHEMA_VERSION
@@ -126,7 +126,7 @@ def generate_causes() -> dict[str, Any]:
 
 def generated_causes_text() -> str:
     """What ``causes.schema.json`` must hold, byte for byte."""
-    return json.dumps(generate_causes(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(_generate_causes(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _main(argv: list[str]) -> int:
@@ -134,8 +134,8 @@ def _main(argv: list[str]) -> int:
     shipped schemas (the report's and the catalogue's)."""
     from pathlib import Path
 
-    files = ((Path(__file__).with_name(SCHEMA_RESOURCE), generated_text()),
-             (Path(__file__).with_name(CAUSES_SCHEMA_RESOURCE), generated_causes_text()))
+    files = ((Path(__file__).with_name(_SCHEMA_RESOURCE), generated_text()),
+             (Path(__file__).with_name(_CAUSES_SCHEMA_RESOURCE), generated_causes_text()))
     if "--write" in argv:
         for path, want in files:
             path.write_text(want, encoding="utf-8")

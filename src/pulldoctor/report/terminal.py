@@ -25,13 +25,13 @@ from pulldoctor.report.view import Data
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-OUTCOME_STYLE = {
+_OUTCOME_STYLE = {
     "ok": "green", "problem": "bold red", "warning": "yellow", "skipped": "dim",
     "blocked": "dim", "timeout": "bold red", "crashed": "bold magenta",
 }
 
 
-def is_terminal(stream: TextIO) -> bool:
+def _is_terminal(stream: TextIO) -> bool:
     """True for an interactive terminal (not a pipe, a file, or ``TERM=dumb``)."""
     if os.environ.get("TERM") == "dumb":
         return False
@@ -44,7 +44,7 @@ def is_terminal(stream: TextIO) -> bool:
 
 def colour_wanted(stream: TextIO) -> bool:
     """Colour only on a terminal and only when ``NO_COLOR`` is unset (https://no-color.org)."""
-    return not os.environ.get("NO_COLOR") and is_terminal(stream)
+    return not os.environ.get("NO_COLOR") and _is_terminal(stream)
 
 
 def _cause_block(c: Data) -> list[RenderableType]:
@@ -68,7 +68,7 @@ def _cause_block(c: Data) -> list[RenderableType]:
     return parts
 
 
-def step_table(steps: list[Data], *, title: str | None = "Steps") -> Any:
+def _step_table(steps: list[Data], *, title: str | None = "Steps") -> Any:
     """The step table (also the body of the live view)."""
     from rich.table import Table
     from rich.text import Text
@@ -84,7 +84,7 @@ def step_table(steps: list[Data], *, title: str | None = "Steps") -> Any:
         if s.get("blocked_by") and not summary:
             summary = f"blocked by {s['blocked_by']}"
         table.add_row(Text(view.OUTCOME_MARK.get(outcome, outcome),
-                           style=OUTCOME_STYLE.get(outcome, "")),
+                           style=_OUTCOME_STYLE.get(outcome, "")),
                       Text(str(s.get("name", ""))), Text(view.duration(s.get("duration_s"))),
                       Text(summary))
     return table
@@ -139,7 +139,7 @@ def _scan(data: Data, verbose: bool) -> list[RenderableType]:
     return out
 
 
-def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
+def _renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
     """The report as rich renderables, in the same order as the plain text."""
     from rich.console import Group
     from rich.panel import Panel
@@ -171,10 +171,10 @@ def renderables(data: Data, *, verbose: bool = False) -> list[RenderableType]:
     if steps:
         runs = view.step_groups(data)
         if len(runs) == 1 and runs[0][0] is None:
-            out.append(step_table(steps))
+            out.append(_step_table(steps))
         else:
             out.append(Text("Steps", style="italic"))
-            out.extend(step_table(run, title=title) for title, run in runs)
+            out.extend(_step_table(run, title=title) for title, run in runs)
     for step_name, f in view.findings(data):
         body = [Text(f"{f.get('severity', 'error')}: {f.get('title')} ({step_name})", style="bold")]
         body += [Text(f"  • {e}", style="yellow") for e in f.get("evidence") or []]
@@ -220,7 +220,7 @@ def render_rich(data: Data, *, verbose: bool = False, width: int | None = None,
     console = Console(file=buf, width=width or 100, force_terminal=colour, no_color=not colour,
                       color_system="standard" if colour else None, highlight=False,
                       emoji=False, legacy_windows=False)
-    for r in renderables(data, verbose=verbose):
+    for r in _renderables(data, verbose=verbose):
         console.print(r)
         console.print()
     return redact(buf.getvalue().rstrip("\n") + "\n")
@@ -244,7 +244,7 @@ class LiveProgress:
     def __init__(self, out: TextIO | None = None, *, live: bool | None = None,
                  title: str = "Diagnosing") -> None:
         self.out: TextIO = out if out is not None else sys.stderr
-        self.live = is_terminal(self.out) if live is None else live
+        self.live = _is_terminal(self.out) if live is None else live
         self.title = title
         self.running: list[str] = []
         self.done: list[Data] = []
@@ -313,7 +313,7 @@ class LiveProgress:
             title = self._spinners[""] = Spinner("dots", text=Text(self.title + "…", style="bold"))
         parts: list[RenderableType] = [title]
         if done:
-            parts.append(step_table(done, title=None))
+            parts.append(_step_table(done, title=None))
         for name in running:
             spinner = self._spinners.get(name)
             if spinner is None:

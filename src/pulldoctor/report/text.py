@@ -40,7 +40,7 @@ def _grouped_table(headers: tuple[str, ...], groups: list[tuple[str | None, list
     return out
 
 
-def cause_lines(c: Data, *, lead: str) -> list[str]:
+def _cause_lines(c: Data, *, lead: str) -> list[str]:
     """The full block of one cause: meaning, evidence, fix commands, how to confirm."""
     lines = [f"{lead}{c.get('code')}: {c.get('title')} (confidence {view.percent(c.get('confidence'))})"]
     if c.get("meaning"):
@@ -51,7 +51,7 @@ def cause_lines(c: Data, *, lead: str) -> list[str]:
     return lines
 
 
-def step_rows(steps: list[Data]) -> list[tuple[str, ...]]:
+def _step_rows(steps: list[Data]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for s in steps:
         summary = str(s.get("summary") or "")
@@ -63,7 +63,7 @@ def step_rows(steps: list[Data]) -> list[tuple[str, ...]]:
     return rows
 
 
-def observation_lines(s: Data) -> list[str]:
+def _observation_lines(s: Data) -> list[str]:
     """Everything one step observed (``--verbose``)."""
     name = " ".join(str(s.get("name", "")).split())
     lines = [f"  {name} ({s.get('outcome')}, {view.duration(s.get('duration_s'))})"]
@@ -85,7 +85,7 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     if top is None:
         lines.append("VERDICT: " + view.healthy_text(data))
     else:
-        lines.extend(cause_lines(top, lead="VERDICT: "))
+        lines.extend(_cause_lines(top, lead="VERDICT: "))
     rest = view.others(data)
     if rest:
         lines += ["", "Other candidates:"]
@@ -93,13 +93,13 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
             lines.append(f"  {i}. {c.get('code')}: {c.get('title')} "
                          f"(confidence {view.percent(c.get('confidence'))})")
             if verbose:
-                lines.extend("  " + line for line in cause_lines(c, lead="   ")[1:])
+                lines.extend("  " + line for line in _cause_lines(c, lead="   ")[1:])
             lines.extend(f"     tell apart: {d}" for d in (c.get("distinguish") or []) if not verbose)
     steps = view.steps(data)
     if steps:
         lines += ["", "Steps:"]
         lines += _grouped_table(("OUTCOME", "STEP", "TIME", "SUMMARY"),
-                                [(t, step_rows(g)) for t, g in view.step_groups(data)])
+                                [(t, _step_rows(g)) for t, g in view.step_groups(data)])
     found = view.findings(data)
     if found:
         lines += ["", "Findings:"]
@@ -112,7 +112,7 @@ def render_text_data(data: Data, *, verbose: bool = False) -> str:
     if verbose and steps:
         lines += ["", "Observations:"]
         for s in steps:
-            lines.extend(observation_lines(s))
+            lines.extend(_observation_lines(s))
     if data.get("facts"):
         lines += ["", "Facts:"]
         lines.extend(_item(f"  {k}: ", view.scalar(v)) for k, v in data["facts"].items())

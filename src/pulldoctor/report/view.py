@@ -83,14 +83,14 @@ def percent(confidence: Any) -> str:
     return f"{confidence:.0%}" if isinstance(confidence, (int, float)) else "?"
 
 
-TITLE_SUBJECT_MAX = 200
+_TITLE_SUBJECT_MAX = 200
 """A whole pasted log as ``explain``'s subject would bury the verdict; JSON keeps it whole."""
 
 
 def subject(data: Data) -> str:
     """The subject on one line, shortened for headings."""
     text = " ".join(str(data.get("subject") or "").split())
-    return text if len(text) <= TITLE_SUBJECT_MAX else text[: TITLE_SUBJECT_MAX - 1] + "…"
+    return text if len(text) <= _TITLE_SUBJECT_MAX else text[: _TITLE_SUBJECT_MAX - 1] + "…"
 
 
 def title_line(data: Data) -> str:
@@ -281,7 +281,7 @@ def config_rows(cfg: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 GROUP_COLUMNS = ("count", "code", "image", "registry", "node", "first_seen", "last_seen", "sample")
 """scan's table: one row per (cause, image, registry, node), most frequent first."""
-TABLE_SAMPLE = 110
+_TABLE_SAMPLE = 110
 """Characters of the sample line in the table (the group's detail shows it whole)."""
 
 
@@ -295,7 +295,7 @@ def groups(data: Data) -> list[Data]:
     return [x for x in g if isinstance(x, dict)] if isinstance(g, list) else []
 
 
-def group_sample(group: Mapping[str, Any], limit: int = 600) -> str:
+def _group_sample(group: Mapping[str, Any], limit: int = 600) -> str:
     """The group's sample line (older reports call it ``example``), cut never inside a URL."""
     from pulldoctor.excerpt import excerpt
 
@@ -306,7 +306,7 @@ def group_sample(group: Mapping[str, Any], limit: int = 600) -> str:
 
 def group_cells(group: Mapping[str, Any]) -> tuple[str, ...]:
     """One table row: the columns of :data:`GROUP_COLUMNS`, the sample cut short."""
-    return tuple(group_sample(group, TABLE_SAMPLE) if c == "sample" else scalar(group.get(c))
+    return tuple(_group_sample(group, _TABLE_SAMPLE) if c == "sample" else scalar(group.get(c))
                  for c in GROUP_COLUMNS)
 
 
@@ -341,7 +341,7 @@ def group_facts(group: Mapping[str, Any]) -> list[tuple[str, str]]:
     for key in ("pods", "namespaces", "sources"):
         if group.get(key):
             rows.append((key, scalar(group.get(key))))
-    rows.append(("sample", group_sample(group)))
+    rows.append(("sample", _group_sample(group)))
     cands = group.get("candidates") or []
     if cands:
         rows.append(("candidates", ", ".join(f"{c.get('code')} {percent(c.get('confidence'))}"
@@ -360,7 +360,7 @@ def answer_table(data: Data) -> tuple[list[str], list[list[str]]]:
     return columns, [[scalar(r.get(c)) for c in columns] for r in rows]
 
 
-KNOWN_KEYS = frozenset({
+_KNOWN_KEYS = frozenset({
     "schema_version", "pulldoctor_version", "command", "subject", "causes", "facts", "notes",
     "steps", "duration_s", "groups", "config", "answer_table", "endpoints",
 })
@@ -368,4 +368,4 @@ KNOWN_KEYS = frozenset({
 
 def extra_rows(data: Data) -> list[tuple[str, str]]:
     """Command-specific sections no renderer knows yet, flattened (shown with ``--verbose``)."""
-    return [row for k, v in data.items() if k not in KNOWN_KEYS for row in flatten(v, str(k))]
+    return [row for k, v in data.items() if k not in _KNOWN_KEYS for row in flatten(v, str(k))]

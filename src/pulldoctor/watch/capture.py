@@ -70,7 +70,7 @@ Diagnose = Callable[[str, str, str | None, float], Report]
 """``diagnose(image, runtime, error_text, timeout)``: the probe (pulldoctor.diagnose in use)."""
 
 
-def real_diagnose(image: str, runtime: str, error_text: str | None, timeout: float) -> Report:
+def _real_diagnose(image: str, runtime: str, error_text: str | None, timeout: float) -> Report:
     from pulldoctor.diagnose import diagnose
 
     return diagnose(image, runtime=runtime, error_text=error_text, timeout=timeout)
@@ -102,7 +102,7 @@ def outcome_of(report: Report, cause: str) -> tuple[Outcome, str | None]:
 class Capture:
     limits: Limits
     enabled: bool = True
-    diagnose: Diagnose = real_diagnose
+    diagnose: Diagnose = _real_diagnose
     clock: Callable[[], float] = time.monotonic
     results: queue.Queue[Result] = field(default_factory=queue.Queue)
     _waiting: list[Job] = field(default_factory=list)

@@ -32,17 +32,17 @@ from pulldoctor.watch.recognise import plain_decoder
 from pulldoctor.watch.sources import Source
 
 CHUNK = 1024 * 1024
-BATCH_BYTES = 4 * CHUNK
+_BATCH_BYTES = 4 * CHUNK
 """Read up to this much before handing a batch over (fewer, larger transactions when behind)."""
 MAX_CARRY = 1024 * 1024
 POLL_S = 0.25
 
 
-FINGERPRINT = 256
+_FINGERPRINT = 256
 
 
 @dataclass(frozen=True, slots=True)
-class Position:
+class _Position:
     dev: int
     ino: int
     offset: int
@@ -64,21 +64,21 @@ class Position:
                 and zlib.crc32(head) == self.fp_crc)
 
 
-def parse_position(position: str | None) -> Position | None:
+def _parse_position(position: str | None) -> _Position | None:
     if not position:
         return None
     try:
-        return Position(*(int(x) for x in position.split(":")))
+        return _Position(*(int(x) for x in position.split(":")))
     except (ValueError, TypeError):
         return None
 
 
 def fingerprint(fd: int) -> tuple[int, int]:
-    head = os.pread(fd, FINGERPRINT, 0)
+    head = os.pread(fd, _FINGERPRINT, 0)
     return len(head), zlib.crc32(head)
 
 
-def find_inode(path: Path, saved: Position) -> Path | None:
+def _find_inode(path: Path, saved: _Position) -> Path | None:
     """A sibling of ``path`` (``path.1``, ``path-20261205``...) that is the file (dev, ino)."""
     try:
         entries = list(os.scandir(path.parent))
@@ -140,7 +140,7 @@ class FileSource(Source):
             self._f = None
 
     def _start(self) -> bool:
-        saved = parse_position(self.position)
+        saved = _parse_position(self.position)
         try:
             st = os.stat(self.path)
         except OSError:
@@ -153,7 +153,7 @@ class FileSource(Source):
                               "reading it from its start", up=True)
                     off = 0
                 return self._open(self.path, off)
-            rotated = find_inode(self.path, saved)
+            rotated = _find_inode(self.path, saved)
             if rotated is not None and self._open(rotated, off):
                 self._then_path = True
                 self.note(f"{self.path} was rotated while we were stopped: finishing {rotated.name}"
@@ -198,7 +198,7 @@ class FileSource(Source):
         assert self._f is not None
         parts: list[bytes] = []
         size = 0
-        while size < BATCH_BYTES:
+        while size < _BATCH_BYTES:
             try:
                 data = self._f.read(CHUNK)
             except OSError as exc:
@@ -235,7 +235,7 @@ class FileSource(Source):
 
     def _position(self, offset: int) -> str:
         n, crc = fingerprint(self._f.fileno()) if self._f is not None else (0, 0)
-        return str(Position(self._dev, self._ino, offset, n, crc))
+        return str(_Position(self._dev, self._ino, offset, n, crc))
 
     def _flush_carry(self) -> None:
         """The last line of a file that is being left, even without its newline."""

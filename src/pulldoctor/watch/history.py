@@ -17,7 +17,7 @@ from typing import Any
 from pulldoctor.errors import UsageError
 from pulldoctor.watch.model import DiagnosisState
 
-HISTORY_SCHEMA = "pulldoctor.history/1"
+_HISTORY_SCHEMA = "pulldoctor.history/1"
 """``history --json`` is a listing, not a report: it carries its own schema id."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
@@ -105,7 +105,7 @@ def list_failures(db: sqlite3.Connection, *, since: float, cause: str | None = N
 
 
 def listing_json(items: list[Listed], since: float) -> str:
-    return json.dumps({"schema": HISTORY_SCHEMA, "since": iso(since), "count": len(items),
+    return json.dumps({"schema": _HISTORY_SCHEMA, "since": iso(since), "count": len(items),
                        "failures": [i.to_dict() for i in items]}, indent=2, ensure_ascii=False)
 
 

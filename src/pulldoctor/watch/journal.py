@@ -34,7 +34,7 @@ UNITS: tuple[str, ...] = ("docker.service", "containerd.service", "crio.service"
                           "kubelet.service")
 """The units followed by default: every runtime that pulls, and kubelet, which reports it."""
 
-UNIT_RUNTIME = {"docker.service": "docker", "containerd.service": "containerd",
+_UNIT_RUNTIME = {"docker.service": "docker", "containerd.service": "containerd",
                 "crio.service": "podman", "kubelet.service": "auto"}
 """Whose configuration a capture diagnosis walks with, by the unit that logged the failure."""
 
@@ -128,7 +128,7 @@ def journal_decoder(kube_units: frozenset[str] = frozenset({"kubelet.service"}))
             return None
         origin = e.unit or e.identifier
         return Record(e.message, e.cursor, at=e.realtime, origin=origin,
-                      runtime=UNIT_RUNTIME.get(e.unit), kubernetes=e.unit in kube_units)
+                      runtime=_UNIT_RUNTIME.get(e.unit), kubernetes=e.unit in kube_units)
 
     return decode
 

@@ -41,9 +41,9 @@ from pulldoctor.watch.sources import Source
 
 SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 FIELD_SELECTOR = "involvedObject.kind=Pod"
-WATCH_TIMEOUT_S = 290
+_WATCH_TIMEOUT_S = 290
 """Server-side end of one watch request (the client reconnects from the last version)."""
-PAGE = 500
+_PAGE = 500
 _PULL_REASONS = frozenset({"Failed", "BackOff", "ErrImageNeverPull", "InspectFailed", "Pulled"})
 
 
@@ -95,7 +95,7 @@ class ApiConfig:
         return value or None
 
 
-def event_time(obj: dict[str, Any]) -> float | None:
+def _event_time(obj: dict[str, Any]) -> float | None:
     """The newest time an event carries (series, lastTimestamp, eventTime, creation)."""
     series = obj.get("series") if isinstance(obj.get("series"), dict) else {}
     meta = obj.get("metadata") or {}
@@ -118,7 +118,7 @@ def event_count(obj: dict[str, Any]) -> int:
     return count if isinstance(count, int) else 1
 
 
-def event_node(obj: dict[str, Any]) -> str:
+def _event_node(obj: dict[str, Any]) -> str:
     src = obj.get("source") if isinstance(obj.get("source"), dict) else {}
     return str((src or {}).get("host") or obj.get("reportingInstance") or "")
 
@@ -132,7 +132,7 @@ def read_event(rec: Recogniser, obj: dict[str, Any], node: str, now: float
 
     Pure: the event as the API serves it in, typed values out.
     """
-    if event_node(obj) != node:
+    if _event_node(obj) != node:
         return None, None
     reason = str(obj.get("reason") or "")
     message = str(obj.get("message") or "")
@@ -144,7 +144,7 @@ def read_event(rec: Recogniser, obj: dict[str, Any], node: str, now: float
     meta = obj.get("metadata") or {}
     origin = f"{inv.get('namespace', '')}/{inv.get('name', '')}".strip("/")
     key = f"{meta.get('uid') or meta.get('name') or ''}:{event_count(obj)}"
-    at = event_time(obj) or now
+    at = _event_time(obj) or now
     sg = rec.text(message, at=at, key=key, kubernetes=True, origin=origin, runtime="auto")
     return sg, None
 
@@ -168,7 +168,7 @@ class K8sEventsSource(Source):
             headers["Authorization"] = f"Bearer {token}"
         verify: Any = self.api.ca_file or True
         return httpx.Client(base_url=self.api.url, headers=headers, verify=verify,
-                            timeout=httpx.Timeout(10.0, read=WATCH_TIMEOUT_S + 30.0),
+                            timeout=httpx.Timeout(10.0, read=_WATCH_TIMEOUT_S + 30.0),
                             trust_env=False)
 
     def follow(self) -> None:
@@ -199,7 +199,7 @@ class K8sEventsSource(Source):
 
     def _list(self, client: Any) -> str:
         """LIST every page; emit what it holds; return the list's resourceVersion."""
-        params: dict[str, Any] = {"fieldSelector": FIELD_SELECTOR, "limit": PAGE}
+        params: dict[str, Any] = {"fieldSelector": FIELD_SELECTOR, "limit": _PAGE}
         while True:
             r = client.get("/api/v1/events", params=params)
             if r.status_code != 200:
@@ -219,7 +219,7 @@ class K8sEventsSource(Source):
     def _watch(self, client: Any, rv: str) -> str:
         """One WATCH request from ``rv``; returns the version to continue from."""
         params = {"fieldSelector": FIELD_SELECTOR, "watch": "true", "resourceVersion": rv,
-                  "allowWatchBookmarks": "true", "timeoutSeconds": str(WATCH_TIMEOUT_S)}
+                  "allowWatchBookmarks": "true", "timeoutSeconds": str(_WATCH_TIMEOUT_S)}
         with client.stream("GET", "/api/v1/events", params=params) as r:
             if r.status_code == 410:
                 self.note("k8s: resource version expired: listing again", up=True)

@@ -2,7 +2,7 @@
 
 Names follow the issue's contract and Prometheus conventions (``_total`` counters, base units).
 Every label is bounded: ``cause`` is a catalogue code or ``unrecognised``, ``registry`` a host
-(never a repository, tag or digest; at most :data:`MAX_REGISTRIES` distinct, then ``other``),
+(never a repository, tag or digest; at most :data:`_MAX_REGISTRIES` distinct, then ``other``),
 ``source`` one of journal/file/k8s, ``outcome`` and ``reason`` small enums; the watcher's health
 metrics are labelled by the source ids given on the command line. Counters start from the
 history's totals, so a restart does not make them drop (Prometheus would read that as a reset).
@@ -17,10 +17,10 @@ from typing import Any
 from pulldoctor.errors import UsageError
 from pulldoctor.watch.model import Outcome, SkipReason
 
-MAX_REGISTRIES = 50
+_MAX_REGISTRIES = 50
 _HOST = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,62}"
                    r"[a-z0-9])?)*(?::\d{1,5})?$|^\[[0-9a-f:]+\](?::\d{1,5})?$")
-DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0)
+_DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 15.0, 30.0, 60.0)
 
 
 def _require() -> Any:
@@ -59,7 +59,7 @@ class Metrics:
             ["cause", "outcome"], registry=r)
         self.duration = pc.Histogram(
             "pulldoctor_diagnosis_duration_seconds", "Wall time of capture diagnoses.",
-            buckets=DURATION_BUCKETS, registry=r)
+            buckets=_DURATION_BUCKETS, registry=r)
         self.last_failure = pc.Gauge(
             "pulldoctor_last_failure_timestamp_seconds", "When the last failure was seen.",
             ["cause", "registry"], registry=r)
@@ -96,7 +96,7 @@ class Metrics:
         if not _HOST.match(host):
             return "other"
         if host not in self._registries:
-            if len(self._registries) >= MAX_REGISTRIES:
+            if len(self._registries) >= _MAX_REGISTRIES:
                 return "other"
             self._registries.add(host)
         return host

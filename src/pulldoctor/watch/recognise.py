@@ -27,13 +27,13 @@ from pulldoctor.redact import redact
 from pulldoctor.reference import parse_reference
 from pulldoctor.watch.model import MAX_TEXT, Sighting
 
-PULL_FAILURE_MARKERS = (
+_PULL_FAILURE_MARKERS = (
     "Failed to pull image", "failed to pull image", "rror pulling image",
     "failed to pull and unpack", "Error response from daemon: pull",
 )
 """Wording that makes a text a pull failure even when explain names no cause for it."""
 
-MIN_CONFIDENCE = 0.35
+_MIN_CONFIDENCE = 0.35
 """Below this, explain's candidates are the causes the failing *step* can have, not a reading of
 the text (its fallback ranks them at 0.3 and lower): the failure is stored as unrecognised rather
 than counted under a guessed cause."""
@@ -49,12 +49,12 @@ _FAILURE_WORDS = re.compile(
 )
 """A trigger word alone ("lookup ", "pinging ") is not a failure: the line must also say so."""
 
-CONTEXT_WORDS: tuple[bytes, ...] = (b"fromImage=", b"Trying to pull ", b"Pulling image ",
+_CONTEXT_WORDS: tuple[bytes, ...] = (b"fromImage=", b"Trying to pull ", b"Pulling image ",
                                     b"PullImage ")
-SUCCESS_WORDS: tuple[bytes, ...] = (b"uccessfully pulled image", b"Pulled image ")
-_EXTRA_WORDS = CONTEXT_WORDS + SUCCESS_WORDS
-_CONTEXT_STR = tuple(w.decode() for w in CONTEXT_WORDS)
-_SUCCESS_STR = tuple(w.decode() for w in SUCCESS_WORDS)
+_SUCCESS_WORDS: tuple[bytes, ...] = (b"uccessfully pulled image", b"Pulled image ")
+_EXTRA_WORDS = _CONTEXT_WORDS + _SUCCESS_WORDS
+_CONTEXT_STR = tuple(w.decode() for w in _CONTEXT_WORDS)
+_SUCCESS_STR = tuple(w.decode() for w in _SUCCESS_WORDS)
 
 _CONTEXT_IMAGE = re.compile(
     r"fromImage=(?P<from>[^&\s\"\\]+)(?:&tag=(?P<tag>[^&\s\"\\]+))?"
@@ -63,7 +63,7 @@ _CONTEXT_IMAGE = re.compile(
 )
 _SUCCESS_IMAGE = re.compile(r"(?:uccessfully pulled image|Pulled image) \\*\"(?P<img>[^\"\\]+)")
 
-CONTEXT_TTL_S = 120.0
+_CONTEXT_TTL_S = 120.0
 """How long a "pulling IMAGE" line names the image of a later failure line without one."""
 
 
@@ -86,7 +86,7 @@ class ImageContext:
     at: float = 0.0
 
     def current(self, now: float) -> str | None:
-        return self.image if self.image and now - self.at <= CONTEXT_TTL_S else None
+        return self.image if self.image and now - self.at <= _CONTEXT_TTL_S else None
 
     def dump(self) -> str | None:
         """Saved with the source's position: a restart still knows what was being pulled."""
@@ -115,7 +115,7 @@ class Record:
 Decoder = Callable[[bytes, int], "Record | None"]
 """``decode(raw_line, offset)``: the record in one raw line, or None when it does not parse."""
 
-MAX_RECORD = 8 * 1024 * 1024
+_MAX_RECORD = 8 * 1024 * 1024
 """A record split into windows by the prefilter is re-read whole (for JSON) up to this size."""
 
 
@@ -168,7 +168,7 @@ class Recogniser:
         errors = 0
         for a in sorted(spans):
             e = spans[a]
-            if e - a > MAX_RECORD:
+            if e - a > _MAX_RECORD:
                 errors += 1
                 continue
             rec = decode(buf[a:e], base + a)
@@ -211,8 +211,8 @@ class Recogniser:
             return None
         report = explain(text)
         top = report.causes[0] if report.causes else None
-        cause = top if top is not None and top.confidence >= MIN_CONFIDENCE else None
-        pull_failure = top is not None or any(m in text for m in PULL_FAILURE_MARKERS)
+        cause = top if top is not None and top.confidence >= _MIN_CONFIDENCE else None
+        pull_failure = top is not None or any(m in text for m in _PULL_FAILURE_MARKERS)
         if cause is None and (_ECHO.search(text) or not pull_failure):
             return None
         image, registry = canonical_image(_str(report.facts.get("image")))

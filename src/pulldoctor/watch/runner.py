@@ -31,22 +31,22 @@ from pulldoctor.watch.store import DiagnosisRow, FailureRow, Store, StoreError
 if TYPE_CHECKING:  # not imported at run time: prometheus_client is optional
     from pulldoctor.watch.metrics import Metrics
 
-FOLD_GAP_S = 60.0
+_FOLD_GAP_S = 60.0
 """A repeat of the same (source, cause, image) within this of the last one is the same failure."""
-FOLD_MAX_S = 300.0
+_FOLD_MAX_S = 300.0
 """...unless that failure started longer ago than this: a long outage is counted every 5 min."""
-STALE_S = 300.0
+_STALE_S = 300.0
 """A failure older than this when read (a backlog, an old event) is stored but not probed now."""
-COMMIT_EVERY_S = 1.0
+_COMMIT_EVERY_S = 1.0
 """Positions alone (no new failure) are saved at most this often; failures are saved at once."""
-HEARTBEAT_S = 30.0
-TEXTFILE_EVERY_S = 10.0
+_HEARTBEAT_S = 30.0
+_TEXTFILE_EVERY_S = 10.0
 RETRY_S = 5.0
 MAX_PENDING = 10_000
-SEEN_KEYS = 50_000
-MAX_FOLD = 2_000
+_SEEN_KEYS = 50_000
+_MAX_FOLD = 2_000
 """Failures kept in memory to fold repeats into (each holds its text, up to 4 KiB)."""
-QUEUE_BATCHES = 64
+_QUEUE_BATCHES = 64
 
 
 @dataclass(slots=True)
@@ -59,7 +59,7 @@ class Writer:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     clock: Callable[[], float] = time.time
-    batches: queue.Queue[Batch] = field(default_factory=lambda: queue.Queue(QUEUE_BATCHES))
+    batches: queue.Queue[Batch] = field(default_factory=lambda: queue.Queue(_QUEUE_BATCHES))
     stop: threading.Event = field(default_factory=threading.Event)
     _dirty: dict[int, FailureRow] = field(default_factory=dict)
     _diagnoses: list[DiagnosisRow] = field(default_factory=list)
@@ -83,9 +83,9 @@ class Writer:
             for r in self.store.totals():
                 self.metrics.failure(r["cause"], r["registry"], r["source"], r["last"] or 0.0,
                                      n=int(r["n"]))
-        rows = {r.id: r for r in self.store.recent(now - max(FOLD_MAX_S, self.capture.limits.dedup_s))}
+        rows = {r.id: r for r in self.store.recent(now - max(_FOLD_MAX_S, self.capture.limits.dedup_s))}
         for row in rows.values():
-            if now - row.last_seen <= FOLD_MAX_S:
+            if now - row.last_seen <= _FOLD_MAX_S:
                 self._fold[(row.source_id, row.cause, row.image or row.registry or "-")] = row
                 if row.registry:
                     self._fold[(row.source_id, row.cause, "@" + row.registry)] = row
@@ -97,7 +97,7 @@ class Writer:
                     self._remember((src.id, key))
         for fresh in self.store.unfinished():
             row = rows.get(fresh.id, fresh)
-            if now - row.first_seen > STALE_S:
+            if now - row.first_seen > _STALE_S:
                 self._skip(row, SkipReason.STALE)
             else:
                 reason = self.capture.submit(row, image=row.image, runtime="auto",
@@ -111,7 +111,7 @@ class Writer:
         if key in self._seen:
             return False
         self._seen[key] = None
-        if len(self._seen) > SEEN_KEYS:
+        if len(self._seen) > _SEEN_KEYS:
             self._seen.popitem(last=False)
         return True
 
@@ -138,7 +138,7 @@ class Writer:
             batch = self.batches.get(timeout=0.25)
         except queue.Empty:
             return
-        for _ in range(QUEUE_BATCHES):
+        for _ in range(_QUEUE_BATCHES):
             self.handle(batch)
             try:
                 batch = self.batches.get_nowait()
@@ -181,8 +181,8 @@ class Writer:
             near = self._fold.get((sid, cause, "@" + sg.registry))
             if near is not None and (near.image is None or sg.image is None):
                 row = near
-        if row is not None and sg.at - row.last_seen <= FOLD_GAP_S \
-                and sg.at - row.first_seen <= FOLD_MAX_S:
+        if row is not None and sg.at - row.last_seen <= _FOLD_GAP_S \
+                and sg.at - row.first_seen <= _FOLD_MAX_S:
             self._fold_into(row, sg, key)
             return
         row = FailureRow(
@@ -198,7 +198,7 @@ class Writer:
             self.metrics.failure(cause, sg.registry, str(batch.kind), sg.at)
         self._textfile_due = True
         age = max(0.0, self.clock() - sg.at)
-        if age > STALE_S:
+        if age > _STALE_S:
             self._skip(row, SkipReason.STALE)
         else:
             reason = self.capture.submit(row, image=sg.image, runtime=sg.runtime,
@@ -259,9 +259,9 @@ class Writer:
         if self._failing_since is not None and now < self._next_retry and not force:
             return
         urgent = bool(self._dirty or self._diagnoses)
-        heartbeat = now - self._last_heartbeat >= HEARTBEAT_S
+        heartbeat = now - self._last_heartbeat >= _HEARTBEAT_S
         if not (urgent or force or heartbeat
-                or (self._positions and now - self._last_commit >= COMMIT_EVERY_S)):
+                or (self._positions and now - self._last_commit >= _COMMIT_EVERY_S)):
             return
         rows = sorted(self._dirty.values(), key=lambda r: (r.id is not None, r.first_seen))
         meta = {"heartbeat": f"{self.clock():.3f}", "node": self.node} if heartbeat or force \
@@ -308,17 +308,17 @@ class Writer:
     def _housekeeping(self) -> None:
         now = time.monotonic()
         if self.textfile is not None and self.metrics is not None and (
-                now - self._last_textfile >= TEXTFILE_EVERY_S
+                now - self._last_textfile >= _TEXTFILE_EVERY_S
                 or (self._textfile_due and now - self._last_textfile >= 1.0)):
             self._write_textfile()
             self._last_textfile = now
-        if len(self._fold) > MAX_FOLD:  # bounded memory, whatever the failure rate
-            cutoff = self.clock() - FOLD_MAX_S
+        if len(self._fold) > _MAX_FOLD:  # bounded memory, whatever the failure rate
+            cutoff = self.clock() - _FOLD_MAX_S
             for k in [k for k, r in self._fold.items() if r.last_seen < cutoff and r.id]:
                 del self._fold[k]
-            if len(self._fold) > MAX_FOLD:  # a storm of distinct failures: fold the newest only
+            if len(self._fold) > _MAX_FOLD:  # a storm of distinct failures: fold the newest only
                 stored = sorted((r.last_seen, k) for k, r in self._fold.items() if r.id)
-                for _, k in stored[:len(self._fold) - MAX_FOLD * 3 // 4]:
+                for _, k in stored[:len(self._fold) - _MAX_FOLD * 3 // 4]:
                     del self._fold[k]
 
     def _write_textfile(self) -> None:

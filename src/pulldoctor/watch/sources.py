@@ -18,7 +18,7 @@ from pulldoctor.watch.model import Batch, SourceKind
 from pulldoctor.watch.recognise import Recogniser
 
 RETRY_MIN_S = 1.0
-RETRY_MAX_S = 30.0
+_RETRY_MAX_S = 30.0
 
 
 class Source(ABC):
@@ -67,7 +67,7 @@ class Source(ABC):
             if time.monotonic() - started > 60:
                 delay = RETRY_MIN_S  # it ran fine for a while: the next failure starts over
             self.stop.wait(delay)
-            delay = min(RETRY_MAX_S, delay * 2)
+            delay = min(_RETRY_MAX_S, delay * 2)
 
     @abstractmethod
     def follow(self) -> None:

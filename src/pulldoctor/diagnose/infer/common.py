@@ -47,13 +47,13 @@ def classify_config(obs: ConfigObservation) -> Verdict:
         ev.append(f"this shell sets HTTPS_PROXY={obs.shell_proxy}, but dockerd does not "
                   "see it (only daemon.json \"proxies\" or the service's environment apply); "
                   "the walk goes direct, as the daemon does")
-    ev += client_proxies(obs)
+    ev += _client_proxies(obs)
     if len({(c.proxy, c.no_proxy) for c in obs.clients}) > 1:
         warn = True  # the same image pulls differently depending on who pulls it
     return Verdict(Outcome.WARNING if warn else Outcome.OK, None, ev)
 
 
-def client_proxies(obs: ConfigObservation) -> list[str]:
+def _client_proxies(obs: ConfigObservation) -> list[str]:
     """Which proxy applies to which client, and whose path the walk takes (evidence lines)."""
     out = []
     for c in obs.clients:

@@ -23,10 +23,10 @@ from pulldoctor.model import Outcome, Step
 
 _REFUSED = (Code.REGISTRY_UNAUTHORIZED, Code.REGISTRY_DENIED)
 
-STOPS_BEFORE_NETWORK = ("containers/image (podman, skopeo, buildah) stops here, before any network "
+_STOPS_BEFORE_NETWORK = ("containers/image (podman, skopeo, buildah) stops here, before any network "
                         "step: \"getting username and password: … error getting credentials\"; "
                         "the steps below are what would come next")
-DOCKER_PULL_GOES_ON = ("docker pull ignores the helper's error and pulls anonymously; docker "
+_DOCKER_PULL_GOES_ON = ("docker pull ignores the helper's error and pulls anonymously; docker "
                        "run/create (CLI 24 and later), compose and buildx stop here instead, "
                        "before any network step, with \"error getting credentials\"")
 
@@ -59,16 +59,16 @@ def classify_credential_helpers(obs: CredentialHelperObservation) -> Verdict:
             return Verdict(Outcome.WARNING, None, [
                 *ev, "a later helper has credentials: containers/image ignores the failure"])
         return Verdict(Outcome.PROBLEM, Code.REGISTRY_CREDENTIAL_HELPER,
-                       [*[h.describe() for h in broken], STOPS_BEFORE_NETWORK,
+                       [*[h.describe() for h in broken], _STOPS_BEFORE_NETWORK,
                         *[h.describe() for h in obs.helpers if h not in broken]], sure or 0.95)
     if obs.runtime == "docker" and obs.anonymous_refused:
         return Verdict(Outcome.PROBLEM, Code.REGISTRY_CREDENTIAL_HELPER, [
             *ev, "the registry refused the anonymous pull docker falls back to: the credentials "
-            "the helper should give never reach it", DOCKER_PULL_GOES_ON], sure or 0.9)
+            "the helper should give never reach it", _DOCKER_PULL_GOES_ON], sure or 0.9)
     if obs.runtime == "docker":
         seen = ("the registry serves this image anonymously, so docker pull works"
                 if obs.anonymous_refused is False else
                 "the walk did not reach the registry's answer, so whether it needs credentials "
                 "is not known")
-        return Verdict(Outcome.WARNING, None, [*ev, DOCKER_PULL_GOES_ON, seen])
+        return Verdict(Outcome.WARNING, None, [*ev, _DOCKER_PULL_GOES_ON, seen])
     return Verdict(Outcome.OK, None, ev)

@@ -22,8 +22,8 @@ from pulldoctor.diagnose.walk import Waiting, broken
 from pulldoctor.model import Step
 from pulldoctor.redact import redact_url
 
-MAX_HOPS = 5
-CONFIG_CAP_S = 6.0
+_MAX_HOPS = 5
+_CONFIG_CAP_S = 6.0
 
 
 async def get_blob(ew: EndpointWalk, desc: dict[str, Any], what: str, *, cap: float,
@@ -34,7 +34,7 @@ async def get_blob(ew: EndpointWalk, desc: dict[str, Any], what: str, *, cap: fl
     digest, size = str(desc.get("digest", "")), desc.get("size")
     url = rp.blob_url(ew.base, ew.ref.repository, digest)
     step: Step | None = None
-    for _n in range(MAX_HOPS):
+    for _n in range(_MAX_HOPS):
         step, location = await _hop(ew, url, digest, size if isinstance(size, int) else None,
                                     what, cap, method)
         if broken(step) or not location or method == "HEAD":
@@ -76,7 +76,7 @@ async def _hop(ew: EndpointWalk, url: str, digest: str, size: int | None, what: 
 async def _config(ew: EndpointWalk) -> Step | None:
     if ew.image is None or ew.image.config is None:
         return None
-    return await get_blob(ew, ew.image.config, "config blob", cap=CONFIG_CAP_S)
+    return await get_blob(ew, ew.image.config, "config blob", cap=_CONFIG_CAP_S)
 
 
 STAGE: Stage[EndpointWalk] = Stage("config blob", ("manifest", "platform manifest"), _config)

@@ -1,7 +1,7 @@
 """Stage: every layer, three at a time as the runtimes download them.
 
 Layers are streamed and verified (digest, size, throughput) when all of them together are small
-(:data:`VERIFY_BUDGET`) or with ``--layers``; otherwise a HEAD per layer proves each exists.
+(:data:`_VERIFY_BUDGET`) or with ``--layers``; otherwise a HEAD per layer proves each exists.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from pulldoctor.diagnose.stages.blob import get_blob
 from pulldoctor.diagnose.walk import broken
 from pulldoctor.model import Step
 
-VERIFY_BUDGET = 16 * 1024 * 1024
+_VERIFY_BUDGET = 16 * 1024 * 1024
 """Layers are streamed and verified without ``--layers`` when all of them together are this small
 (bytes)."""
-CONCURRENCY = 3
+_CONCURRENCY = 3
 
 
 async def _run(ew: EndpointWalk) -> Step | None:
@@ -28,8 +28,8 @@ async def _run(ew: EndpointWalk) -> Step | None:
         return None
     descs = ew.image.layers
     total = sum(int(d.get("size") or 0) for d in descs)
-    method = "GET" if ew.layers_full or total <= VERIFY_BUDGET else "HEAD"
-    sem = asyncio.Semaphore(CONCURRENCY)
+    method = "GET" if ew.layers_full or total <= _VERIFY_BUDGET else "HEAD"
+    sem = asyncio.Semaphore(_CONCURRENCY)
 
     async def one(i: int, d: dict[str, Any]) -> Step:
         async with sem:

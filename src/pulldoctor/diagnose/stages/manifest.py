@@ -17,7 +17,7 @@ from pulldoctor.diagnose.walk import Waiting, broken
 from pulldoctor.model import Step
 
 
-async def fetch_manifest(ew: EndpointWalk, reference: str, what: str,
+async def _fetch_manifest(ew: EndpointWalk, reference: str, what: str,
                          expected_size: int | None = None
                          ) -> tuple[Step, ManifestObservation | None]:
     from pulldoctor.probes import registry_api as rp
@@ -47,7 +47,7 @@ async def fetch_manifest(ew: EndpointWalk, reference: str, what: str,
 
 
 async def _manifest(ew: EndpointWalk) -> Step | None:
-    step, obs = await fetch_manifest(ew, ew.ref.reference, "manifest")
+    step, obs = await _fetch_manifest(ew, ew.ref.reference, "manifest")
     if not broken(step) and obs is not None and obs.manifest is not None:
         ew.manifest = obs.manifest
         if not obs.manifest.is_index:
@@ -59,7 +59,7 @@ async def _platform_manifest(ew: EndpointWalk) -> Step | None:
     if ew.chosen is None:
         return None  # the manifest is the image's own: no index, no platform manifest
     size = ew.chosen.get("size")
-    step, obs = await fetch_manifest(ew, str(ew.chosen.get("digest")), "platform manifest",
+    step, obs = await _fetch_manifest(ew, str(ew.chosen.get("digest")), "platform manifest",
                                      size if isinstance(size, int) else None)
     if not broken(step) and obs is not None and obs.manifest is not None:
         ew.image = obs.manifest

@@ -14,7 +14,7 @@ from pulldoctor.probes import tcp as tcpprobe
 CAP_S = 3.5
 TCP_DECIDE_S = 1.2
 """Silence from every raced connect for this long is "no SYN-ACK" (see ``decide_after``)."""
-TCP_RTT_FACTOR = 4.0
+_TCP_RTT_FACTOR = 4.0
 
 
 def decide_after(dns: DnsObservation | None, budget: float) -> float:
@@ -25,14 +25,14 @@ def decide_after(dns: DnsObservation | None, budget: float) -> float:
     blackhole. ``TCP_DECIDE_S`` (1.2 s) covers three raced SYNs sent 0.2 s apart plus the first
     socket's kernel retransmission at 1 s, so a link loses the race only if every one of those
     SYNs (or its SYN-ACK) is lost, or its round trip is near a second. For such links the DNS step
-    already measured one: the wait is stretched to ``TCP_RTT_FACTOR`` times the fastest DNS reply
+    already measured one: the wait is stretched to ``_TCP_RTT_FACTOR`` times the fastest DNS reply
     the walk got for this host. The old fixed 3 s stays the ceiling, and the step's own budget
     always bounds it. Verdicts are unchanged: what the statuses mean is decided by inference.
     """
     wait = TCP_DECIDE_S
     rtts = dns.answer_rtts if dns is not None else []
     if rtts:
-        wait = max(wait, TCP_RTT_FACTOR * min(rtts))
+        wait = max(wait, _TCP_RTT_FACTOR * min(rtts))
     return min(wait, 3.0, budget)
 
 

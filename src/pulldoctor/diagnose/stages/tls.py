@@ -23,7 +23,7 @@ from pulldoctor.probes import mtu
 from pulldoctor.probes import tls as tlsprobe
 
 CAP_S = 9.0
-HANDSHAKE_S = 4.0
+_HANDSHAKE_S = 4.0
 RETRY_S = 3.0
 RETRY_MIN_S = 0.5
 
@@ -37,7 +37,7 @@ async def _run(t: HostTarget) -> Step | None:
 
     async def probe(timeout: float) -> TlsObservation:
         start = time.monotonic()
-        hs_timeout = min(timeout, HANDSHAKE_S)
+        hs_timeout = min(timeout, _HANDSHAKE_S)
 
         def connector() -> Awaitable[socket.socket]:
             return connect_via(t, None, hs_timeout)
@@ -45,7 +45,7 @@ async def _run(t: HostTarget) -> Step | None:
         res = await tlsprobe.probe_tls(connector, t.host, ca_files, hs_timeout)
         obs = TlsObservation(t.port, res, insecure=ew.insecure if registry else
                              ew.endpoint.insecure, http_fallback=registry and ew.http_fallback,
-                             deadline_cut=hs_timeout < HANDSHAKE_S)
+                             deadline_cut=hs_timeout < _HANDSHAKE_S)
         if res.status == tlsprobe.HANDSHAKE_TIMEOUT:
             left = min(RETRY_S, timeout - (time.monotonic() - start) - 0.1)
             obs.retry = MtuRetry(mtu.SMALL_MSS, None, interface_mtus=mtu.interface_mtus())

@@ -38,7 +38,7 @@ from pulldoctor.errors import LabError
 if TYPE_CHECKING:
     from pulldoctor.lab.topology import Lab
 
-Layer = Literal["net", "http", "dns"]
+_Layer = Literal["net", "http", "dns"]
 Role = Literal["registry", "cdn", "dns", "proxy", "auth"]
 """A lab server host, by role (addresses come from the topology)."""
 
@@ -57,7 +57,7 @@ class Fault:
     """Base of every fault: a ``name`` and a ``layer`` (class attributes) plus typed fields."""
 
     name: ClassVar[str] = ""
-    layer: ClassVar[Layer]
+    layer: ClassVar[_Layer]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -162,7 +162,7 @@ def fault_classes() -> dict[str, type[Fault]]:
     return dict(sorted(_CLASSES.items()))
 
 
-def fault_from_dict(data: Mapping[str, Any], layer: Layer | None = None) -> Fault:
+def fault_from_dict(data: Mapping[str, Any], layer: _Layer | None = None) -> Fault:
     """Build a fault from ``{"name": ..., **fields}`` (the JSON edge); a clear error for bad input.
 
     Lists become tuples and ``Literal`` fields are checked, so a fault read back from JSON is

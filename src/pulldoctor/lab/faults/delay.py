@@ -10,7 +10,7 @@ that come back out of the device are routed by the main table, as if they had ne
 nftables rule is involved, so the fault composes with every nft fault of a scenario.
 
 Constant delay keeps packet order (a FIFO), like netem without jitter. The queue is bounded
-(:data:`QUEUE_LIMIT`, like netem's ``limit 1000``); beyond it packets are dropped.
+(:data:`_QUEUE_LIMIT`, like netem's ``limit 1000``); beyond it packets are dropped.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
 DEV = "pd-delay"
 TABLE = "100"
-QUEUE_LIMIT = 10_000
-CLIENT_NET = "198.18.1.0/24"
+_QUEUE_LIMIT = 10_000
+_CLIENT_NET = "198.18.1.0/24"
 _TUNSETIFF = 0x400454CA
 _IFF_TUN = 0x0001
 _IFF_NO_PI = 0x1000
@@ -70,7 +70,7 @@ class Delay(NetFault):
         for role in lab.hosts:
             if role not in ("client", "router"):
                 lab.ip("router", "rule", "add", "pref", "101", "iif", f"r-{role}",
-                       "to", CLIENT_NET, "lookup", TABLE)
+                       "to", _CLIENT_NET, "lookup", TABLE)
 
 
 def _wait_attached(lab: Lab, pid: int) -> None:
@@ -90,7 +90,7 @@ def _wait_attached(lab: Lab, pid: int) -> None:
     raise LabError(f"delay process did not attach to {DEV} in 10s; see {lab.log_dir}")
 
 
-def open_tun(dev: str) -> int:
+def _open_tun(dev: str) -> int:
     """Attach to the (persistent) TUN device ``dev``: raw IP packets, no packet-info header."""
     fd = os.open("/dev/net/tun", os.O_RDWR)
     fcntl.ioctl(fd, _TUNSETIFF, struct.pack("16sH", dev.encode(), _IFF_TUN | _IFF_NO_PI))
@@ -98,7 +98,7 @@ def open_tun(dev: str) -> int:
     return fd
 
 
-def run_delay_line(fd: int, delay_s: float) -> None:
+def _run_delay_line(fd: int, delay_s: float) -> None:
     """Read packets, hold each ``delay_s``, write it back, in order, until SIGTERM."""
     queue: collections.deque[tuple[float, bytes]] = collections.deque()
     stopping = False
@@ -126,7 +126,7 @@ def run_delay_line(fd: int, delay_s: float) -> None:
                 pkt = os.read(fd, 65_535)
             except (BlockingIOError, InterruptedError):
                 break
-            if len(queue) < QUEUE_LIMIT:
+            if len(queue) < _QUEUE_LIMIT:
                 queue.append((arrived, pkt))
 
 
@@ -137,12 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ms", required=True, type=int, help="delay per packet, milliseconds")
     args = parser.parse_args(argv)
     try:
-        fd = open_tun(args.dev)
+        fd = _open_tun(args.dev)
     except OSError as exc:
         print(f"error: cannot attach to TUN device {args.dev}: {exc.strerror or exc}",
               file=sys.stderr)
         return 1
-    run_delay_line(fd, args.ms / 1000.0)
+    _run_delay_line(fd, args.ms / 1000.0)
     return 0
 
 

@@ -53,7 +53,7 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, min(end, size - 1)
 
 
-class CDNHandler(QuietHandler):
+class _CDNHandler(QuietHandler):
     """GET and HEAD of files under the server's root; everything else is 405."""
 
     root: Path = Path("/nonexistent")
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.root.is_dir():
         raise SystemExit(f"error: --root {args.root} is not a directory")
-    handler = type("BoundCDNHandler", (CDNHandler,), {"root": args.root,
+    handler = type("BoundCDNHandler", (_CDNHandler,), {"root": args.root,
                                                    "log_header_names": args.log_header_names})
     serve(open_server(args.addr, args.port, handler), args.cert, args.key)
     return 0

@@ -24,8 +24,8 @@ from pathlib import Path
 from pulldoctor.errors import LabError, LabToolMissing
 from pulldoctor.lab.services import ServiceSpec
 
-REGISTRY_BIN = "/usr/bin/docker-registry"
-HTPASSWD_BIN = "/usr/bin/htpasswd"
+_REGISTRY_BIN = "/usr/bin/docker-registry"
+_HTPASSWD_BIN = "/usr/bin/htpasswd"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +47,13 @@ def write_htpasswd(path: Path, users: dict[str, str]) -> Path:
 
     Passwords go through stdin (``-i``), never on a command line where ``ps`` would show them.
     """
-    if not Path(HTPASSWD_BIN).exists():
+    if not Path(_HTPASSWD_BIN).exists():
         raise LabToolMissing("htpasswd not found (apt-get install apache2-utils)")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     for user, password in users.items():
         flags = ["-B", "-i"] + (["-c"] if not path.exists() else [])
-        res = subprocess.run([HTPASSWD_BIN, *flags, str(path), user], input=password.encode(),
+        res = subprocess.run([_HTPASSWD_BIN, *flags, str(path), user], input=password.encode(),
                              capture_output=True, timeout=30, check=False)
         if res.returncode != 0:
             raise LabError(f"htpasswd for user {user!r} failed: "
@@ -114,7 +114,7 @@ def registry_service(workdir: Path, *, addr: str, port: int = 5000,
     blob GETs and HEADs get a 307 to ``baseurl`` + the storage path
     (``/docker/registry/v2/blobs/sha256/ab/<hex>/data``), which :mod:`.cdn` serves.
     """
-    if not Path(REGISTRY_BIN).exists():
+    if not Path(_REGISTRY_BIN).exists():
         raise LabToolMissing("docker-registry not found (apt-get install docker-registry)")
     workdir.mkdir(parents=True, exist_ok=True)
     storage = storage if storage is not None else workdir / "storage"
@@ -127,7 +127,7 @@ def registry_service(workdir: Path, *, addr: str, port: int = 5000,
     scheme = "https" if tls_cert is not None else "http"
     # No proxy variables: the registry must never try to reach anything but its disk.
     env = {"HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": ""}
-    return ServiceSpec(name="registry", argv=[REGISTRY_BIN, "serve", str(cfg_path)], env=env,
+    return ServiceSpec(name="registry", argv=[_REGISTRY_BIN, "serve", str(cfg_path)], env=env,
                        port=port, scheme=scheme)
 
 

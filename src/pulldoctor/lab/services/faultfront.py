@@ -42,7 +42,7 @@ _RELAY_BOUND = 900.0  # no relay outlives this, whatever the fault says
 
 
 @dataclass(slots=True)
-class LiveRule:
+class _LiveRule:
     """A fault with the number of requests it may still strike (``count``; None: unlimited)."""
 
     fault: HttpFault
@@ -54,7 +54,7 @@ class LiveRule:
         return self.fault.applies_to(method, path)
 
 
-def load_faults(raw: list[dict[str, Any]]) -> list[LiveRule]:
+def load_faults(raw: list[dict[str, Any]]) -> list[_LiveRule]:
     """The front's faults from their JSON form; :class:`LabError` names the first bad one."""
     live = []
     for i, item in enumerate(raw):
@@ -63,12 +63,12 @@ def load_faults(raw: list[dict[str, Any]]) -> list[LiveRule]:
         except LabError as exc:
             raise LabError(f"fault {i}: {exc}") from None
         assert isinstance(fault, HttpFault)
-        live.append(LiveRule(fault, fault.count))
+        live.append(_LiveRule(fault, fault.count))
     return live
 
 
 @dataclass(frozen=True, slots=True)
-class RequestHead:
+class _RequestHead:
     """The parts of a request head the front needs; ``raw_headers`` keeps order and case."""
 
     method: str
@@ -87,7 +87,7 @@ class RequestHead:
         return urlsplit(self.target).path if "://" in self.target else self.target.split("?")[0]
 
 
-def parse_request_head(data: bytes) -> RequestHead:
+def parse_request_head(data: bytes) -> _RequestHead:
     """Parse ``METHOD target HTTP/1.x`` and headers (pure); ValueError when malformed."""
     text = data.decode("latin-1").rstrip("\r\n")
     lines = text.split("\r\n")
@@ -100,10 +100,10 @@ def parse_request_head(data: bytes) -> RequestHead:
         if not sep or not name or name != name.strip():
             raise ValueError(f"bad header line {line[:80]!r}")
         headers.append((name, value.strip()))
-    return RequestHead(parts[0], parts[1], parts[2], tuple(headers))
+    return _RequestHead(parts[0], parts[1], parts[2], tuple(headers))
 
 
-def forward_head(head: RequestHead) -> bytes:
+def forward_head(head: _RequestHead) -> bytes:
     """The request head sent upstream: same request, hop-by-hop headers replaced by close."""
     hop = {"connection", "keep-alive", "proxy-connection", "te", "upgrade"}
     lines = [f"{head.method} {head.target} HTTP/1.1"]
@@ -119,10 +119,10 @@ def close_response_head(data: bytes) -> bytes:
     return "\r\n".join([*kept, "Connection: close", "", ""]).encode("latin-1")
 
 
-class Front:
+class _Front:
     """The running front: rules, upstream address, and one handler per client connection."""
 
-    def __init__(self, upstream: str, rules: list[LiveRule],
+    def __init__(self, upstream: str, rules: list[_LiveRule],
                  upstream_ca: str | None = None) -> None:
         url = urlsplit(upstream)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -134,7 +134,7 @@ class Front:
             self.tls = ssl.create_default_context(cafile=upstream_ca)
         self.rules = rules
 
-    def pick(self, head: RequestHead) -> HttpFault | None:
+    def pick(self, head: _RequestHead) -> HttpFault | None:
         for live in self.rules:
             if live.matches(head.method, head.path):
                 if live.left is not None:
@@ -211,7 +211,7 @@ def faultfront_service(workdir: Path, *, addr: str, port: int, upstream: str,
 
     ``upstream`` is the server's URL as the front reaches it (``http://198.18.x.y:5000``).
     """
-    Front(upstream, [])  # a bad upstream fails here, not in a background process
+    _Front(upstream, [])  # a bad upstream fails here, not in a background process
     workdir.mkdir(parents=True, exist_ok=True)
     cfg = {"upstream": upstream, "upstream_ca": str(upstream_ca) if upstream_ca else None,
            "faults": [f.to_dict() for f in faults]}
@@ -225,7 +225,7 @@ def faultfront_service(workdir: Path, *, addr: str, port: int, upstream: str,
                        scheme="https" if cert is not None else "http")
 
 
-async def _serve(front: Front, addr: str, port: int, tls: ssl.SSLContext | None) -> None:
+async def _serve(front: _Front, addr: str, port: int, tls: ssl.SSLContext | None) -> None:
     server = await asyncio.start_server(front.handle, addr, port, ssl=tls, limit=_HEAD_LIMIT,
                                         reuse_address=True)
     stop = asyncio.Event()
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = json.loads(args.config.read_text())
-        front = Front(cfg["upstream"], load_faults(cfg.get("faults") or []),
+        front = _Front(cfg["upstream"], load_faults(cfg.get("faults") or []),
                       cfg.get("upstream_ca"))
         tls = None
         if args.cert or args.key:

@@ -32,7 +32,7 @@ T = TypeVar("T")
 _CLONE_NEWNET = 0x40000000
 
 
-def netns_path(name: str) -> str:
+def _netns_path(name: str) -> str:
     """The bind-mounted namespace file ``ip netns add`` creates."""
     return f"/run/netns/{name}"
 
@@ -50,7 +50,7 @@ def run_in_netns(name: str, fn: Callable[[], T], *, timeout: float = 120.0) -> T
     def body() -> None:
         try:
             try:
-                fd = os.open(netns_path(name), os.O_RDONLY)
+                fd = os.open(_netns_path(name), os.O_RDONLY)
             except OSError as exc:
                 raise LabError(f"no network namespace {name}: {exc.strerror}") from None
             try:
@@ -73,7 +73,7 @@ def run_in_netns(name: str, fn: Callable[[], T], *, timeout: float = 120.0) -> T
     return results[0]
 
 
-SCRATCH_ROOT = STATE_ROOT.parent / "scratch"
+_SCRATCH_ROOT = STATE_ROOT.parent / "scratch"
 """Where scratch namespaces record their PIDs and namespace (next to the labs', not among them)."""
 
 
@@ -86,9 +86,9 @@ class ScratchNetns:
     """
 
     def __init__(self, prefix: str = "pdsvc") -> None:
-        reap_stale(SCRATCH_ROOT)
+        reap_stale(_SCRATCH_ROOT)
         self.name = f"{prefix}-{secrets.token_hex(4)}"
-        self.state = StateDir(SCRATCH_ROOT / self.name)
+        self.state = StateDir(_SCRATCH_ROOT / self.name)
         self.state.create(os.getpid())
         self.state.record_netns(self.name)
         self.procs = ProcessGroup(self.state, self.state.path / "logs")

@@ -16,7 +16,7 @@ from pathlib import Path
 from pulldoctor.errors import LabToolMissing
 from pulldoctor.lab.services import ServiceSpec
 
-TINYPROXY_BIN = "/usr/bin/tinyproxy"
+_TINYPROXY_BIN = "/usr/bin/tinyproxy"
 
 #: Destinations the proxy may reach: the lab zone and the lab's benchmarking range, nothing else.
 ALLOWED_DESTINATIONS = (r"^([a-z0-9-]+\.)*lab\.test$", r"^198\.1[89]\.[0-9]+\.[0-9]+$")
@@ -64,7 +64,7 @@ def proxy_service(workdir: Path, *, addr: str, port: int = 3128,
     ``destinations`` are the filter's extended regexes (default: lab names and 198.18.0.0/15;
     tests on loopback add 127.0.0.x). The config holds the proxy password when ``basic_auth`` is set, so it is written mode 0600.
     """
-    if not Path(TINYPROXY_BIN).exists():
+    if not Path(_TINYPROXY_BIN).exists():
         raise LabToolMissing("tinyproxy not found (apt-get install tinyproxy)")
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "filter").write_text("\n".join(destinations) + "\n")
@@ -72,5 +72,5 @@ def proxy_service(workdir: Path, *, addr: str, port: int = 3128,
     conf.write_text(tinyproxy_config(addr=addr, port=port, workdir=workdir,
                                      connect_ports=connect_ports, basic_auth=basic_auth))
     conf.chmod(0o600)
-    return ServiceSpec(name="proxy", argv=[TINYPROXY_BIN, "-d", "-c", str(conf)], env={},
+    return ServiceSpec(name="proxy", argv=[_TINYPROXY_BIN, "-d", "-c", str(conf)], env={},
                        port=port, scheme="http")

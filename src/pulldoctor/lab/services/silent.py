@@ -7,7 +7,7 @@ Two stages at which a real server (an overloaded one, a broken load balancer) ca
 * ``--stage request`` (needs ``--cert``/``--key``): TLS completes, the HTTP request is read, and no
   response ever comes (clients: ``Client.Timeout exceeded while awaiting headers``, or a hang).
 
-Each connection is held at most :data:`HOLD_S` seconds, then closed, so nothing outlives a lab by
+Each connection is held at most :data:`_HOLD_S` seconds, then closed, so nothing outlives a lab by
 much even if its stop were lost; the lab stops the process by PID anyway.
 
 Run: ``python -m pulldoctor.lab.services.silent --addr A --port P --stage handshake|request
@@ -27,7 +27,7 @@ from typing import Literal
 
 from pulldoctor.lab.services import ServiceSpec, module_env
 
-HOLD_S = 300.0
+_HOLD_S = 300.0
 Stage = Literal["handshake", "request"]
 
 
@@ -46,11 +46,11 @@ def silent_service(*, addr: str, port: int, stage: Stage, cert: Path | None = No
 
 def _hold(conn: socket.socket, ctx: ssl.SSLContext | None) -> None:
     try:
-        conn.settimeout(HOLD_S)
+        conn.settimeout(_HOLD_S)
         if ctx is not None:
             conn = ctx.wrap_socket(conn, server_side=True)
         conn.recv(65536)  # the ClientHello (handshake stage) or the request (request stage)
-        time.sleep(HOLD_S)
+        time.sleep(_HOLD_S)
     except OSError:
         pass
     finally:

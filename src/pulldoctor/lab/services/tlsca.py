@@ -31,7 +31,7 @@ WRONG_NAME = "not-this-host.lab.test"
 
 
 @dataclass(frozen=True, slots=True)
-class CertFiles:
+class _CertFiles:
     """PEM files of one leaf: ``cert`` holds the leaf then the CA chain, ``key`` its private key."""
 
     cert: Path
@@ -51,7 +51,7 @@ class LabCA:
         self._ca.cert_pem.write_to_path(str(self.ca_path))
 
     def issue(self, names: list[str] | tuple[str, ...], kind: CertKind | str = CertKind.GOOD,
-              *, stem: str | None = None) -> CertFiles:
+              *, stem: str | None = None) -> _CertFiles:
         """Write a leaf for ``names`` (host names or IP addresses) of the given kind.
 
         The wrong-name leaf ignores ``names`` on purpose (it is issued for :data:`WRONG_NAME`), so
@@ -80,7 +80,7 @@ class LabCA:
                 fh.write(blob.bytes())
         leaf.private_key_pem.write_to_path(str(key_path))
         key_path.chmod(0o600)
-        return CertFiles(cert_path, key_path, kind, idents)
+        return _CertFiles(cert_path, key_path, kind, idents)
 
 
 def _safe(name: str) -> str:

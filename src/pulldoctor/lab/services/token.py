@@ -193,7 +193,7 @@ def token_service(workdir: Path, *, addr: str, port: int = 5001, policy: TokenPo
                            issuer=issuer, rootcertbundle=cert_path)
 
 
-class TokenHandler(QuietHandler):
+class _TokenHandler(QuietHandler):
     """GET /token (Basic or anonymous) and POST /token (OAuth2 password grant)."""
 
     config: ClassVar[dict[str, Any]] = {}
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"error: cannot load token config {args.config}: {exc}") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise SystemExit("error: the signing key must be an EC P-256 key")
-    handler = type("BoundTokenHandler", (TokenHandler,),
+    handler = type("BoundTokenHandler", (_TokenHandler,),
                    {"config": config, "key": key,
                     "cert_der": cert.public_bytes(serialization.Encoding.DER),
                     "issued_file": str(args.issued_file or ""),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pulldoctor.errors import LabError
 from pulldoctor.lab.faults.http import Answer, AnswerFault
 
-REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}
 
 
@@ -26,7 +26,7 @@ class ServerError(AnswerFault):
             raise LabError("server_error status must be 5xx")
 
     def answer(self, client_ip: str) -> Answer:
-        reason = REASONS.get(self.status, "Server Error")
+        reason = _REASONS.get(self.status, "Server Error")
         body = (self.body if self.body is not None
                 else f"<html><body><h1>{self.status} {reason}</h1></body></html>\n")
         return Answer(self.status, reason, (("Content-Type", self.content_type),), body.encode())
