@@ -40,6 +40,7 @@ FLOORS: dict[str, tuple[float, float]] = {
     "blind-b4.jsonl": (0.9, 0.95),
     "blind-b5.jsonl": (0.893, 0.946),
     "blind-b6.jsonl": (0.92, 0.97),
+    "blind-b7.jsonl": (0.91, 0.97),
     "holdout.jsonl": (0.894, 0.96),
     "issues.jsonl": (0.944, 0.986),
     "real_dev.jsonl": (0.887, 0.956),

@@ -85,9 +85,16 @@ CLASS_CASES = [
     # a reporter's placeholder where Go printed an address
     ('failed to do request: Head "https://r.example/v2/a/manifests/1": dial tcp: lookup r.example on '
      "<dns server hidden>: read udp <my ip>-><dns server hidden>: i/o timeout", "dns.udp_timeout"),
-    # the big public registries' fronts never refuse 443: a local reject of direct dials
+    # a refusal is a refusal, whoever's address it is (the proxy reading is the runner-up)
     ('Error response from daemon: Get "https://quay.io/v2/": dial tcp 3.4.5.6:443: connect: '
-     "connection refused", "proxy.error"),
+     "connection refused", "net.refused"),
+    # a reporter's bracketed placeholder in place of host:port
+    ('RequestError: send request failed caused by: Post "https://api.ecr.eu-west-1.amazonaws.com/": '
+     "dial tcp [REDACTED]: i/o timeout", "net.tcp_timeout"),
+    # a proxy the paste shows set, and a dial that went direct: the pulling process lacks it
+    ("$ echo $HTTPS_PROXY\nhttp://10.9.9.9:3128\n$ sudo nerdctl pull r.example/a:1\nr.example/a:1: "
+     "resolving ... failed to do request: Head \"https://r.example/v2/a/manifests/1\": dial tcp "
+     "203.0.113.7:443: i/o timeout", "proxy.error"),
     # moby v1 session: status 0 = no response at all, five times
     ("Error pulling image (v3) from r.example/a, Server error: Status 0 while fetching image layer "
      "(" + "cd" * 32 + ")", "net.tcp_timeout"),
@@ -204,6 +211,45 @@ CLASS_CASES = [
     # minikube's kic base image: its own triage says firewall or proxy
     ("E0101 10:00:00.000000    4242 cache.go:175] Error downloading kic artifacts:  failed to download "
      "kic base image or any fallback image", "proxy.error"),
+    # round 3: containers/storage's untar child (its stderr in the parentheses)
+    ('Error: writing blob: adding layer with blob "' + D + '": processing tar file(there might not be '
+     "enough IDs available in the namespace (requested 0:42 for /etc/gshadow): lchown /etc/gshadow: "
+     "invalid argument): exit status 1", "daemon.config"),
+    # ENOSPC as C's strerror prints it, Windows' ERROR_DISK_FULL, devicemapper's free-space floor
+    ("FATAL:   While performing build: packer failed to pack: while unpacking tmpfs: Write failed "
+     "because No space left on device", "host.disk_full"),
+    ("re-exec error: exit status 1: output: write C:\\ProgramData\\docker\\tmp\\x: There is not "
+     "enough space on the disk.", "host.disk_full"),
+    ("failed to register layer: devmapper: Thin Pool has 1502 free data blocks which is less than "
+     "minimum required 1638 free data blocks. Create more free space in thin pool or use "
+     "dm.min_free_space option to change behavior", "host.disk_full"),
+    # containerd's schema 1 converter, refused by default (its own sentence, capitalised)
+    ('Error response from daemon: failed to get converter for "r.example/old:0.1": Pulling Schema 1 '
+     "images have been deprecated and disabled by default since containerd v2.0", "image.unsupported"),
+    # credential helpers named beside their failure, and the stores behind them in their own words
+    ("subprocess.CalledProcessError: Command '['docker-credential-secretservice', 'get']' returned "
+     "non-zero exit status 3.", "registry.credential_helper"),
+    ("Error: the credentials returned for 'r.example' by the credential helper executable "
+     "'docker-credential-acr-env' are invalid: there is no 'Username' field.",
+     "registry.credential_helper"),
+    ("error getting credentials - err: exit status 1, out: `User interaction is not allowed. (-25308)`",
+     "registry.credential_helper"),
+    ("err: exit status 2, out: `gpg: decryption failed: No secret key`", "registry.credential_helper"),
+    # a registry's web page pasted as the image name; Hub's official images are all public
+    ("Error: initializing source docker://quay.io/repository/team/app:2: reading manifest 2 in "
+     "quay.io/repository/team/app: unauthorized: access to the requested resource is not authorized",
+     "registry.not_found"),
+    ("error building image: GET https://index.docker.io/v2/library/stage-two/manifests/latest: "
+     "UNAUTHORIZED: authentication required; [map[Action:pull Class: Name:library/stage-two "
+     "Type:repository]]", "registry.not_found"),
+    # a proxy refusing CONNECT: Go reports its reason phrase alone, whatever its words
+    ('Error response from daemon: Get "https://r.example/v2/": Access Denied By Policy',
+     "proxy.error"),
+    ("Error while pulling image: Get https://index.docker.io/v1/repositories/a/b/images: "
+     "SiteBlocked", "proxy.error"),
+    # a tool's own "not found" (a local check before it pulls) yields to the failure after it
+    ("Image alpine:3 not found.\nDo you want to pull the image now? [Y/n]: y\nError: open "
+     "/etc/containers/policy.json: no such file or directory", "daemon.config"),
     # tools: a configuration the tool refuses (Concourse registry-image)
     ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
      'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),
@@ -246,6 +292,16 @@ AMBIGUOUS = [
      "header", {"image.unsupported", "image.corrupt"}),
     ('image operating system "linux" cannot be used on this platform',
      {"image.platform_mismatch", "daemon.config"}),
+    # containers/storage: the untar child's input ended (its blob was verified: not the network)
+    ('Error: writing blob: adding layer with blob "' + D + '": processing tar file(unexpected EOF): '
+     "exit status 1", {"image.corrupt", "host.disk_full", "image.unsupported"}),
+    # containers/image: the source body ended before its declared length (a short cached blob, or
+    # a connection closed early)
+    ('Error: copying system image: writing blob: storing blob to file "/var/tmp/s-1/4": happened '
+     "during read: unexpected EOF", {"image.corrupt", "net.reset"}),
+    # quay's 401 for a repository the caller cannot see, private or missing
+    ("Error: reading manifest 3 in quay.io/team/tool: unauthorized: access to the requested resource "
+     "is not authorized", {"registry.unauthorized", "registry.not_found"}),
 ]
 
 

@@ -309,10 +309,10 @@ RUNNER_UP_CASES = [
      "net.refused", "daemon.config"),
     ("Get https://r.example/v1/repositories/library/fedora/images: dial tcp 162.242.195.84:443: "
      "connection refused", "net.refused", "proxy.error"),
-    # a public registry's front never refuses 443: the refusal is local, typically a network that
-    # only lets its proxy out (three threads); the refusal itself stays second
+    # a public registry's front refusing 443: the refusal is what the text shows; a network that
+    # only lets its proxy out is the runner-up, with the check that tells them apart
     ("Get https://index.docker.io/v1/repositories/library/fedora/images: dial tcp 162.242.195.84:443: "
-     "connection refused", "proxy.error", "net.refused"),
+     "connection refused", "net.refused", "proxy.error"),
     ('Get "https://registry-1.docker.io/v2/": proxyconnect tcp: dial tcp 10.0.0.3:3128: connect: '
      "no route to host", "proxy.error", "daemon.config"),
     ("error pinging docker registry 10.1.2.3:5000: invalid status code from registry 502 (Bad Gateway)",
@@ -322,6 +322,18 @@ RUNNER_UP_CASES = [
     ('ctr: failed to resolve reference "r.example/a:1": failed to do request: Head '
      '"https://r.example/v2/a/manifests/1": x509: certificate signed by unknown authority',
      "tls.unknown_authority", "daemon.config"),
+    # a 401 from the token endpoint: the credentials, or the token service failing (not the name:
+    # token services issue tokens for repositories that do not exist)
+    ('failed to authorize: failed to fetch oauth token: unexpected status from GET request to '
+     "https://auth.r.example/token?scope=repository%3Aa%3Apull&service=r.example: 401 Unauthorized",
+     "registry.unauthorized", "registry.server_error"),
+    # docker's sentence names the missing login as the other reading
+    ("Error response from daemon: pull access denied for team/tool, repository does not exist or may "
+     "require 'docker login': denied: requested access to the resource is denied",
+     "registry.denied", "registry.unauthorized"),
+    # a tag that exists and 404s now: a registry incident is the runner-up of "not found"
+    ("Error response from daemon: manifest for team/tool:7 not found: manifest unknown: manifest "
+     "unknown", "registry.not_found", "registry.server_error"),
 ]
 
 

@@ -72,7 +72,7 @@ _CDN_HINT = re.compile(r"cloudflare\.docker\.com|cloudfront\.net|r2\.cloudflares
                       r"pkg-containers\.githubusercontent\.com|\.cdn\.|akamai|fastly")
 
 _STEP_MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("unpack", re.compile(r"failed to register layer|ApplyLayer|Error processing tar file|"
+    ("unpack", re.compile(r"failed to register layer|ApplyLayer|[Pp]rocessing tar file|adding layer with|"
                           r"failed to extract layer|failed to unpack|[Ll]chown|unpacking failed|"
                           r"invalid tar header")),
     ("config", re.compile(r"error pulling image configuration|reading config blob|copying config|"

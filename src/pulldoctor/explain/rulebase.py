@@ -3,8 +3,8 @@
 A :class:`Rule` is one piece of expert knowledge: the runtime's wording (a regex with bounded
 repetition only), the cause it points at with an ordinal confidence, the alternatives the same
 words do not exclude, and the check that tells them apart. The tables live in one module per area
-(:mod:`.rules_network`, :mod:`.rules_registry`, :mod:`.rules_content`, :mod:`.rules_host`); the
-engine that runs them is :mod:`.rules`.
+(:mod:`.rules_network`, :mod:`.rules_registry`, :mod:`.rules_credentials`, :mod:`.rules_content`,
+:mod:`.rules_host`); the engine that runs them is :mod:`.rules`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from pulldoctor.causes import Code
 
 H = r"(?:\[[0-9a-fA-F:.%\w]{2,64}\]|[\w.<>*-]{1,255})"
 """A host or a [v6] address as Go prints it."""
-_PLACEHOLDER = r"<[\w.-]{1,40}>"
-"""An address the reporter replaced by a word (``<IP_ADDRESS_REMOVED>``; normalize joins its words),
-often with the port gone too."""
+_PLACEHOLDER = r"<[\w.-]{1,40}>|\[[A-Za-z_.-]{2,60}\]"
+"""An address the reporter replaced by a word (``<IP_ADDRESS_REMOVED>``, ``[REDACTED]``; normalize
+joins its words), often with the port gone too. A bracketed word without a colon is never an IPv6
+literal."""
 A = r"(?:" + H + r":\d{1,5}|" + _PLACEHOLDER + r")"
 """host:port as Go prints it (or a placeholder pasted in its place)."""
 LOOKUP = r"lookup [\w.*-]{1,255}(?: on " + A + r")?: "

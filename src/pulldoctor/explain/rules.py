@@ -1,9 +1,9 @@
 """The rule engine: run every rule over a text and rank the candidate causes.
 
 The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
-:mod:`.rules_content`, :mod:`.rules_host`; :class:`.rulebase.Rule` says what one rule is). Each
-matching rule names one cause with a confidence and may name alternatives the same words are also
-consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
+:mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`; :class:`.rulebase.Rule` says
+what one rule is). Each matching rule names one cause with a confidence and may name alternatives
+the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
 matching rules are merged by cause code (highest confidence wins, evidence is pooled) and ranked.
 
 Confidence is ordinal, not a probability: specific wording (``server misbehaving``) outranks generic
@@ -21,6 +21,7 @@ from pulldoctor.causes import Code, render_commands
 from pulldoctor.errors import ReferenceError_
 from pulldoctor.explain import fallback
 from pulldoctor.explain import rules_content as _content
+from pulldoctor.explain import rules_credentials as _credentials
 from pulldoctor.explain import rules_host as _host
 from pulldoctor.explain import rules_network as _network
 from pulldoctor.explain import rules_registry as _registry
@@ -32,7 +33,8 @@ from pulldoctor.reference import parse_reference
 
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
-RULES: tuple[Rule, ...] = _network.RULES + _registry.RULES + _content.RULES + _host.RULES
+RULES: tuple[Rule, ...] = (_network.RULES + _registry.RULES + _credentials.RULES + _content.RULES
+                           + _host.RULES)
 
 _GATES: tuple[Gated, ...] = tuple(Gated(r.pattern, needles=r.needles) for r in RULES)
 """Each rule's pattern behind its literal-word prefilter (same order as RULES)."""

@@ -14,7 +14,9 @@ Where each wording is made (search the repositories for the quoted format string
   %s) to %s as %q: %w`` (``core/unpack``), ``mount callback failed on %s: %w``, ``failed to get
   stream processor for %s: %w`` + ``no processor for media-type``, ``mismatched image rootfs and
   manifest layers`` (``client/image.go``), ``failed to read expected number of bytes: %w``
-  (``core/content/helpers.go``), ``no signatures`` (the schema1 converter).
+  (``core/content/helpers.go``), ``no signatures`` (the schema1 converter), ``failed to get
+  converter for %q`` (the schema 1 converter refused: ``Pulling Schema 1 images have been
+  deprecated``).
 * containers/image: ``unsupported docker v2s2 media type: %q`` (``manifest/manifest.go``),
   ``Download config.json digest %s does not match expected %s``, ``Digest did not match``,
   ``Source image rejected: %w`` (``copy/single.go``) around the policy's own texts (``signature/
@@ -29,9 +31,13 @@ from __future__ import annotations
 from pulldoctor.causes import Code
 from pulldoctor.explain.rulebase import Rule, rule
 
-_EXTRACTING = (r"(?:failed to register layer|ApplyLayer|Error processing tar file|failed to extract "
-               r"layer|re-exec error|failed to unpack|unpacking failed)")
-"""The wrappers of layer extraction: whatever follows them happened while writing the rootfs."""
+_EXTRACTING = (r"(?:failed to register layer|ApplyLayer|[Pp]rocessing tar file|failed to extract "
+               r"layer|re-exec error|failed to unpack|unpacking failed|adding layer with blob|"
+               r"[Ee]rror committing the finished image)")
+"""The wrappers of layer extraction: whatever follows them happened while writing the rootfs.
+containers/storage's untar child reports ``processing tar file(%s): %w`` (its stderr in the
+parentheses; older versions ``Error processing tar file``) under containers/image's ``adding layer
+with blob %s`` (older: ``Error committing the finished image``)."""
 _OS_MODE = ("docker version --format '{{{{.Server.Os}}}}'   # the daemon's OS: Docker Desktop switches "
             "between Linux and Windows containers; a Windows Server host or a Windows node cannot")
 _MEDIA_TYPES = ("skopeo inspect --raw docker://{image} | grep -o '\"mediaType\": *\"[^\"]*\"'   "
@@ -122,7 +128,7 @@ MEDIA_TYPES: tuple[Rule, ...] = (
          r"[Mm]edia ?[Tt]ype:? \\?\"?[\w./+-]{1,200}\\?\"? (?:is )?not supported|"
          r"Unimplemented manifest(?: list)? MIME type|instead of a manifest for a single image|"
          r"compression is not supported|(?:layers|layer) \(?[^\n]{0,120}? are not supported in|"
-         r"schema ?1\b|unsupported (?:[\w ]{1,30} )?media ?type|unknown media ?type|"
+         r"[Ss]chema ?1\b|unsupported (?:[\w ]{1,30} )?media ?type|failed to get converter for|unknown media ?type|"
          r"[Uu]nrecognized media ?[Tt]ype|manifest\.v1\+(?:prettyjws|json)|"
          r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
          r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
@@ -186,15 +192,22 @@ _CONTENT: tuple[Rule, ...] = (
          r"(?:archive/tar: )?invalid tar header", 0.8,
          also=((Code.IMAGE_CORRUPT, 0.72),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
     # the extractor's input ended early: a truncated layer, or the extractor (a re-exec'd child)
-    # died -- disk full and OOM end it the same way
+    # died -- disk full and OOM end it the same way -- or the "layer" is not a tar at all (a
+    # signature or artifact blob pulled as an image, shorter than one tar header). Not the network:
+    # every runtime stores and verifies the blob's digest before it extracts it (moby's download
+    # to a temporary file, containerd's content store, containers/image's "storing blob to file")
     rule("extraction_cut_short", Code.IMAGE_CORRUPT, _EXTRACTING + r"[^\n]{0,300}?unexpected EOF",
-         0.55, also=((Code.HOST_DISK_FULL, 0.5), (Code.NET_RESET, 0.35)),
+         0.55, also=((Code.HOST_DISK_FULL, 0.5), (Code.IMAGE_UNSUPPORTED, 0.45)),
          distinguish=("df -h /var/lib/docker /var/lib/containerd; dmesg | tail   # no space or an "
-                      "OOM kill ended the extractor", _PULL_AGAIN)),
-    # the body ended before the size the descriptor promised: a short blob (a caching proxy that
-    # kept a partial copy) or a connection closed early
-    rule("short_blob", Code.IMAGE_CORRUPT, r"failed to read expected number of bytes", 0.6,
-         also=((Code.NET_RESET, 0.5),),
+                      "OOM kill ended the extractor", _MEDIA_TYPES, _PULL_AGAIN)),
+    # the body ended before the size it declared: a short blob (a caching proxy or mirror that
+    # kept a partial copy and serves it again on every try) or a connection closed early.
+    # containerd: "failed to read expected number of bytes: %w" (core/content/helpers.go);
+    # containers/image: "happened during read: %w" (copy/blob.go, the source stream) around
+    # io.ErrUnexpectedEOF, under "storing blob to file %q" (storage_dest.go)
+    rule("short_blob", Code.IMAGE_CORRUPT,
+         r"failed to read expected number of bytes|happened during read: unexpected EOF", 0.6,
+         also=((Code.NET_RESET, 0.55), (Code.REGISTRY_SERVER_ERROR, 0.35)),
          distinguish=("curl -sIL https://{host}/v2/REPO/blobs/DIGEST | grep -i content-length   "
                       "# shorter than the manifest says: the registry/cache stores a truncated blob",
                       _PULL_AGAIN)),

@@ -14,7 +14,15 @@ from pulldoctor.causes import Code
 from pulldoctor.explain.rulebase import Rule, rule
 
 RULES: tuple[Rule, ...] = (
-    rule("disk_full", Code.HOST_DISK_FULL, r"no space left on device|disk quota exceeded", 0.95),
+    # ENOSPC/EDQUOT as Go prints them (and C's strerror, capitalised: mksquashfs, Python's
+    # "[Errno 28]"); Windows' ERROR_DISK_FULL (112) and ERROR_HANDLE_DISK_FULL (39); moby's
+    # devicemapper driver refusing to write below its free-space floor
+    rule("disk_full", Code.HOST_DISK_FULL,
+         r"[Nn]o space left on device|NO SPACE LEFT ON DEVICE|[Dd]isk quota exceeded|\bENOSPC\b|"
+         r"There is not enough space on the disk|The disk is full|"
+         r"free data blocks which is less than minimum required", 0.95,
+         needles=("o space left on device", "O SPACE LEFT", "isk quota exceeded", "ENOSPC",
+                  "not enough space on the disk", "The disk is full", "free data blocks")),
     # EIO on a write into the runtime's storage: a full thin pool, LV or Desktop VM disk answers
     # writes with EIO rather than ENOSPC
     rule("unpack_io_error", Code.HOST_DISK_FULL,
@@ -36,9 +44,14 @@ RULES: tuple[Rule, ...] = (
     rule("apptainer_library_ref", Code.REF_INVALID, r"invalid container ref", 0.75,
          distinguish=("apptainer pull docker://IMAGE   # a Docker/OCI image needs the docker:// "
                       "prefix",)),
+    # a file owner the user namespace cannot map (EINVAL from lchown): moby's layer store, and
+    # containers/storage's untar child ("there might not be enough IDs available in the namespace
+    # (requested %d:%d for %s)")
     rule("userns_lchown", Code.DAEMON_CONFIG,
-         r"(?:failed to register layer|ApplyLayer)[^\n]{0,400}?[Ll]chown[^\n]{0,400}?invalid argument|"
-         r"subordinate IDs|insufficient UIDs or GIDs|cannot be mapped to a host ID", 0.8,
+         r"(?:failed to register layer|ApplyLayer|[Pp]rocessing tar file)[^\n]{0,400}?[Ll]chown"
+         r"[^\n]{0,400}?invalid argument|"
+         r"subordinate IDs|insufficient UIDs or GIDs|cannot be mapped to a host ID|"
+         r"not be enough IDs available in the namespace", 0.8,
          distinguish=("cat /etc/subuid /etc/subgid   # userns-remap / rootless needs 65536 IDs",)),
     rule("config_file_unreadable", Code.DAEMON_CONFIG,
          r"failed to decode hosts\.toml|failed to parse TOML|loading registries configuration|"

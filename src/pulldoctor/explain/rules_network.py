@@ -15,11 +15,6 @@ from pulldoctor.explain.rulebase import DIAGNOSE, LOOKUP, RUNTIME_LOG, A, H, Rul
 _DNS_UDP_VS_TCP = ("dig +notcp +tries=1 +time=2 @{resolver} {host}  vs  "
                    "dig +tcp +tries=1 +time=2 @{resolver} {host}   # only TCP answers: UDP/53 is dropped")
 _NOT_VIA_PROXY = r"proxyconnect|necting to proxy|connecting to " + A + r": dial tcp"
-_PUBLIC_REGISTRY = (r"(?:(?:registry-1|index|auth|registry)\.docker\.io|(?:[\w-]{1,30}\.)?gcr\.io|"
-                    r"registry\.k8s\.io|quay\.io|ghcr\.io|mcr\.microsoft\.com|public\.ecr\.aws|"
-                    r"[\w-]{1,40}\.pkg\.dev|nvcr\.io|registry\.gitlab\.com|"
-                    r"production\.cloudflare\.docker\.com)")
-"""Public registries whose fronts always listen on 443 (a refusal there is never the registry's)."""
 _CONNECT_STEPS = ("dig @{resolver} {host}   # DNS answers?",
                   "nc -vz -w 3 {host} 443   # TCP connects?",
                   "env | grep -i _proxy; systemctl show --property=Environment docker containerd "
@@ -116,25 +111,17 @@ TRANSPORT: tuple[Rule, ...] = (
          distinguish=("nc -vz -w 3 {host} {port}   # refused here too: nothing listens there, or a "
                       "firewall REJECTs the dial",),
          unless=_NOT_VIA_PROXY),
-    # a public registry does not refuse 443 itself: a middlebox does, typically on a network that
-    # only lets a proxy out (loopback and private addresses are real local services, not this)
+    # a refusal is a refusal (net.OpError's ECONNREFUSED/WSAECONNREFUSED: a RST or an ICMP reject
+    # answered the SYN). From a public address it is not the registry's own answer (public fronts
+    # listen on 443), so a filtering box that lets traffic out only through a proxy is the runner-up;
+    # the text does not show a proxy, so it never outranks the refusal itself
     rule("refused_public_address", Code.PROXY_ERROR,
          r"dial tcp (?!127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.0\.0\.0)"
-         r"\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}: (?:getsockopt: |connect: |connectex: )?connection refused",
-         0.3, distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry is up "
-                           "elsewhere: a firewall REJECTs direct dials; is a proxy required?",),
-         unless=_NOT_VIA_PROXY),
-    # the big public registries never refuse 443 themselves (anycast fronts that always listen):
-    # a refusal from their address is a local firewall or filtering box rejecting direct dials --
-    # in practice a network that lets traffic out only through its proxy
-    rule("refused_by_public_registry", Code.PROXY_ERROR,
-         r"https?://" + _PUBLIC_REGISTRY + r"[^\s\"]{0,300}\\?\"?: dial tcp "
-         r"(?!127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.0\.0\.0)[\d.]{7,15}:443: "
-         r"(?:getsockopt: |connect: |connectex: )?(?:connection refused|No connection could be made)",
-         0.87, also=((Code.NET_REFUSED, 0.8),),
-         distinguish=("curl -sv -o /dev/null https://{host}/v2/   # refused here too: this network "
-                      "rejects direct dials; set the proxy for the runtime (systemctl show "
-                      "--property=Environment docker containerd)",),
+         r"\d{1,3}(?:\.\d{1,3}){3}:\d{1,5}: (?:getsockopt: |connect: |connectex: )?(?:connection refused|"
+         r"No connection could be made)", 0.5,
+         distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry answers from "
+                      "another network: a firewall REJECTs direct dials; is a proxy required (env | "
+                      "grep -i _proxy; systemctl show --property=Environment docker containerd)?",),
          unless=_NOT_VIA_PROXY),
     # a private address refusing 443: the registry listens elsewhere (plain HTTP on :5000 or :80),
     # and the setting that makes the runtime use that (insecure-registries, hosts.toml) is missing
@@ -197,8 +184,9 @@ TRANSPORT: tuple[Rule, ...] = (
          also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.32)),
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # cut here too: the registry's "
                       "front or a proxy on the path; works here: retry the pull",),
-         unless=r"failed to register layer|ApplyLayer|Error processing tar file|failed to extract|"
-                r"re-exec error|failed to read expected number of bytes"),
+         unless=r"failed to register layer|ApplyLayer|[Pp]rocessing tar file|failed to extract|"
+                r"re-exec error|failed to read expected number of bytes|adding layer with blob|"
+                r"happened during read: unexpected EOF"),
     rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),
     # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
     # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
@@ -322,6 +310,19 @@ PROXY: tuple[Rule, ...] = (
          also=((Code.DAEMON_CONFIG, 0.3),),
          distinguish=("systemctl show --property=Environment docker containerd   # the proxy the "
                       "runtime uses; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
+    # the paste shows a proxy set (an echo of $https_proxy, HTTPS_PROXY=..., a unit's Environment=)
+    # and the pull dialled the registry directly (no "proxyconnect"): the pulling process does not
+    # have that proxy (sudo drops the environment, daemons read their unit's, ctr/nerdctl their own)
+    rule("proxy_set_dial_direct", Code.PROXY_ERROR,
+         r"dial tcp " + A + r": (?:i/o timeout|(?:getsockopt: |connect: )?connection (?:timed out|"
+         r"refused)|connectex: [^\n]{0,80})|(?:read|write) tcp " + A + "->" + A
+         + r": [^\n]{0,40}(?:connection reset by peer|forcibly closed)", 0.88,
+         requires=r"(?i:\b(?:https?|all)_proxy)\s{0,3}[=:]\s{0,3}\\?[\"']?(?:https?|socks5h?)://|"
+                  r"(?i:echo \$\{?(?:https?|all)_proxy)",
+         also=((Code.NET_TCP_TIMEOUT, 0.6),), unless=_NOT_VIA_PROXY,
+         distinguish=("sudo env | grep -i _proxy; systemctl show --property=Environment docker "
+                      "containerd crio   # the proxy your shell has is not the pulling process's "
+                      "(sudo drops it; a daemon reads its unit's environment)",)),
     # moby before 1.10 (net/http of Go < 1.6): "http: error connecting to proxy %s: %v"
     rule("proxy_connect_error", Code.PROXY_ERROR, r"necting to proxy[^\n]{0,200}", 0.9),
     rule("proxy_auth", Code.PROXY_ERROR, r"Proxy Authentication Required|\b407\b", 0.86),

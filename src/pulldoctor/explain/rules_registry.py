@@ -1,4 +1,4 @@
-"""Rules for what the registry (or the client's credential store) answered.
+"""Rules for what the registry answered (the client's credential store: :mod:`.rules_credentials`).
 
 Registry answers reach the user in a handful of *shapes*, one per library, and the shapes are what
 these rules read (pull-internals.md 5.1):
@@ -39,6 +39,19 @@ _STATUS_CARRIERS = (
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
 anonymous (tests/corpus/README.md, the 401 convention): the name is always the other suspect."""
+_NOT_FOUND_CHECKS = (
+    "skopeo list-tags docker://{registry_repo}   # the tag is not listed: the name or tag is wrong "
+    "(typo, never pushed, deleted); listed: the registry (or a mirror in front) fails to serve it",
+    "curl -s https://www.dockerstatus.com/ -o /dev/null -w '%{{http_code}}'; retry in a few minutes   "
+    "# a tag that exists and 404s now: a registry incident")
+_NOT_THE_REGISTRYS = (r"no match for platform|no matching manifest|not found locally|"
+                      r"executable file not found|does not exist or no pull access|"
+                      r"credentials not found in native keychain|OCI index found|"
+                      r"failed to compute cache key|failed to calculate checksum of ref|"
+                      r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
+                      r"credential helper|signatures for|"
+                      r"Error: image \S{1,300} not found")
+"""Wordings with "not found" in them that other rules read (a platform, a local file, a helper)."""
 _CHECK_NAME = ("skopeo list-tags docker://{registry_repo}   # lists tags with valid credentials: "
                "then they were missing; 'not found' or 401 again: the name is wrong")
 
@@ -82,9 +95,11 @@ def _registry_code_rules() -> tuple[Rule, ...]:
 _ANSWERS: tuple[Rule, ...] = (
     rule("rate_limited", Code.REGISTRY_RATE_LIMITED,
          r"toomanyrequests[^\n]{0,120}|Too Many Requests|[Ss]tatus:? 429\b|\b429 Too|pull rate limit", 0.95),
+    # docker's own sentence names both readings: "repository does not exist or may require
+    # 'docker login'" -- the name, and the missing login, are the runners-up
     rule("pull_access_denied", Code.REGISTRY_DENIED,
          r"pull access denied[^\n]{0,200}|not found: does not exist or no pull access", 0.75,
-         also=((Code.REGISTRY_NOT_FOUND, 0.55),),
+         also=((Code.REGISTRY_NOT_FOUND, 0.55), (Code.REGISTRY_UNAUTHORIZED, 0.5)),
          distinguish=("docker login {registry} && docker pull {image}   # still denied with valid "
                       "credentials: the repository does not exist (Hub answers both the same way)",
                       DIAGNOSE)),
@@ -142,6 +157,19 @@ _ANSWERS: tuple[Rule, ...] = (
          r"status(?: code)?:? 401\b|"
          r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
          0.85, also=(_NAME_UNKNOWN_BUT_401,), distinguish=(_CHECK_NAME,)),
+    # a 401 from the *token endpoint* (containerd "failed to fetch oauth|anonymous token: unexpected
+    # status from GET request to <realm>?...: 401", go-containerregistry "GET <realm>?scope=...:
+    # unexpected status code 401"): token services issue a token for a repository that does not
+    # exist (the registry refuses it later), so this 401 is about the credentials sent -- or the
+    # token service itself failing; the name is not the runner-up here
+    rule("token_endpoint_401", Code.REGISTRY_UNAUTHORIZED,
+         r"(?:oauth|anonymous) token: [^\n]{0,400}?\b401\b|"
+         r"/(?:token|oauth2/token|jwt/auth|service/token|auth)\?[^\s\"]{0,400}\\?\"?: "
+         r"(?:unexpected status code )?401\b", 0.87,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.5),),
+         distinguish=("docker logout {registry}; docker pull {image}   # works anonymously: the stored "
+                      "credentials are wrong; still 401: the token service is failing (status page) "
+                      "or the registry allows no anonymous pulls",)),
     # the registry's bare code word after the URL it answered for (containerd and the Engine print
     # the errcode alone when its message is empty): Head "https://ghcr.io/v2/...": unauthorized
     rule("bare_unauthorized", Code.REGISTRY_UNAUTHORIZED,
@@ -157,27 +185,27 @@ _ANSWERS: tuple[Rule, ...] = (
          distinguish=("docker login docker.io && docker pull {image}   # still refused: the repository "
                       "does not exist (Hub answers DENIED+UNAUTHORIZED for missing and private repos)",)),
     # Quay answers this 401 for every repository the caller cannot see -- private ones and ones
-    # that do not exist -- and public threads resolve it mostly as a wrong name (a typo, an image
-    # never pushed there): the name first, the credentials a close second. On the /v2/ ping no
-    # repository is named, so there it is the credentials alone
-    rule("quay_not_authorized", Code.REGISTRY_NOT_FOUND,
+    # that do not exist. The answer is a 401, so the credentials come first; the name is a close
+    # second (the check tells them apart). On the /v2/ ping no repository is named, so there it
+    # is the credentials alone
+    rule("quay_not_authorized", Code.REGISTRY_UNAUTHORIZED,
          r"access to the requested resource is not authorized", 0.86,
-         also=((Code.REGISTRY_UNAUTHORIZED, 0.85),),
+         also=((Code.REGISTRY_NOT_FOUND, 0.84),),
          distinguish=("skopeo inspect --creds USER docker://{image}   # not found with valid "
                       "credentials: the repository or tag does not exist (quay answers 401 for both)",),
          unless=r"/v2/\\?\"?: unauthorized: access to the requested resource"),
     rule("not_found", Code.REGISTRY_NOT_FOUND,
          r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
-         r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\bnot found\b|"
+         r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\S: not found\b|"
          r"invalid status code from registry 404|(?:unknown|error|errors): Not Found\b|"
          r"was deleted or has expired|Tag \S{1,128} not found in repository",
-         0.85, unless=r"no match for platform|no matching manifest|not found locally|"
-                      r"executable file not found|does not exist or no pull access|"
-                      r"credentials not found in native keychain|OCI index found|"
-                      r"failed to compute cache key|failed to calculate checksum of ref|"
-                      r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
-                      r"credential helper|signatures for|"
-                      r"Error: image \S{1,300} not found"),
+         0.85, also=((Code.REGISTRY_SERVER_ERROR, 0.3),), distinguish=_NOT_FOUND_CHECKS,
+         unless=_NOT_THE_REGISTRYS),
+    # a bare "not found" without the registry's words (a tool's own sentence, a local lookup) says
+    # less than a 404 or "manifest unknown": below any wording that names a cause
+    rule("bare_not_found", Code.REGISTRY_NOT_FOUND, r"\bnot found\b", 0.6,
+         also=((Code.REGISTRY_SERVER_ERROR, 0.3),), distinguish=_NOT_FOUND_CHECKS,
+         unless=_NOT_THE_REGISTRYS),
     # kubelet tries each pull secret in turn and reports them all ("[err1, err2]", apimachinery's
     # Aggregate): a registry tells "manifest unknown" only to a client allowed to read the
     # repository, so beside it the "unauthorized" is the anonymous attempt -- the tag is missing
@@ -194,8 +222,20 @@ _ANSWERS: tuple[Rule, ...] = (
                       "v1 fallback")),
     # the registry's own path segments inside the repository name (a registry URL or "v2/" pasted
     # into the image name): the repository does not exist under that name
+    # or a registry's *web* address pasted as the image name (quay.io/repository/ORG/NAME is quay's
+    # page, hub.docker.com/r/ Docker Hub's): a link is not the reference, so no repository matches
     rule("doubled_api_path", Code.REGISTRY_NOT_FOUND,
-         r"/v2/v2/|/manifests/[^\s\"/]{1,128}/manifests/", 0.88),
+         r"/v2/v2/|/manifests/[^\s\"/]{1,128}/manifests/|"
+         r"(?<!https://)(?<!http://)(?:quay\.io/repository|hub\.docker\.com/(?:r|_))/[\w.-]{1,200}", 0.88,
+         needles=("/v2/v2/", "/manifests/", "quay.io/repository", "hub.docker.com/")),
+    # Docker Hub's official images (library/NAME) are all public: an anonymous 401 for one is
+    # Hub's answer for a repository that does not exist (a build stage name, a typo pulled as an
+    # image), not missing credentials -- wrong credentials fail earlier, at the token endpoint
+    rule("hub_library_401", Code.REGISTRY_NOT_FOUND,
+         r"docker\.io/v2/library/[\w.-]{1,200}/manifests/\S{1,200}\\?\"?: (?:UNAUTHORIZED|unauthorized): "
+         r"authentication required", 0.88, also=((Code.REGISTRY_UNAUTHORIZED, 0.6),),
+         distinguish=("skopeo list-tags docker://docker.io/library/NAME   # an official image "
+                      "lists its tags anonymously; 401 again: there is no such official image",)),
     # graph-driver dockerd prints "Pulling from" only after the tag's manifest was fetched, and the
     # containerd store after it resolved: a "manifest unknown" after it is a per-platform manifest
     # the index names and the registry does not hold (a cleanup job deleted it)
@@ -293,75 +333,20 @@ _ANSWERS: tuple[Rule, ...] = (
                       "itself",)),
     # golang/go net/http transport.go (dialConn): a proxy that refuses CONNECT is reported as
     # errors.New(<the status text without its code>) -- so "<url>: Bad Request" is the proxy's answer
+    # The reason phrase is the proxy's own (any words: "AuthorizedOnly", "Access Denied"), and Go's
+    # errors are lower-case: capitalised words alone after the URL, to the end of the line, are it
     rule("proxy_bare_status", Code.PROXY_ERROR,
          r"https?://[^\s\"]{1,500}\\?\"?: (?:Internal Server Error|Bad Gateway|Service Unavailable|"
-         r"Gateway Timeout|Forbidden|Bad Request|Method Not Allowed|Request Timeout)\b", 0.75,
+         r"Gateway Timeout|Forbidden|Bad Request|Method Not Allowed|Request Timeout)\b|"
+         r"https?: ?/{1,2}[^\s\"]{1,500}\\?\"?: (?!EOF\b)[A-Z][A-Za-z]{1,30}(?: [A-Z][A-Za-z]{1,30}){0,4}"
+         r"(?m:[.\"'*]{0,3}\s{0,4}$)", 0.75,
+         needles=("Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Timeout",
+                  "Forbidden", "Bad Request", "Method Not Allowed", "Request Timeout", "http"),
          distinguish=("a bare status text after the URL (no code) is Go's report of a proxy refusing "
                       "CONNECT: env | grep -i proxy; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
 )
 
-_CREDS_CHECK = ("grep -E 'credsStore|credHelpers' ~/.docker/config.json; command -v "
-                "docker-credential-HELPER   # the helper config.json names must be on PATH and answer "
-                "'get'")
-_CLOUD_HOSTS = r"(?:dkr\.ecr\.[\w.-]{1,40}amazonaws\.com|\bgcr\.io|docker\.pkg\.dev|azurecr\.io)"
-
-_CREDENTIALS: tuple[Rule, ...] = (
-    # docker/docker-credential-helpers client/client.go: "error <verb> credentials - err: %v, out:
-    # `%s`" -- the helper program named by credsStore/credHelpers could not be run or failed
-    rule("credential_helper_failed", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"error (?:getting|storing|erasing|listing) credentials - err: [^\n]{0,300}", 0.92,
-         distinguish=(_CREDS_CHECK,)),
-    # docker-py docker/credentials/store.py: "{program} not installed or not available in PATH",
-    # 'Credentials store {program} exited with "..."'; go-containerregistry pkg/authn: "invoking
-    # docker-credential-X: exec: ..."; Go os/exec ErrDot: "resolves to executable in current
-    # directory"
-    rule("credential_helper_missing", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"docker-credential-[\w.-]{1,40}\"? (?:not installed|resolves to executable)|"
-         r"Credentials store (?:error|[\w.-]{1,60} exited with)|"
-         r"(?:dockerpycreds|docker\.credentials)\.errors\.\w{1,40}|StoreError\(|"
-         r"invoking docker-credential-|exec: \"docker-credential-[\w.-]{1,40}\"|"
-         r"pass not initialized", 0.95, distinguish=(_CREDS_CHECK,)),
-    # apple/container ImagesService: "error querying keychain for %s" (the macOS keychain that
-    # holds 'container registry login' credentials refused the query)
-    rule("keychain_query_failed", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"error querying keychain for \S{1,300}|KeychainQuery\.Error", 0.85,
-         distinguish=("security find-internet-password -s {registry}   # the keychain item exists and "
-                      "this user may read it (Keychain Access: allow the container service)",)),
-    # containers/image pkg/docker/config: "errors looking up credentials:\n\t* <the helper's error>"
-    # and its debug line "Error looking up credentials for %s in credential helper %s: %v"
-    rule("credential_lookup_failed", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"errors looking up credentials|[Ee]rror looking up credentials for \S{1,300} in credential "
-         r"helper|getting credentials from helper|credential helper \S{1,80} (?:failed|not found)|"
-         r"credential helper not found", 0.85, distinguish=(_CREDS_CHECK,)),
-    # the helper ran and has no entry for this registry: usually harmless (anonymous pull follows)
-    rule("credential_helper_empty", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"credentials not found in native keychain", 0.5,
-         also=((Code.REGISTRY_UNAUTHORIZED, 0.45),), distinguish=(_CREDS_CHECK,)),
-    # the cloud SDK inside a helper or agent found no identity to ask the registry's token service
-    # with: aws-sdk-go's credential chain ("NoCredentialProviders: no valid providers in chain",
-    # "EC2RoleRequestError", v2's "failed to refresh cached credentials"), used by
-    # docker-credential-ecr-login, the ECS agent and Concourse's registry-image resource ("cannot
-    # authenticate with ECR"); Google's ADC ("could not find default credentials") behind
-    # docker-credential-gcr/gcloud
-    rule("cloud_sdk_no_identity", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"NoCredentialProviders|no valid providers in chain|EC2RoleRequestError|"
-         r"failed to refresh cached credentials|no EC2 IMDS role found|SharedCredsLoad|"
-         r"could not find default credentials|cannot authenticate with (?:ECR|ACR)|"
-         r"ecr: [Ff]ailed to get authorization token|Error retrieving credentials|"
-         r"No AuthorizationToken found for|missing AuthorizationData in ECR", 0.82,
-         also=((Code.REGISTRY_UNAUTHORIZED, 0.45),),
-         distinguish=("aws sts get-caller-identity   # (or gcloud auth list) the identity the helper/"
-                      "agent would use: none, or one without the registry's pull permission",
-                      _CREDS_CHECK)),
-    # cloud registries are logged into through a helper (ecr-login, gcloud/gcr, acr): no credentials
-    # at all for one of them points at the helper as much as at a missing login (most threads about
-    # ECR's "no basic auth credentials" end at a helper that was not invoked, not on PATH or misnamed)
-    rule("cloud_no_credentials", Code.REGISTRY_CREDENTIAL_HELPER,
-         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.75,
-         distinguish=(_CREDS_CHECK,)),
-)
-
-RULES: tuple[Rule, ...] = _ANSWERS + _registry_code_rules() + _status_rules() + _CREDENTIALS
+RULES: tuple[Rule, ...] = _ANSWERS + _registry_code_rules() + _status_rules()
 
 MIRROR_HOST = re.compile(r"reading manifest \S{1,300} in (?P<h>[\w.-]{1,253}(?::\d{1,5})?)/")
 """containers/image names the host it read the manifest from; a mirror when it is not the image's."""

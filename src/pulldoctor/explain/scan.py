@@ -59,7 +59,8 @@ _FAILURE = re.compile(
     r"Not continuing|DEPRECATION|Too Many|[Dd]isabled|forcibly|aborted by|[Pp]ermission|"
     r"NoCredentialProviders|no valid providers|no data of the requested|temporary error|"
     r"cannot authenticate|expired|Authorization(?:Token|Data)|IMDS|nimplemented|required platforms|"
-    r"http2: |idle connection"
+    r"http2: |idle connection|not support|o space|ENOSPC|enough space|disk is full|free data blocks|"
+    r"trust data|enough IDs"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""
@@ -68,6 +69,10 @@ _BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
 _COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image)"
                       rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
 """A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
+_PROXY_SHOWN = re.compile(rb"(?i:\b(?:https?|all)_proxy)\s{0,3}[=:]\s{0,3}\\?[\"']?(?:https?|socks5h?)://|"
+                          rb"(?i:echo \$\{?(?:https?|all)_proxy)")
+"""A pasted proxy setting (``HTTPS_PROXY=...``, ``echo $https_proxy``): kept like a command, since
+explain reads a direct dial after it as a proxy the pulling process lacks."""
 _COMMAND_REACH = 4096
 """Bytes after a command line within which an output line is read together with it."""
 _FAILURE_B = re.compile(_FAILURE.pattern.encode())
@@ -145,6 +150,7 @@ class Scanner:
         self._last = b""  # last byte fed for the current source: is a line still open?
         self._source = source
         self._command: tuple[int, str] | None = None  # (end offset, text) of a pasted command
+        self._proxy: tuple[int, str] | None = None  # (end offset, text) of a pasted proxy setting
 
     def start(self, source: str, fmt: Format = Format.LINES) -> None:
         self.finish_source()
@@ -152,7 +158,7 @@ class Scanner:
         self._source = source
         self.count_lines = True
         self.fmt = fmt
-        self._command = None
+        self._command = self._proxy = None
 
     def _end_source(self) -> None:
         if self.total_lines is not None:
@@ -248,6 +254,8 @@ class Scanner:
             raw = view[s:e]
             if (b" pull " in raw or b" from " in raw or b" copy " in raw) and _COMMAND.search(raw):
                 self._command = (base + e, raw.decode("utf-8", errors="replace").strip())
+            if (b"_proxy" in raw or b"_PROXY" in raw) and _PROXY_SHOWN.search(raw):
+                self._proxy = (base + e, raw.decode("utf-8", errors="replace").strip())
             if _FAILURE_B.search(raw) or (self.fmt == Format.JOURNAL_JSON
                                           and _BYTE_MESSAGE.search(raw)):
                 self._record(raw.decode("utf-8", errors="replace"), line + 1 if count else None,
@@ -276,11 +284,13 @@ class Scanner:
         """Rank one failure message and count it in its group."""
         norm = normalize(s.message)
         decided = _decision(shape(norm))
-        cmd = self._command
-        if cmd and 0 <= s.offset - cmd[0] <= _COMMAND_REACH:
-            # the output of a pasted command: read with the command, as explain reads the paste
-            # (the command names the image, which some readings depend on)
-            with_cmd = normalize(cmd[1] + "\n" + s.message)
+        ctx = "\n".join(t[1] for t in (self._proxy, self._command)
+                        if t and 0 <= s.offset - t[0] <= _COMMAND_REACH)
+        if ctx:
+            # the output of a pasted command: read with the command (and a proxy setting pasted
+            # before it), as explain reads the paste (the command names the image, which some
+            # readings depend on)
+            with_cmd = normalize(ctx + "\n" + s.message)
             better = _decision(shape(with_cmd))
             if better is not None and (decided is None or decided[2] or not better[2]):
                 norm, decided = with_cmd, better
