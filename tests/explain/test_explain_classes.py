@@ -250,6 +250,33 @@ CLASS_CASES = [
     # a tool's own "not found" (a local check before it pulls) yields to the failure after it
     ("Image alpine:3 not found.\nDo you want to pull the image now? [Y/n]: y\nError: open "
      "/etc/containers/policy.json: no such file or directory", "daemon.config"),
+    # producers' format strings not seen in any thread yet (containerd, moby, containers/image)
+    ('failed to pull and unpack image "r.example/a:1": failed to extract layer ' + D + ": failed to "
+     'get stream processor: media type "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip" '
+     "is no longer supported since containerd v2.0", "image.unsupported"),
+    ('Error response from daemon: no images providing the requested platform(s) found: '
+     "[linux/ppc64le]", "image.platform_mismatch"),
+    ('failed to resolve reference "r.example/a:1": no manifest found for platform: not found',
+     "image.platform_mismatch"),
+    ('Error response from daemon: cannot download image with operating system "windows" when '
+     'requesting "linux"', "image.platform_mismatch"),
+    ('failed to pull and unpack image "r.example/a:1": number of layers and diffIDs don\'t match: 2 != 3',
+     "image.corrupt"),
+    ("Error: copying system image: writing blob: layer 2 (blob " + D + ") does not match config's "
+     'DiffID "' + D + '"', "image.corrupt"),
+    ('failed to resolve reference "r.example/a:1": failed to authorize: no realm specified for token '
+     "auth challenge", "registry.server_error"),
+    ('failed to resolve reference "r.example/a:1": failed to authorize: failed to handle basic auth '
+     "because missing username or secret", "registry.unauthorized"),
+    ("failed to load X509 key pair: open /etc/containerd/certs.d/r.example/client.cert: no such file "
+     "or directory", "daemon.config"),
+    ('Failed to pull image "r.example/a:1": rpc error: code = Unavailable desc = error reading from '
+     "server: EOF", "daemon.config"),
+    ("Error response from daemon: failed to register layer: ApplyLayer exit status 1 stdout:  stderr: "
+     "mkdir /usr/share/x: read-only file system", "daemon.config"),
+    ("Error response from daemon: could not get decompression stream: unexpected EOF", "image.corrupt"),
+    ("Error response from daemon: linux containers are not supported on this platform",
+     "daemon.config"),
     # tools: a configuration the tool refuses (Concourse registry-image)
     ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
      'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),

@@ -31,6 +31,11 @@ _PULL_FAILURE = Gated(
     r"Error pulling dependent layers|download failed after attempts|"
     # containers/image (podman, skopeo, buildah, CRI-O)
     r"[Uu]nable to pull|unable to copy from source|[Ee]rror determining manifest MIME type|"
+    r"[Ee]rror committing the finished image|adding layer with blob|storing blob to file|"
+    r"[Pp]rocessing tar file\(|failed to get converter for|error from registry: |"
+    # BuildKit's base-image step; Apptainer/Singularity fetching an OCI image for a build
+    r"\[internal\] load metadata for [^\n]{1,300}\n[^\n]{0,40}ERROR|conveyor failed to get|"
+    r"Unable to handle docker://|failed to get checksum for docker://|"
     # BuildKit and the tools around the runtimes
     r"CannotPull\w{0,20}ContainerError|While (?:pulling|making) image from oci registry|"
     r"While pulling (?:library|shub|oras) image|"
@@ -51,7 +56,11 @@ _PULL_CONTEXT = Gated(
     r"Pulling from |Pulling image |Trying to pull |Pulling fs layer|Pulling repository|images/create|"
     r"Unable to find image '[^'\n]{1,300}' locally|initializing source|copying system image|"
     r"pinging (?:container|docker) registry|[Rr]eading manifest|Error copying (?:image|tag)|"
-    r"failed to resolve source metadata|fetching builder image|httpRead[Ss]eeker|trying next host"
+    r"failed to resolve source metadata|fetching builder image|httpRead[Ss]eeker|trying next host|"
+    # a request to a registry's API, the legacy builder's FROM step, docker-compose v1's pull
+    # line, kaniko's and buildah's base-image steps, BuildKit's metadata step
+    r"https?://[^\s\"]{1,300}/v2/|Step \d{1,4}/\d{1,4} : FROM |Pulling [\w.-]{1,100} \([^)\s]{1,300}\)"
+    r"\.\.\.|Retrieving image (?:manifest )?\S|creating build container|load metadata for "
 )
 """Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
 _PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"

@@ -24,6 +24,14 @@ A = r"(?:" + H + r":\d{1,5}|" + _PLACEHOLDER + r")"
 """host:port as Go prints it (or a placeholder pasted in its place)."""
 LOOKUP = r"lookup [\w.*-]{1,255}(?: on " + A + r")?: "
 """golang/go src/net/net.go DNSError.Error(): ``lookup <name>[ on <server>]: <err>``."""
+EXTRACTING = (r"(?:failed to register layer|ApplyLayer|[Pp]rocessing tar file|failed to extract "
+               r"layer|re-exec error|failed to unpack|unpacking failed|adding layer with blob|"
+               r"[Ee]rror committing the finished image|could not get decompression stream|"
+               r"failed to apply diff)")
+"""The wrappers of layer extraction: whatever follows them happened while writing the rootfs.
+containers/storage's untar child reports ``processing tar file(%s): %w`` (its stderr in the
+parentheses; older versions ``Error processing tar file``) under containers/image's ``adding layer
+with blob %s`` (older: ``Error committing the finished image``)."""
 DIAGNOSE = "pulldoctor diagnose {image}   # re-walks the pull step by step and proves which one fails"
 RUNTIME_LOG = ("journalctl -u containerd -u crio -u docker --since -1h | grep -i -e 'pull' -e "
                "'trying next host'   # the runtime logs the inner error this text dropped")

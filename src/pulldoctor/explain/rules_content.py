@@ -29,15 +29,8 @@ Where each wording is made (search the repositories for the quoted format string
 from __future__ import annotations
 
 from pulldoctor.causes import Code
-from pulldoctor.explain.rulebase import Rule, rule
+from pulldoctor.explain.rulebase import EXTRACTING, Rule, rule
 
-_EXTRACTING = (r"(?:failed to register layer|ApplyLayer|[Pp]rocessing tar file|failed to extract "
-               r"layer|re-exec error|failed to unpack|unpacking failed|adding layer with blob|"
-               r"[Ee]rror committing the finished image)")
-"""The wrappers of layer extraction: whatever follows them happened while writing the rootfs.
-containers/storage's untar child reports ``processing tar file(%s): %w`` (its stderr in the
-parentheses; older versions ``Error processing tar file``) under containers/image's ``adding layer
-with blob %s`` (older: ``Error committing the finished image``)."""
 _OS_MODE = ("docker version --format '{{{{.Server.Os}}}}'   # the daemon's OS: Docker Desktop switches "
             "between Linux and Windows containers; a Windows Server host or a Windows node cannot")
 _MEDIA_TYPES = ("skopeo inspect --raw docker://{image} | grep -o '\"mediaType\": *\"[^\"]*\"'   "
@@ -62,10 +55,17 @@ PLATFORM: tuple[Rule, ...] = (
          r"does not match the specified platform|image(?:'s)? platform[^\n]{0,80}?does not match|"
          r"platform \(?[\w/.-]{1,40}\)? does not match the (?:detected host|expected|specified)|"
          r"no image found in (?:image index|manifest list) for architecture|"
-         r"does not support required platforms|unsupported: \\?\"platform [\w/.-]{1,40}", 0.95,
+         r"does not support required platforms|unsupported: \\?\"platform [\w/.-]{1,40}|"
+         # containerd "no manifest found for platform: %w"; moby's containerd image store "no images
+         # providing the requested platform(s) found: %v", "requested platform(s) (%v) not found",
+         # "doesn't provide the requested platform (%s)", "cannot download image with operating
+         # system %q when requesting %q"
+         r"no manifest found for (?:the requested )?platform|requested platform\(s\)|"
+         r"provide the requested platform|cannot download image with operating system", 0.95,
          needles=("atching manifest", "ATCHING MANIFEST", "no match for platform",
                   "does not match the specified platform", "does not match", "no image found in ",
-                  "required platforms", "unsupported: "),
+                  "required platforms", "unsupported: ", "no manifest found for", "requested platform",
+                  "cannot download image with operating system"),
          unless=r"no matching manifest for unknown"),
     # the daemon's own OS is not the image's: a host that cannot run it (Windows Server, a
     # Windows node), or a desktop daemon in the other mode -- the wording is the same
@@ -86,6 +86,10 @@ PLATFORM: tuple[Rule, ...] = (
     rule("windows_daemon_linux_image", Code.DAEMON_CONFIG,
          r"no matching manifest for windows/[^\n]{0,80}", 0.55, distinguish=(_OS_MODE,),
          unless=r"(?i:servercore|nanoserver|mcr\.microsoft\.com/windows|windows/server|ltsc20)"),
+    # a Windows daemon in Windows-containers mode asked for a Linux container (moby's
+    # "linux containers are not supported on this platform")
+    rule("linux_on_windows_daemon", Code.DAEMON_CONFIG,
+         r"linux containers are not supported on this platform", 0.85, distinguish=(_OS_MODE,)),
     rule("windows_build_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
          r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
          r"container operating system does not match the host operating system", 0.9,
@@ -133,6 +137,14 @@ MEDIA_TYPES: tuple[Rule, ...] = (
          r"Image Format v1|mediaType in manifest should be|unsupported manifest|unsupported schema version|"
          r"encountered unknown type|Unexpected media type|unsupported image-specific operation on artifact|"
          r"Encountered remote \S{1,200} when fetching|AI models are not (?:yet )?supported|"
+         r"Running AI models directly by the Engine is not supported|"
+         # containerd: a media type dropped in 2.0 ("%w: media type %q is no longer supported since
+         # containerd v2.0"); moby's containerd image store for an artifact: "descriptor is neither
+         # a manifest or index", "media-type: cannot determine"; containers/image: "Invalid image
+         # config (rootFS is not set)", "image has no layers"
+         r"is no longer supported since containerd|descriptor is neither a manifest or index|"
+         r"descriptor isn't a manifest|media-type: cannot determine|rootFS is not set|"
+         r"\bimage has no layers|"
          r"reference for unknown type: \S{1,200}|"
          r"unexpected media type \S{1,200} for \S{1,100}|max depth exceeded|"
          r"no processor for media-type|failed to get stream processor for \S{1,200}",
@@ -176,6 +188,19 @@ _CONTENT: tuple[Rule, ...] = (
          r"config\.json digest \S{1,80} does not match expected|blob size mismatch|"
          r"failed size validation",
          0.85, unless=r"unexpected commit digest sha256:e3b0c442"),
+    # the manifest, the config and the layers disagree (counts, diff IDs, a digest or size that is
+    # not what was asked for): containerd "got digest %s, expected %s", "number of layers and
+    # diffIDs don't match"; containers/image "layer %d (blob %s) does not match config's DiffID
+    # %q", "Inconsistent layer count", "length of history not equal to number of layers", "Size
+    # mismatch when copying %s"; moby "layer %v was not found (corruption?)"
+    rule("content_disagrees", Code.IMAGE_CORRUPT,
+         r"got digest sha256:\w{1,64}, expected|number of layers and diffIDs don't match|"
+         r"does not match config's DiffID|Inconsistent layer count|history not equal to number of "
+         r"layers|DiffID values, but a layer with index|Size mismatch when copying|"
+         r"\(corruption\?\)", 0.8,
+         distinguish=("skopeo inspect --raw docker://{image}; skopeo inspect --config docker://{image}"
+                      "   # layer count and diff IDs must agree: a broken push, or a cache serving "
+                      "another copy", _PULL_AGAIN)),
     # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
     # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
     rule("layer_does_not_decode", Code.IMAGE_CORRUPT,
@@ -196,7 +221,7 @@ _CONTENT: tuple[Rule, ...] = (
     # signature or artifact blob pulled as an image, shorter than one tar header). Not the network:
     # every runtime stores and verifies the blob's digest before it extracts it (moby's download
     # to a temporary file, containerd's content store, containers/image's "storing blob to file")
-    rule("extraction_cut_short", Code.IMAGE_CORRUPT, _EXTRACTING + r"[^\n]{0,300}?unexpected EOF",
+    rule("extraction_cut_short", Code.IMAGE_CORRUPT, EXTRACTING + r"[^\n]{0,300}?unexpected EOF",
          0.55, also=((Code.HOST_DISK_FULL, 0.5), (Code.IMAGE_UNSUPPORTED, 0.45)),
          distinguish=("df -h /var/lib/docker /var/lib/containerd; dmesg | tail   # no space or an "
                       "OOM kill ended the extractor", _MEDIA_TYPES, _PULL_AGAIN)),
@@ -212,12 +237,17 @@ _CONTENT: tuple[Rule, ...] = (
                       "# shorter than the manifest says: the registry/cache stores a truncated blob",
                       _PULL_AGAIN)),
     # the extractor was refused an operation the layer needs (mknod, xattrs, chown under a user
-    # namespace or a sandboxed runtime): the host/runtime setup, not the image
+    # namespace or a sandboxed runtime) by the host: EPERM, EROFS (the store on a read-only file
+    # system), EOPNOTSUPP (xattrs on a backing file system without them), EMFILE (the runtime's
+    # open-files limit), EFBIG: the host/runtime setup, not the image
     rule("extraction_not_permitted", Code.DAEMON_CONFIG,
-         _EXTRACTING + r"[^\n]{0,400}?operation not permitted", 0.6,
+         EXTRACTING + r"[^\n]{0,400}?(?:operation not permitted|read-only file system|operation not "
+         r"supported|too many open files|file too large)", 0.6,
          also=((Code.IMAGE_CORRUPT, 0.3),),
          distinguish=("cat /etc/subuid /etc/subgid; ps -o user= -C containerd,dockerd,podman   "
-                      "# rootless or user-namespaced runtimes cannot create every file a layer holds",)),
+                      "# rootless or user-namespaced runtimes cannot create every file a layer holds",
+                      "findmnt -T /var/lib/docker; findmnt -T /var/lib/containerd   # the store's "
+                      "file system: read-only, or without xattrs (NFS, some FUSE)")),
     # the unpacker looked for content the pull should have stored and it is not in the local
     # content store: an interrupted earlier pull or a store cleaned under the runtime
     rule("local_content_missing", Code.IMAGE_CORRUPT,

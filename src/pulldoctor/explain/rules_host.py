@@ -96,6 +96,20 @@ RULES: tuple[Rule, ...] = (
          also=((Code.REGISTRY_RATE_LIMITED, 0.45),),
          distinguish=("grep -i -e registryPullQPS -e registryBurst /var/lib/kubelet/config.yaml   "
                       "# kubelet limits its own pulls; 0 disables the limit",)),
+    # the CRI's own connection to the runtime broke mid-pull (grpc: "code = Unavailable desc =
+    # error reading from server: EOF", "transport is closing"): the runtime restarted or was
+    # killed (an OOM kill, a crash) -- the registry is not what failed
+    rule("cri_runtime_went_away", Code.DAEMON_CONFIG,
+         r"code = Unavailable desc = (?:error reading from server|transport is closing|"
+         r"connection error)", 0.6, also=((Code.HOST_MEMORY, 0.4),),
+         distinguish=("journalctl -u containerd -u crio --since -1h | grep -i -e 'start' -e panic -e "
+                      "killed; dmesg | grep -i oom   # the runtime restarted or was killed "
+                      "mid-pull",)),
+    # moby's classic image store holds one platform per image
+    rule("single_platform_store", Code.DAEMON_CONFIG,
+         r"multiple platforms (?:are )?not supported for this image store", 0.8,
+         distinguish=("docker info -f '{{{{.DriverStatus}}}}'   # the containerd image store keeps "
+                      "several platforms of one image",)),
     # the client never reached the daemon (moby client: "Cannot connect to the Docker daemon at
     # %s. Is the docker daemon running?"; Windows named pipe): nothing was pulled at all
     rule("daemon_unreachable", Code.DAEMON_CONFIG,

@@ -10,7 +10,7 @@ its structure (which error the Go type wraps), not by one pasted example.
 from __future__ import annotations
 
 from pulldoctor.causes import Code
-from pulldoctor.explain.rulebase import DIAGNOSE, LOOKUP, RUNTIME_LOG, A, H, Rule, rule
+from pulldoctor.explain.rulebase import DIAGNOSE, EXTRACTING, LOOKUP, RUNTIME_LOG, A, H, Rule, rule
 
 _DNS_UDP_VS_TCP = ("dig +notcp +tries=1 +time=2 @{resolver} {host}  vs  "
                    "dig +tcp +tries=1 +time=2 @{resolver} {host}   # only TCP answers: UDP/53 is dropped")
@@ -184,9 +184,8 @@ TRANSPORT: tuple[Rule, ...] = (
          also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.32)),
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # cut here too: the registry's "
                       "front or a proxy on the path; works here: retry the pull",),
-         unless=r"failed to register layer|ApplyLayer|[Pp]rocessing tar file|failed to extract|"
-                r"re-exec error|failed to read expected number of bytes|adding layer with blob|"
-                r"happened during read: unexpected EOF"),
+         unless=EXTRACTING + r"|failed to read expected number of bytes|happened during read: "
+                r"unexpected EOF"),
     rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),
     # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
     # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
@@ -368,6 +367,11 @@ TLS: tuple[Rule, ...] = (
          distinguish=("openssl s_client -connect {host}:443 -servername {host} -CAfile CA.crt "
                       "</dev/null   # verifies with the CA: it is installed where this client "
                       "does not read it",)),
+    # the client certificate configured for this registry cannot be loaded (containerd's hosts.toml
+    # client=, docker's certs.d/<host>/client.cert): "failed to load X509 key pair: %w"
+    rule("client_cert_unloadable", Code.DAEMON_CONFIG, r"failed to load X509 key pair", 0.85,
+         distinguish=("ls -l /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/{registry}/   "
+                      "# the client.cert/client.key pair named must exist, match and be readable",)),
     # TLS alert 116: the registry wants a client certificate and none was sent
     rule("client_cert_required", Code.DAEMON_CONFIG, r"tls: certificate required", 0.8,
          distinguish=("grep -rn client /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/"

@@ -127,6 +127,27 @@ _ANSWERS: tuple[Rule, ...] = (
          0.6, distinguish=("gcloud auth configure-docker REGION-docker.pkg.dev; docker pull {image}   "
                            "# works logged in: the repository is private (grant allUsers read to "
                            "make it public)",)),
+    # the registry's authentication answer cannot be used: a WWW-Authenticate without a realm or
+    # with a scheme nobody speaks, a token body that is not JSON, a digest header that is not a
+    # digest -- a front or proxy answering for the registry, or a registry that is not one.
+    # containerd "no realm specified for token auth challenge", "failed to find supported auth
+    # scheme", "invalid content digest in response"; containers/image "missing realm in bearer
+    # auth challenge", "decoding bearer token (last URL %q, body start %q)"
+    rule("auth_challenge_unusable", Code.REGISTRY_SERVER_ERROR,
+         r"no realm specified for token auth challenge|missing realm in bearer auth challenge|"
+         r"invalid token auth challenge realm|failed to find supported auth scheme|"
+         r"decoding bearer token|invalid content digest in response", 0.55,
+         also=((Code.PROXY_ERROR, 0.45),),
+         distinguish=("curl -sI https://{host}/v2/ | grep -i -e www-authenticate -e docker-"
+                      "distribution   # a registry answers 401 with a Bearer realm; anything else "
+                      "is a front or proxy answering for it",)),
+    # containerd's basic-auth handler with nothing to send: the registry asks for a login the
+    # client does not have (no login, or a helper that gave nothing)
+    rule("basic_auth_without_credentials", Code.REGISTRY_UNAUTHORIZED,
+         r"failed to handle basic auth because missing username or secret", 0.8,
+         also=((Code.REGISTRY_CREDENTIAL_HELPER, 0.45),),
+         distinguish=("docker login {registry}   # or the pull secret / hosts.toml auth for "
+                      "{registry}",)),
     # distribution's client ErrNoToken: the token endpoint answered 200 with no token in it -- not
     # the token service (a portal, a proxy, a misrouted realm) or a broken one
     rule("token_without_token", Code.REGISTRY_SERVER_ERROR,
