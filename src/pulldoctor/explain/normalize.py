@@ -12,6 +12,7 @@ input can make a regex backtrack for long.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 MAX_TEXT = 64 * 1024
@@ -51,6 +52,61 @@ _HITS_PER_WORD = 64
 _PLACEHOLDER = re.compile(r"<([A-Za-z][\w .-]{0,38}[\w.])>")
 _PLACEHOLDER_WORDS = re.compile(r"(?i)\bip\b|addr|host|port|redact|remov|hidden|mask|server|"
                                 r"registry|dns|proxy|domain|node")
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]{0,20}[A-Za-z]")
+"""Terminal colour and cursor codes (docker compose, BuildKit and podman colour their errors)."""
+_ENTITIES = {"&quot;": '"', "&#34;": '"', "&#39;": "'", "&#x27;": "'", "&lt;": "<", "&gt;": ">",
+             "&amp;": "&"}
+_ENTITY_RE = re.compile("|".join(_ENTITIES))
+"""HTML entities left by a paste from a web page (an issue tracker, a CI system's log view)."""
+_QUOTE_MARK = re.compile(r"^[ \t]{0,3}>[ \t]?", re.MULTILINE)
+"""Markdown's quote marker at line start (e-mail and issue replies quote the error this way)."""
+_CODE_EDGE = re.compile(r"^[ \t]{0,3}`{1,3}|`{1,3}[ \t]*$|\*\*", re.MULTILINE)
+"""Markdown code ticks at a line's edges and bold markers around a pasted error."""
+_MIN_WRAP = 60
+
+
+def _unwrap(text: str) -> str:
+    """Join lines a terminal or a mailer hard-wrapped at a fixed width.
+
+    Such a paste has several lines of exactly the same length (the width), none longer, each
+    continued on the next line -- somewhere in the middle of a word or a URL (with only two such
+    lines, both breaks must fall inside a word); a line of that length is joined to the next one as
+    it was printed. Other texts are left alone.
+    """
+    lines = text.split("\n")
+    if len(lines) < 3:
+        return text
+    width = max(len(line) for line in lines)
+    full = [i for i, line in enumerate(lines[:-1]) if len(line) == width]
+    mid_word = [i for i in full if lines[i][-1:].isalnum() and lines[i + 1][:1].isalnum()]
+    if width < _MIN_WRAP or len(full) < 2 or not mid_word or (
+            len(full) < 3 and any(lines[i][-1:].isspace() or lines[i + 1][:1].isspace()
+                                  for i in full)):
+        return text
+    out = [lines[0]]
+    for prev, line in itertools.pairwise(lines):
+        if len(prev) == width:
+            out[-1] += line
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _plain(text: str) -> str:
+    """What a paste added around the runtime's words: colours, entities, markdown, hard wraps."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if "&" in text:
+        text = _ENTITY_RE.sub(lambda m: _ENTITIES[m.group(0)], text)
+    if "\u00a0" in text or "\u202f" in text:
+        text = text.replace("\u00a0", " ").replace("\u202f", " ")
+    if ">" in text:
+        text = _QUOTE_MARK.sub("", text)
+    if "`" in text or "**" in text:
+        text = _CODE_EDGE.sub("", text)
+    return _unwrap(text)
+
 
 def _unescape(text: str) -> str:
     """Undo JSON / Go ``%q`` quoting, repeatedly (texts are often quoted twice)."""
@@ -118,4 +174,4 @@ def bounded(text: str) -> str:
 def normalize(text: str) -> str:
     """The message as the runtime printed it: bounded, unquoted, without log prefixes."""
     text = bounded(text.replace("\r\n", "\n").replace("\x00", ""))
-    return _join_placeholders(strip_prefixes(_unescape(text)))
+    return _join_placeholders(strip_prefixes(_unescape(_plain(text))))

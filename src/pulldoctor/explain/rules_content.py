@@ -243,6 +243,8 @@ _CONTENT: tuple[Rule, ...] = (
     rule("extraction_not_permitted", Code.DAEMON_CONFIG,
          EXTRACTING + r"[^\n]{0,400}?(?:operation not permitted|read-only file system|operation not "
          r"supported|too many open files|file too large)", 0.6,
+         needles=("operation not permitted", "read-only file system", "operation not supported",
+                  "too many open files", "file too large"),
          also=((Code.IMAGE_CORRUPT, 0.3),),
          distinguish=("cat /etc/subuid /etc/subgid; ps -o user= -C containerd,dockerd,podman   "
                       "# rootless or user-namespaced runtimes cannot create every file a layer holds",

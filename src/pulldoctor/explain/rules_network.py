@@ -194,6 +194,13 @@ TRANSPORT: tuple[Rule, ...] = (
          also=((Code.PROXY_ERROR, 0.45), (Code.REGISTRY_SERVER_ERROR, 0.35)),
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # closed here too: the registry's "
                       "front; works here: the daemon's path (systemctl show -p Environment docker)",)),
+    # the first request to a registry on its own port (not 443) closed with no answer: a plain-HTTP
+    # registry drops the TLS ClientHello -- the setting that makes the runtime speak HTTP to it
+    # (insecure-registries, hosts.toml http://) is missing or was not read
+    rule("eof_first_request_custom_port", Code.DAEMON_CONFIG,
+         r"https://" + H + r":(?!443\b)\d{1,5}/(?:v2/?|v1/_ping)\\?\"? ?: (?:unexpected )?EOF\b", 0.5,
+         distinguish=("curl -sv http://{host}:{port}/v2/   # answers over plain HTTP: list {host}:{port}"
+                      " in insecure-registries (daemon.json) / hosts.toml, then restart the runtime",)),
     # a reset on the *first* request (the /v2/ ping, the token): nothing was transferred yet, so
     # not a flaky long download -- the registry's front, or a middlebox/proxy that cuts direct
     # connections (for-win#3324: "It was a proxy issue")

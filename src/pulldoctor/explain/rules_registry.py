@@ -39,6 +39,16 @@ _STATUS_CARRIERS = (
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
 anonymous (tests/corpus/README.md, the 401 convention): the name is always the other suspect."""
+_SILENT_HELPER = (Code.REGISTRY_CREDENTIAL_HELPER, 0.35)
+"""A 401 that says no credentials were sent: a credential helper that failed quietly leaves the
+client anonymous (the lab's credential-helper-missing-anonymous scenario, real docker)."""
+_ALSO_401 = (_NAME_UNKNOWN_BUT_401, _SILENT_HELPER)
+_ALSO_403 = ((Code.REGISTRY_UNAUTHORIZED, 0.5), (Code.REGISTRY_NOT_FOUND, 0.45))
+"""A 403: credentials that are stale or for another account (a fresh login answers), or a
+repository that does not exist (registries answer 403 for it too, the catalogue's definition)."""
+_CHECK_403 = ("docker logout {registry}; docker login {registry}; docker pull {image}   # works now: "
+              "the stored credentials were stale or another account's; still denied: the account "
+              "lacks access, or the repository does not exist")
 _NOT_FOUND_CHECKS = (
     "skopeo list-tags docker://{registry_repo}   # the tag is not listed: the name or tag is wrong "
     "(typo, never pushed, deleted); listed: the registry (or a mirror in front) fails to serve it",
@@ -62,9 +72,10 @@ def _status_rules() -> tuple[Rule, ...]:
         if not ci.http_statuses:
             continue
         statuses = "|".join(str(s) for s in ci.http_statuses)
-        also = (_NAME_UNKNOWN_BUT_401,) if 401 in ci.http_statuses else ()
+        also, check = ((_ALSO_401, (_CHECK_NAME,)) if 401 in ci.http_statuses else
+                       (_ALSO_403, (_CHECK_403,)) if 403 in ci.http_statuses else ((), ()))
         out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
-                        0.78, also=also, distinguish=(_CHECK_NAME,) if also else (),
+                        0.78, also=also, distinguish=check,
                         needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ",
                                  "failed with response: ", "Server error: ")))
     return tuple(out)
@@ -107,7 +118,7 @@ _ANSWERS: tuple[Rule, ...] = (
          r"denied: [^\n]{0,160}|requested access to the resource is denied|\b403 Forbidden|"
          r"status(?: code)?:? 403\b|HTTP 403 response|: denied(?m:[.\"]{0,2}\s{0,4}$)|insufficient_scope|"
          r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8,
-         unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
+         also=_ALSO_403, distinguish=(_CHECK_403,), unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
     # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission
     # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission.
     # AWS: "User: <arn> is not authorized to perform: ecr:<Action>"; Google IAM: 'Permission "<p>"
@@ -177,7 +188,7 @@ _ANSWERS: tuple[Rule, ...] = (
          r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|"
          r"status(?: code)?:? 401\b|"
          r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
-         0.85, also=(_NAME_UNKNOWN_BUT_401,), distinguish=(_CHECK_NAME,)),
+         0.85, also=_ALSO_401, distinguish=(_CHECK_NAME,)),
     # a 401 from the *token endpoint* (containerd "failed to fetch oauth|anonymous token: unexpected
     # status from GET request to <realm>?...: 401", go-containerregistry "GET <realm>?scope=...:
     # unexpected status code 401"): token services issue a token for a repository that does not
