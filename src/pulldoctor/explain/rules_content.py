@@ -117,7 +117,7 @@ PLATFORM: tuple[Rule, ...] = (
                       "to Linux containers instead",)),
     rule("windows_import_layer", Code.IMAGE_PLATFORM_MISMATCH,
          r"hcsshim::(?:ImportLayer|ProcessBaseLayer|ProcessUtilityVMImage|ExpandScratchSize)"
-         r"[^\n]{0,200}|ProcessBaseLayer \S{1,300}: [^\n]{0,120}", 0.55,
+         r"[^\n]{0,200}|(?:ProcessBaseLayer|ProcessUtilityVMImage) \S{1,300}: [^\n]{0,120}", 0.55,
          also=((Code.IMAGE_CORRUPT, 0.4), (Code.HOST_DISK_FULL, 0.3)),
          distinguish=("cmd /c ver; docker manifest inspect {image}   # a base image for a newer "
                       "Windows build than this host fails while importing its layers",)),
