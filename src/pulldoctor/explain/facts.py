@@ -184,11 +184,29 @@ def extract(text: str) -> dict[str, Any]:
     _registry_answer(text, facts)
     _content(text, facts)
     host = facts.get("host")
+    registry = _image_registry(image)
+    if registry and host and registry not in (host, _hub_host(host)):
+        facts["registry"] = registry  # the failing request went elsewhere (token service, CDN)
     if host and step in ("config", "layer"):
         reg = registry_host(image, text)
         facts["cdn_host"] = bool(_CDN_HINT.search(host)) or (reg is not None and host != reg
                                                               and not host.endswith(reg))
     return facts
+
+
+def _image_registry(image: str | None) -> str | None:
+    """The registry the image names (what ``docker login`` takes), if the reference parses."""
+    if not image:
+        return None
+    try:
+        return parse_reference(image.removeprefix("docker://")).registry
+    except ReferenceError_:
+        return None
+
+
+def _hub_host(host: str) -> str:
+    """Docker Hub's API host is docker.io's: one registry for the login."""
+    return "docker.io" if host in ("registry-1.docker.io", "index.docker.io") else host
 
 
 def _where(text: str, facts: dict[str, Any]) -> None:
