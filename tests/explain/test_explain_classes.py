@@ -277,6 +277,11 @@ CLASS_CASES = [
     ("Error response from daemon: could not get decompression stream: unexpected EOF", "image.corrupt"),
     ("Error response from daemon: linux containers are not supported on this platform",
      "daemon.config"),
+    # a registry's own policy refusing to serve the image (Harbor: PROJECTPOLICYVIOLATION, 412)
+    ('Error response from daemon: unknown: current image with "Pending" status of vulnerability '
+     "scanning cannot be pulled due to configured policy", "image.policy_rejected"),
+    ('failed to resolve reference "h.example/p/a:1": unexpected status from HEAD request to '
+     "https://h.example/v2/p/a/manifests/1: 412 Precondition Failed", "image.policy_rejected"),
     # tools: a configuration the tool refuses (Concourse registry-image)
     ("resource script '/opt/resource/in [/tmp/build/get]' failed: exit status 1\n\nstderr:\nERRO[0000] "
      'invalid payload: json: unknown field "aws_region_x"', "daemon.config"),

@@ -313,6 +313,14 @@ _POLICY: tuple[Rule, ...] = (
                       "hid a policy rejection; cat /etc/containers/policy.json",
                       "grep -n registries /etc/containers/registries.conf   # the registry searched "
                       "for a short name")),
+    # the registry's own policy refuses to serve the image (Harbor's project policies: unscanned or
+    # vulnerable images, unsigned ones; errcode PROJECTPOLICYVIOLATION, HTTP 412)
+    rule("registry_policy", Code.IMAGE_POLICY_REJECTED,
+         r"cannot be pulled due to configured policy|is not signed in (?:Notary|Cosign)|"
+         r"PROJECTPOLICYVIOLATION|\b412 Precondition Failed", 0.85,
+         distinguish=("the registry's project settings (Harbor: Configuration > deployment security, "
+                      "content trust) name the policy; scan or sign the image, or ask its "
+                      "administrator",)),
     # Docker Content Trust (DOCKER_CONTENT_TRUST=1): docker asks a Notary server for signed trust
     # data before pulling; notary's client says "you are not authorized to perform this operation:
     # server returned 401." or that no trust data exists -- the client's signature policy refuses

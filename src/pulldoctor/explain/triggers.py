@@ -68,6 +68,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"free data blocks", b"rocessing tar file", b"adding layer with", b"happened during read",
     b"failed to get converter", b"chema 1", b"logon session", b"D-Bus", b"keychain",
     b"nteraction is not allowed", b"password store", b"decryption failed", b"_proxy", b"_PROXY",
+    b"due to configured policy", b"not signed in", b"POLICYVIOLATION", b"412 Precondition",
     # a pasted command line: the output after it is a pull's (scan reads it with the next line)
     b"docker pull ", b"podman pull ", b"buildah from ", b"crictl pull ", b"nerdctl pull ",
     b"images pull ", b"skopeo copy ", b"crane pull ",
