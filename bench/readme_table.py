@@ -128,31 +128,48 @@ def rootcause_summary(doc: Mapping[str, Any]) -> str:
             why = "; ".join(r["problems"])
         else:
             med = sorted(r["client_s"])[len(r["client_s"]) // 2]
-            why = (f"{r['client']} reaches its error in {med:.2f} s; diagnose's "
-                   f"{b['wall_s']:.2f} s are start-up and rendering {b['startup_s']:.2f} s plus "
-                   f"the walk {b['walk_s']:.2f} s" + _slowest(b))
+            need = med / 10
+            why = (f"{r['client']} reaches its error in {med:.2f} s, so 10× needs diagnose within "
+                   f"{need:.2f} s; it takes {b['wall_s']:.2f} s: start-up and rendering "
+                   f"{b['startup_s']:.2f} s" + (" (alone more than that)" if b["startup_s"] > need
+                                                else "")
+                   + f", the walk {b['walk_s']:.2f} s" + _steps(b))
         text += f"- `{r['scenario']}` × {r['client']}: {why}\n"
     return text.rstrip("\n")
 
 
-def _slowest(b: Mapping[str, Any]) -> str:
-    steps = [s for s in b.get("steps", []) if s["median_s"] >= 0.01][:3]
-    if not steps:
-        return ""
-    return " (slowest steps: " + ", ".join(
-        f"{s['step']}{' [' + s['outcome'] + ']' if s['outcome'] != 'ok' else ''} "
-        f"{s['median_s']:.2f} s" for s in steps) + ")"
+EVIDENCE = ("problem", "timeout", "crashed")
+
+
+def _steps(b: Mapping[str, Any]) -> str:
+    """The step(s) that proved the cause, then the slowest others."""
+    steps = b.get("steps", [])
+    proof = [s for s in steps if s["outcome"] in EVIDENCE]
+    rest = [s for s in steps if s["outcome"] not in EVIDENCE and s["median_s"] >= 0.01][:2]
+
+    def fmt(s: Mapping[str, Any]) -> str:
+        return f"{s['step']} {s['median_s']:.2f} s"
+    out = ""
+    if proof:
+        out += " (the step that proved it: " + ", ".join(fmt(s) for s in proof)
+        out += "; slowest others: " + ", ".join(fmt(s) for s in rest) + ")" if rest else ")"
+    elif rest:
+        out += " (slowest steps: " + ", ".join(fmt(s) for s in rest) + ")"
+    return out
 
 
 def other_table(docs: Sequence[Mapping[str, Any]], runs: Runs,
                 accuracy: str | None = None) -> str:
     lines = ["| what | compared (same run, same machine) | result (median, spread) | ratio | "
              "right? | run |", "|---|---|---|---|---|---|"]
+    previous = None
     for doc in docs:
         ref = runs.ref(doc)
         for row in doc["rows"]:
+            compared = "as above" if row["compared"] == previous else row["compared"]
+            previous = row["compared"]
             lines.append("| " + " | ".join(_cell(x) for x in (
-                row["what"], row["compared"], row["figure"], _ratio(row),
+                row["what"], compared, row["figure"], _ratio(row),
                 _verdict(row["correct"]), ref)) + " |")
     if accuracy:
         lines.append(accuracy)

@@ -52,9 +52,9 @@ def test_summary_names_every_miss_with_its_time_breakdown() -> None:
                                       _rc_row("q", "docker", ratio=0.2, meets=False)])
     text = rt.rootcause_summary(doc)
     assert "met in 1 of 2 rows" in text
-    assert ("`q` × docker: docker reaches its error in 0.10 s; diagnose's 0.50 s are start-up "
-            "and rendering 0.30 s plus the walk 0.20 s (slowest steps: dns r [problem] 0.15 s)"
-            in text)
+    assert ("`q` × docker: docker reaches its error in 0.10 s, so 10× needs diagnose within "
+            "0.01 s; it takes 0.50 s: start-up and rendering 0.30 s (alone more than that), the "
+            "walk 0.20 s (the step that proved it: dns r 0.15 s)" in text)
 
 
 def test_other_table_marks_absolute_figures_and_failed_rows() -> None:
@@ -65,6 +65,9 @@ def test_other_table_marks_absolute_figures_and_failed_rows() -> None:
     table = rt.other_table(docs, rt.Runs())
     assert "| w | c\\|d | f | 0.7 (scan/grep) | right | R1 |" in table
     assert "| idle | c | f | – (absolute) | – | R1 |" in table
+    again = rt.other_table([_doc("x", [{"what": "a", "compared": "same", "figure": "f",
+                                         "ratio": 1, "correct": None}] * 2)], rt.Runs())
+    assert again.splitlines()[-1].startswith("| a | as above | f |")
 
 
 def test_accuracy_row_is_the_recorded_blind_figure(tmp_path: Path) -> None:
@@ -103,3 +106,13 @@ def test_spread_and_format() -> None:
     assert results.spread([3, 1, 2]) == {"median": 2, "min": 1, "max": 3, "n": 3}
     assert results.fmt_s([1.0, 1.2, 1.1]) == "1.10 s (1.00–1.20, n=3)"
     assert results.fmt_s([52.7]) == "52.7 s (n=1)"
+
+
+def test_readme_tables_match_the_saved_results() -> None:
+    """README.md's generated tables are what bench/out/ and blind_scores.json say (no hand edits).
+
+    After re-running a bench (or recording a blind batch): ``python3 bench/readme_table.py
+    --write``.
+    """
+    readme = rt.README.read_text(encoding="utf-8")
+    assert rt.regenerate(readme) == readme, "run: python3 bench/readme_table.py --write"
