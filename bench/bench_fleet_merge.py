@@ -8,6 +8,8 @@ wall time and peak RSS (``wait4``), median of ``--reps``; the ratio is merge / j
 measured at two sizes to show it stays flat while jq's grows with the input.
 
     python3 bench/bench_fleet_merge.py [--reports 5000] [--small 1000] [--reps 3]
+
+The result goes to ``bench/out/fleet_merge.json`` (``--out``) for ``bench/readme_table.py``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Run, fmt_s
 
 
 def template() -> dict[str, Any]:
@@ -71,7 +77,7 @@ def run(argv: list[str]) -> tuple[float, int]:
     return wall, usage.ru_maxrss
 
 
-def measure(d: Path, n: int, reps: int) -> dict[str, float]:
+def measure(d: Path, n: int, reps: int) -> dict[str, Any]:
     files = sorted(str(p) for p in d.glob("*.json"))
     assert len(files) == n
     jq = [run(["jq", "-s", "length", *files]) for _ in range(reps)]
@@ -79,7 +85,8 @@ def measure(d: Path, n: int, reps: int) -> dict[str, float]:
           for _ in range(reps)]
     return {"jq_s": statistics.median(w for w, _ in jq), "merge_s": statistics.median(w for w, _ in pd),
             "jq_rss_mib": max(r for _, r in jq) / 1024, "merge_rss_mib": max(r for _, r in pd) / 1024,
-            "input_mib": sum(os.path.getsize(f) for f in files) / 2**20}
+            "input_mib": sum(os.path.getsize(f) for f in files) / 2**20,
+            "jq_all_s": [w for w, _ in jq], "merge_all_s": [w for w, _ in pd]}
 
 
 def main() -> int:
@@ -87,9 +94,11 @@ def main() -> int:
     ap.add_argument("--reports", type=int, default=5000)
     ap.add_argument("--small", type=int, default=1000)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--out", type=Path, help="result file (default bench/out/fleet_merge.json)")
     a = ap.parse_args()
     if shutil.which("jq") is None:
         raise SystemExit("jq is not installed (apt-get install jq)")
+    run = Run("fleet_merge")
     bad = template()
     good = healthy_of(bad)
     rows = []
@@ -108,6 +117,22 @@ def main() -> int:
           f" MiB, jq +{b['jq_rss_mib'] - s['jq_rss_mib']:.0f} MiB")
     ratio = b["merge_s"] / b["jq_s"]
     print(f"RESULT ratio={ratio:.2f} (target <= 3.0)")
+    for n, m in rows:
+        run.add({"what": f"fleet merge of {n:,} reports",
+                 "compared": (f"`pulldoctor fleet merge DIR --json` vs `jq -s length` reading the "
+                              f"same {n:,} real `diagnose --json` reports ({m['input_mib']:.1f} MiB), "
+                              "fresh processes, wall time and peak RSS"),
+                 "ratio": round(m["merge_s"] / m["jq_s"], 2), "ratio_means": "merge time / jq time",
+                 "correct": None, "merge_s": m["merge_all_s"], "jq_s": m["jq_all_s"],
+                 "merge_rss_mib": round(m["merge_rss_mib"], 1), "jq_rss_mib": round(m["jq_rss_mib"], 1),
+                 "figure": (f"merge {fmt_s(m['merge_all_s'])} vs jq {fmt_s(m['jq_all_s'])}: "
+                            f"{m['merge_s'] / m['jq_s']:.2f}× jq's time; peak RSS "
+                            f"{m['merge_rss_mib']:.0f} MiB vs {m['jq_rss_mib']:.0f} MiB")})
+    run.extra = {"rss_growth_mib": {
+        "from": n_small, "to": n_big,
+        "merge": round(b["merge_rss_mib"] - s["merge_rss_mib"], 1),
+        "jq": round(b["jq_rss_mib"] - s["jq_rss_mib"], 1)}}
+    print(f"saved {run.save(a.out)}")
     return 0 if ratio <= 3.0 else 1
 
 

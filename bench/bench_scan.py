@@ -8,9 +8,12 @@ pull-failure messages sprinkled in; the script checks scan found every one of th
 
     python bench/bench_scan.py               # 1 GiB
     python bench/bench_scan.py --size-mb 64  # quicker
-    python bench/bench_scan.py --repeat 3    # best of 3 each, on a shared machine
+    python bench/bench_scan.py --repeat 3    # 3 runs each, interleaved: median and spread
 
 Peak RSS of the scan child comes from ``os.wait4`` (that child only), to show memory stays flat.
+Every run's time is kept; the ratios are of medians (the machine is shared: the best run of each
+would flatter whichever command happened to run while the other core was idle). The result goes
+to ``bench/out/scan.json`` (``--out``) for ``bench/readme_table.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from results import Run, spread
 
 HOSTS = ["node-a1", "node-b7", "worker-03", "ci-runner-12"]
 IMAGES = ["nginx:1.25", "redis:7", "quay.io/prometheus/node-exporter:v1.7.0", "ghcr.io/acme/api:2.3.1",
@@ -115,8 +121,9 @@ def main() -> int:
     ap.add_argument("--failures", type=int, default=3000)
     ap.add_argument("--keep", action="store_true", help="keep the generated log (prints its path)")
     ap.add_argument("--repeat", type=int, default=1,
-                    help="run every command N times, interleaved, and keep each one's best time "
-                         "(use on a shared machine: other load then distorts the ratio less)")
+                    help="run every command N times, interleaved; figures are medians with "
+                         "their spread (use on a shared machine)")
+    ap.add_argument("--out", type=Path, help="result file (default bench/out/scan.json)")
     ap.add_argument("--generate-into", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.generate_into:  # child mode: the parent stays small, so its RSS does not leak into
@@ -129,6 +136,7 @@ def main() -> int:
         return 2
     from pulldoctor.explain.triggers import TRIGGERS
 
+    run = Run("scan")
     tmp = Path(tempfile.mkdtemp(prefix="pulldoctor-bench-"))
     try:
         log = tmp / "journal.log"
@@ -151,6 +159,7 @@ def main() -> int:
             "pulldoctor scan --json": [sys.executable, "-m", "pulldoctor", "scan", str(log), "--json"],
             "scan, python engine": [sys.executable, "-m", "pulldoctor", "scan", str(log), "--json"],
         }
+        times: dict[str, list[float]] = {name: [] for name in runs}
         results: dict[str, tuple[float, int, bytes]] = {}
         for _ in range(max(1, args.repeat)):
             for name, cmd in runs.items():
@@ -158,18 +167,22 @@ def main() -> int:
                     os.environ["PULLDOCTOR_SCAN_ENGINE"] = "python"
                 res = _run(cmd)
                 os.environ.pop("PULLDOCTOR_SCAN_ENGINE", None)
-                if name not in results or res[0] < results[name][0]:
-                    results[name] = (res[0], max(res[1], results.get(name, res)[1]), res[2])
+                times[name].append(res[0])
+                rss = max(res[1], results[name][1]) if name in results else res[1]
+                results[name] = (0.0, rss, res[2])
+        med = {name: spread(t)["median"] for name, t in times.items()}
         mb = size / 1e6
-        print(f"best of {max(1, args.repeat)} run(s) each; {os.cpu_count()} CPUs; "
+        print(f"median of {max(1, args.repeat)} run(s) each; {os.cpu_count()} CPUs; "
               f"load average {os.getloadavg()[0]:.1f}")
-        for name, (secs, rss, _) in results.items():
-            print(f"{name:<26} {secs:8.2f} s  {mb / secs:8.1f} MB/s  peak RSS {rss / 1024:7.1f} MiB")
-        scan_s = results["pulldoctor scan --json"][0]
+        for name, (_, rss, _) in results.items():
+            t = times[name]
+            print(f"{name:<26} {med[name]:8.2f} s ({min(t):.2f}–{max(t):.2f})  "
+                  f"{mb / med[name]:8.1f} MB/s  peak RSS {rss / 1024:7.1f} MiB")
+        scan_s = med["pulldoctor scan --json"]
         for base in ("grep -c pull", "grep -c -F -f triggers"):
-            print(f"scan throughput / {base} throughput = {results[base][0] / scan_s:.2f}")
+            print(f"scan throughput / {base} throughput = {med[base] / scan_s:.2f}")
         print("python-engine scan / grep -c pull = "
-              f"{results['grep -c pull'][0] / results['scan, python engine'][0]:.2f}")
+              f"{med['grep -c pull'] / med['scan, python engine']:.2f}")
         report = json.loads(results["pulldoctor scan --json"][2])
         print("engine:", report["facts"].get("engine"), " lines:",
               report["facts"].get("lines", "not counted (timestamped log, parallel segments)"))
@@ -178,12 +191,44 @@ def main() -> int:
             found[g["code"]] = found.get(g["code"], 0) + g["count"]
         print("expected failures by cause:", dict(sorted(expected.items())))
         print("scan found by cause:       ", dict(sorted(found.items())))
+        _save(run, args, times, results, size, expected, found, report)
         return 0 if found == expected else 1
     finally:
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _save(run: Run, args: argparse.Namespace, times: dict[str, list[float]],
+          results: dict[str, tuple[float, int, bytes]], size: int, expected: dict[str, int],
+          found: dict[str, int], report: dict[str, object]) -> None:
+    """One row per comparison: scan's throughput over grep's on the same file, same run."""
+    mb = size / 1e6
+    n = sum(expected.values())
+    right = found == expected
+    log = (f"{mb:.0f} MB generated journal-style log with {n} pull failures "
+           f"({'all found, by cause' if right else 'NOT all found'})")
+    rss = {name: round(r[1] / 1024, 1) for name, r in results.items()}
+    for scan, base in (("pulldoctor scan --json", "grep -c pull"),
+                       ("pulldoctor scan --json", "grep -c -F -f triggers"),
+                       ("scan, python engine", "grep -c pull")):
+        s, g = spread(times[scan]), spread(times[base])
+        ratio = g["median"] / s["median"]
+        facts = report.get("facts")
+        engine = ("Python engine (PULLDOCTOR_SCAN_ENGINE=python)" if "python" in scan
+                  else f"engine {facts.get('engine') if isinstance(facts, dict) else '?'}")
+        run.add({"what": f"scan throughput vs `{base}` ({engine})",
+                 "compared": (f"`{scan.replace('scan, python engine', 'PULLDOCTOR_SCAN_ENGINE=python pulldoctor scan --json')}`"
+                              f" vs `{base}` on the same {log}, page cache warm, interleaved runs"),
+                 "ratio": round(ratio, 3), "ratio_means": "scan throughput / grep throughput",
+                 "correct": right, "scan_s": times[scan], "grep_s": times[base],
+                 "scan_peak_rss_mib": rss[scan],
+                 "figure": (f"{mb / s['median']:.0f} MB/s ({mb / s['max']:.0f}–"
+                            f"{mb / s['min']:.0f}, n={s['n']}) vs {mb / g['median']:.0f} MB/s: "
+                            f"{ratio:.2f}× grep's throughput; scan peak RSS {rss[scan]:.0f} MiB")})
+    run.extra = {"size_mb": round(mb), "failures": n, "expected": expected, "found": found}
+    print(f"saved {run.save(args.out)}")
 
 
 if __name__ == "__main__":
