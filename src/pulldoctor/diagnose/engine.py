@@ -185,6 +185,7 @@ async def _walk_endpoints(walk: Walk, ref: ImageReference, path: _ClientPath, *,
         if checks is not None:  # start the checks that need the walk while the layers download
             ew.on_hosts_reached = _start_checks(
                 checks, [*(tried or []), *(w for w, _o in done if w is not None)])
+            ew.on_addresses = checks.addresses_learnt
         try:
             res = await run_stages(ENDPOINT_STAGES, ew)
         finally:

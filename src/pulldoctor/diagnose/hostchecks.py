@@ -7,10 +7,12 @@ counters' change across the probe, and weigh free space against the image's size
 knows those. Run all at once beside the walk (as before), none of that was ever passed and those
 checks never fired. Which checks need what is declared once, in ``host/checks.py`` (``uses``).
 
-The firewall and route checks are the slow ones (they run nft, iptables-save, ip route): they run
-beside the walk as well, and again with the walk's addresses only when the walk found a problem;
-when every step passed, those addresses were just proven reachable, and a healthy diagnosis does
-not wait for them to be checked a second time.
+The firewall and route checks are the slow ones (they run nft, iptables-save, ip route). They start
+beside the walk as soon as its first DNS step gives the runtime addresses (the registry's, usually),
+with those addresses, so on a blackholed registry they are done while the TCP step still waits for
+a SYN-ACK. After the walk they run again only when the walk failed and dialled addresses that first
+run did not cover (a CDN host, a token realm); when no address was ever learnt (DNS failed) they
+run once after the walk, without addresses. A healthy diagnosis never waits for them twice.
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ class HostChecks:
         self.cfg, self.ref, self.root, self.deadline = cfg, ref, root, deadline
         self.jobs: list[_Job] = []
         self.given: _WalkData | None = None
+        self.covered: set[str] | None = None  # addresses the address checks ran with (None: not yet)
         try:
             from pulldoctor.host import inspect_host
             from pulldoctor.host.checks import CHECKS
@@ -93,9 +96,16 @@ class HostChecks:
         mine = [c for c in CHECKS if c.in_diagnose]  # the others are proven by steps of the walk
         self.later = [c.name for c in mine if c.uses]
         self.address_checks = [c.name for c in mine if c.uses == ("registry_addresses",)]
-        self.static = [c.name for c in mine if not c.uses] + self.address_checks
+        self.static = [c.name for c in mine if not c.uses]
         self.udp_before = snapshot()  # before the first probe: the delta is the walk's own
         self._start(only=self.static)
+
+    def addresses_learnt(self, addresses: list[str]) -> None:
+        """The walk's first addresses: start the address checks with them, beside the walk."""
+        if self.fn is None or self.covered is not None or not self.address_checks:
+            return
+        self.covered = set(addresses)
+        self._start(only=self.address_checks, registry_addresses=list(addresses))
 
     def _start(self, **kw: Any) -> None:
         fn = self.fn
@@ -118,15 +128,18 @@ class HostChecks:
     def after_walk(self, data: _WalkData, *, walk_failed: bool = True) -> None:
         """Run the checks that need what the walk learnt, with it (once: the first call wins).
 
-        The address checks (firewall, routes) run again with the walk's addresses only when the
-        walk failed (see the module docstring), in a job of their own beside the fast ones.
+        The address checks (firewall, routes) run here only when they never ran, or when the walk
+        failed with addresses their first run did not cover (see the module docstring), in a job
+        of their own beside the fast ones.
         """
         if self.fn is None or self.given is not None:
             return
         self.given = data
         kw = {"registry_addresses": data.registry_addresses, "registry_date": data.registry_date,
               "udp_before": self.udp_before, "needed_bytes": data.needed_bytes}
-        slow = self.address_checks if walk_failed else []
+        uncovered = self.covered is None or (
+            walk_failed and bool(set(data.registry_addresses) - self.covered))
+        slow = self.address_checks if uncovered else []
         for names in (slow, [n for n in self.later if n not in self.address_checks]):
             if names:
                 self._start(only=names, **kw)

@@ -63,6 +63,9 @@ class EndpointWalk:
     on_hosts_reached: Callable[[EndpointWalk], None] | None = None
     """Called once every host of the pull has been reached (before the layers are fetched): what
     the host checks need from the walk is known then."""
+    on_addresses: Callable[[list[str]], None] | None = None
+    """Called with the addresses each DNS step gives the runtime, as soon as it has them (the
+    host checks that read firewall rules and routes for those addresses start then)."""
     # the registry conversation
     challenges: list[Challenge] = field(default_factory=list)
     auth: str | None = None  # an Authorization header value for ``origin`` only

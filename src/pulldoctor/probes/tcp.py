@@ -102,7 +102,7 @@ async def _probe_tcp(address: str, port: int, timeout: float) -> TcpResult:
     return res
 
 
-_RACE_STAGGER_S = (0.0, 0.2, 0.4)
+_RACE_STAGGER_S = (0.0, 0.15, 0.3, 0.45)
 """When extra connects to one address start, if none of the earlier ones has an answer yet."""
 
 
@@ -112,8 +112,8 @@ async def probe_raced(address: str, port: int, timeout: float,
 
     Why race: one lost SYN costs a lone socket the kernel's 1 s initial retransmission timeout, so a
     short bound on a single connect would call a lossy link a blackhole. Independent SYNs sent
-    0.2 s apart each get their own chance; silence from *all* of them (plus the first socket's
-    retransmission at 1 s) is much stronger evidence per second waited. On a healthy path the
+    0.15 s apart each get their own chance; silence from *all* of them is much stronger evidence
+    per second waited than one socket's retransmissions. On a healthy path the
     first connect answers long before the second would start, so nothing extra is sent. Any
     definite answer (OK, refused, unreachable, reset) ends the race; extra sockets are closed.
     """

@@ -35,6 +35,8 @@ async def resolve(t: HostTarget, host: str, role: str, proxy_host: bool) -> Step
                              proxy_host=proxy_host)
         ew.dns[host] = obs
         ew.pins[host] = obs.runtime_addresses
+        if ew.on_addresses is not None and obs.runtime_addresses:
+            ew.on_addresses(list(obs.runtime_addresses))
         return obs
 
     return await ew.observe(f"dns {host}", CAP_S, probe, infer.classify_dns,

@@ -12,7 +12,7 @@ from pulldoctor.probes import mtu
 from pulldoctor.probes import tcp as tcpprobe
 
 CAP_S = 3.5
-TCP_DECIDE_S = 1.2
+TCP_DECIDE_S = 1.0
 """Silence from every raced connect for this long is "no SYN-ACK" (see ``decide_after``)."""
 _TCP_RTT_FACTOR = 4.0
 
@@ -22,9 +22,10 @@ def decide_after(dns: DnsObservation | None, budget: float) -> float:
 
     The trade-off: every second waited delays the verdict on a real blackhole (docker itself waits
     its 30 s dial timeout, retried), while deciding too early calls a slow or lossy link a
-    blackhole. ``TCP_DECIDE_S`` (1.2 s) covers three raced SYNs sent 0.2 s apart plus the first
-    socket's kernel retransmission at 1 s, so a link loses the race only if every one of those
-    SYNs (or its SYN-ACK) is lost, or its round trip is near a second. For such links the DNS step
+    blackhole. ``TCP_DECIDE_S`` (1.0 s) covers four raced SYNs sent 0.15 s apart, each with at
+    least 0.55 s for its SYN-ACK (as many chances as three SYNs plus the first socket's kernel
+    retransmission at 1 s gave in 1.2 s), so a link loses the race only if every one of those
+    SYNs (or its SYN-ACK) is lost, or its round trip is over half a second. For such links the DNS step
     already measured one: the wait is stretched to ``_TCP_RTT_FACTOR`` times the fastest DNS reply
     the walk got for this host. The old fixed 3 s stays the ceiling, and the step's own budget
     always bounds it. Verdicts are unchanged: what the statuses mean is decided by inference.
