@@ -146,3 +146,17 @@ def test_no_color_and_pipes_get_plain_text(monkeypatch: pytest.MonkeyPatch) -> N
 def test_main_help_lists_my_commands() -> None:
     assert main(["schema", "--help"]) == 0
     assert main(["completion", "--help"]) == 0
+
+
+def test_cli_never_loads_trio() -> None:
+    """The CLI keeps httpcore and dnspython from importing trio (0.1 s of start-up, never used)."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("trio") is None:
+        pytest.skip("trio is not installed here: nothing would load it")
+    code = ("import sys; from pulldoctor.cli import main; main(['explain', 'x']);"
+            "import httpx, httpcore, dns.asyncquery; print(sys.modules.get('trio'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "None", out.stderr

@@ -86,6 +86,17 @@ def cli() -> None:
     """
 
 
+def _without_trio() -> None:
+    """Make ``import trio`` fail for the rest of this process, unless something already loaded it.
+
+    Why: pulldoctor runs on asyncio only, but httpcore and dnspython import trio at module import
+    when it is installed (to support it), and on a machine that has it that import costs about
+    0.1 s, half of the time ``diagnose`` takes to name an instant failure. The CLI is the only
+    entry point that does this; code that imports pulldoctor as a library is left alone.
+    """
+    sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return an exit code; the only place that maps errors to exits."""
     from pulldoctor.errors import PulldoctorError, UsageError
@@ -94,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     # Libraries log URLs and errors (httpx, lightkube, prometheus_client); Python prints WARNING
     # records to stderr even unconfigured. Every record is redacted as it is created.
     install_log_redaction()
+    _without_trio()
     try:
         rv: Any = cli.main(args=argv, prog_name="pulldoctor", standalone_mode=False)
     except click.exceptions.Exit as exc:
