@@ -235,7 +235,7 @@ def run_confirm(lab: Lab, command: str) -> tuple[int, str]:
 
 
 # ------------------------------------------------------------------------------ the table
-_SLOW_FAILURE_S = 5.0
+SLOW_FAILURE_S = 5.0
 """A client failure that took at least this long is where diagnose's speed matters."""
 
 
@@ -244,7 +244,7 @@ def table(results: Sequence[CellResult], clients: Sequence[str] = ("docker", "co
     """The README's matrix, per client, as Markdown (pure).
 
     Columns: cells (client live / from the recording), cells where diagnose agrees; then the
-    failures where the client took :data:`_SLOW_FAILURE_S` or more (timeouts, retries, hangs cut
+    failures where the client took :data:`SLOW_FAILURE_S` or more (timeouts, retries, hangs cut
     at the recording's bound): how many, the median time to diagnose's verdict and to the
     client's error, and the speed-up (the client's time over diagnose's, smallest and median);
     then the same medians for the quick failures (refused, 404, bad certificate), where the
@@ -261,9 +261,9 @@ def table(results: Sequence[CellResult], clients: Sequence[str] = ("docker", "co
         live = sum(r.client_run.live for r in mine)
         agree = sum(r.agrees for r in mine)
         slow = [r for r in mine if r.client_run.failed
-                and r.client_run.duration_s >= _SLOW_FAILURE_S]
+                and r.client_run.duration_s >= SLOW_FAILURE_S]
         quick = [r for r in mine if r.client_run.failed
-                 and r.client_run.duration_s < _SLOW_FAILURE_S]
+                 and r.client_run.duration_s < SLOW_FAILURE_S]
         row = [client, f"{len(mine)} ({live} / {len(mine) - live})", f"{agree}/{len(mine)}",
                str(len(slow))]
         if slow:
