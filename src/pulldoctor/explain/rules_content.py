@@ -105,6 +105,16 @@ PLATFORM: tuple[Rule, ...] = (
          also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
          note="a Windows base image: its layers are only fetched and run by a daemon in Windows-"
               "containers mode (Docker Desktop: Switch to Windows containers)"),
+    # a Windows image's layers carry the Windows layer layout (top-level Files/ and Hives/, a
+    # UtilityVM/Files/ for Hyper-V isolation); a Linux daemon or snapshotter unpacks them as plain
+    # tars and fails on the first hard link or path it cannot make (Docker Desktop in Linux-
+    # containers mode pulling a Windows image)
+    rule("windows_layer_on_linux", Code.DAEMON_CONFIG,
+         EXTRACTING + r"[^\n]{0,400}?/(?:fs/)?(?:Files/(?:Windows|Program Files|Users)/|Hives/|"
+         r"UtilityVM/Files/)", 0.8,
+         also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
+         note="the layer holds Windows files (Files/, Hives/): a Windows image, unpacked by a "
+              "daemon in Linux-containers mode"),
     # hcsshim's layer operations (internal/hcserror: "<title> failed in Win32: %s (0x%x)";
     # wclayer ProcessBaseLayer as an os.PathError "hcsshim::ProcessBaseLayer <path>: <err>")
     # Linux containers on Windows (LCOW, Docker for Windows 17.x experimental): layers are applied
@@ -229,9 +239,12 @@ _CONTENT: tuple[Rule, ...] = (
     # kept a partial copy and serves it again on every try) or a connection closed early.
     # containerd: "failed to read expected number of bytes: %w" (core/content/helpers.go);
     # containers/image: "happened during read: %w" (copy/blob.go, the source stream) around
-    # io.ErrUnexpectedEOF, under "storing blob to file %q" (storage_dest.go)
+    # io.ErrUnexpectedEOF, under "storing blob to file %q" (storage_dest.go); its body reader
+    # (docker/body_reader.go) adds "(heuristic tuning data: last retry %d, current offset %d; ...)"
+    # when it gives up reconnecting to a body that ended early
     rule("short_blob", Code.IMAGE_CORRUPT,
-         r"failed to read expected number of bytes|happened during read: unexpected EOF", 0.6,
+         r"failed to read expected number of bytes|happened during read: unexpected EOF|"
+         r"heuristic tuning data:[^\n]{0,200}?unexpected EOF", 0.6,
          also=((Code.NET_RESET, 0.55), (Code.REGISTRY_SERVER_ERROR, 0.35)),
          distinguish=("curl -sIL https://{host}/v2/REPO/blobs/DIGEST | grep -i content-length   "
                       "# shorter than the manifest says: the registry/cache stores a truncated blob",

@@ -101,6 +101,21 @@ RULES: tuple[Rule, ...] = (
          distinguish=("aws sts get-caller-identity   # (or gcloud auth list) the identity the helper/"
                       "agent would use: none, or one without the registry's pull permission",
                       _CREDS_CHECK)),
+    # kubelet's image credential provider plugins (kubernetes pkg/credentialprovider/plugin/
+    # plugin.go: "Failed getting credential from external registry credential provider: %v",
+    # "error execing credential provider plugin %s for image %s: %w"; the request it writes to the
+    # plugin's stdin is a CredentialProviderRequest of credentialprovider.kubelet.k8s.io). A plugin
+    # that is missing, fails, or is not a kubelet plugin at all (a docker-credential-* helper named
+    # in --image-credential-provider-config reads that JSON as a server URL) leaves the kubelet
+    # without credentials, and the pull goes out anonymously.
+    rule("kubelet_credential_provider", Code.REGISTRY_CREDENTIAL_HELPER,
+         r"external registry credential provider|credential provider plugin|"
+         r"CredentialProviderRequest|credentialprovider\.kubelet\.k8s\.io", 0.85,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.4),),
+         distinguish=("grep -e image-credential-provider /var/lib/kubelet/kubeadm-flags.env "
+                      "/etc/default/kubelet   # the config's provider 'name' must be an executable "
+                      "in --image-credential-provider-bin-dir that speaks the kubelet's "
+                      "CredentialProvider API (not a docker-credential-* helper)",)),
     # cloud registries are logged into through a helper (ecr-login, gcloud/gcr, acr): no credentials
     # at all for one of them points at the helper as much as at a missing login (most threads about
     # ECR's "no basic auth credentials" end at a helper that was not invoked, not on PATH or misnamed)

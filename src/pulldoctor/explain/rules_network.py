@@ -43,10 +43,13 @@ DNS: tuple[Rule, ...] = (
          r"(?:read|write|dial) udp (?:" + A + "->)?" + H
          + r":53: (?:read: |write: |connect: )?connection refused", 0.88),
     # the resolver's socket fails locally (errno from connect/socket, no packet sent): no route to
-    # the nameserver, an IPv6 nameserver on a host without IPv6, a sandbox forbidding the socket
+    # the nameserver, an IPv6 nameserver on a host without IPv6 (EADDRNOTAVAIL when no local IPv6
+    # address can reach it, [::1] with IPv6 disabled), a sandbox forbidding the socket
     rule("dns_resolver_no_route", Code.DNS_RESOLVER_UNREACHABLE,
          r"dial udp " + A + r": (?:connect: |socket: )?(?:network is unreachable|no route to host|"
-         r"permission denied|address family not supported by protocol)", 0.9),
+         r"permission denied|address family not supported by protocol)|"
+         r"dial udp \[[0-9a-fA-F:.%\w]{2,64}\]:\d{1,5}: (?:connect: )?cannot assign requested "
+         r"address", 0.9),
     # EMFILE on the lookup's socket: the pulling process hit its open-files limit (LimitNOFILE)
     rule("dns_socket_emfile", Code.DAEMON_CONFIG,
          r"(?:dial|read|write) udp[^\n]{0,140}?too many open files", 0.6,
@@ -110,6 +113,12 @@ TRANSPORT: tuple[Rule, ...] = (
          r"No connection could be made because the target machine actively refused it)", 0.86,
          distinguish=("nc -vz -w 3 {host} {port}   # refused here too: nothing listens there, or a "
                       "firewall REJECTs the dial",),
+         unless=_NOT_VIA_PROXY),
+    # any other wording of a refused connect (a tool's own wrapper, a paste with the address or
+    # the "dial tcp" mangled): ECONNREFUSED is an answer (RST or ICMP reject), never a timeout,
+    # whatever precedes it. Below the specific rules, which name where the refusal came from
+    rule("refused_other_wording", Code.NET_REFUSED,
+         r"\bconnect(?:ex)?:\s{1,3}connection refused|\d:\s{1,3}connection refused", 0.7,
          unless=_NOT_VIA_PROXY),
     # a refusal is a refusal (net.OpError's ECONNREFUSED/WSAECONNREFUSED: a RST or an ICMP reject
     # answered the SYN). From a public address it is not the registry's own answer (public fronts
@@ -185,7 +194,7 @@ TRANSPORT: tuple[Rule, ...] = (
          distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # cut here too: the registry's "
                       "front or a proxy on the path; works here: retry the pull",),
          unless=EXTRACTING + r"|failed to read expected number of bytes|happened during read: "
-                r"unexpected EOF"),
+                r"unexpected EOF|heuristic tuning data:"),
     rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),
     # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
     # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
@@ -225,6 +234,16 @@ TRANSPORT: tuple[Rule, ...] = (
          r"context deadline exceeded|Client\.Timeout exceeded[^\n)]{0,40}|timeout awaiting response "
          r"headers|because of no progress in \S{1,20}|request canceled(?! while waiting for connection)",
          0.7, unless=r"waiting for connection"),
+    # net/http's Client.Do appends "(Client.Timeout exceeded while awaiting headers)" whenever the
+    # client's Timeout fired before response headers arrived (client.go), whether the connection
+    # was still being made (DNS, dial, a proxy's CONNECT) or the server was silent. Without
+    # "waiting for connection" the text does not say which: the connect causes stay candidates
+    rule("client_timeout_before_headers", Code.NET_REQUEST_TIMEOUT,
+         r"Client\.Timeout exceeded while awaiting headers", 0.6,
+         also=((Code.NET_TCP_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.44), (Code.DNS_UDP_TIMEOUT, 0.4)),
+         distinguish=(DIAGNOSE.replace("proves which one fails", "times DNS, TCP and TLS separately"),
+                      *_CONNECT_STEPS),
+         unless=r"waiting for connection"),
     # net/http: the client's timeout fired before any connection existed (DNS, dial or the proxy's
     # CONNECT never finished). The registry was never reached, so nothing says the link works.
     # The ECS agent reads this text the same way (amazon-ecs-agent errormessages:

@@ -109,7 +109,8 @@ _ANSWERS: tuple[Rule, ...] = (
     # docker's own sentence names both readings: "repository does not exist or may require
     # 'docker login'" -- the name, and the missing login, are the runners-up
     rule("pull_access_denied", Code.REGISTRY_DENIED,
-         r"pull access denied[^\n]{0,200}|not found: does not exist or no pull access", 0.75,
+         r"pull access denied[^\n]{0,200}|not found: does not exist or no pull access|"
+         r"repository does not exist or may require '?docker login", 0.75,
          also=((Code.REGISTRY_NOT_FOUND, 0.55), (Code.REGISTRY_UNAUTHORIZED, 0.5)),
          distinguish=("docker login {registry} && docker pull {image}   # still denied with valid "
                       "credentials: the repository does not exist (Hub answers both the same way)",
@@ -119,7 +120,6 @@ _ANSWERS: tuple[Rule, ...] = (
          r"status(?: code)?:? 403\b|HTTP 403 response|: denied(?m:[.\"]{0,2}\s{0,4}$)|insufficient_scope|"
          r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8,
          also=_ALSO_403, distinguish=(_CHECK_403,), unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
-    # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission
     # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission.
     # AWS: "User: <arn> is not authorized to perform: ecr:<Action>"; Google IAM: 'Permission "<p>"
     # denied on resource', '<who> does not have permission "<p>"' (artifactregistry.repositories.
@@ -211,6 +211,15 @@ _ANSWERS: tuple[Rule, ...] = (
          r"https://ghcr\.io/v2/[^\n]{0,300}?denied: denied", 0.84, also=((Code.REGISTRY_DENIED, 0.6),),
          distinguish=("docker logout ghcr.io && docker pull {image}   # works (public image) or asks "
                       "for login: the stored ghcr token was stale; ghcr answers 'denied' instead of 401",)),
+    # a platform's own wrapper that merges "no such image" and "not allowed" into one sentence
+    # (SageMaker's "Cannot pull algorithm container. Either the image does not exist or its
+    # permissions are incorrect", like docker's "repository does not exist or may require 'docker
+    # login'"): the text cannot tell which; the name is the first thing to check
+    rule("image_missing_or_forbidden", Code.REGISTRY_NOT_FOUND,
+         r"(?:image|repository) does not exist or (?:its )?permissions? (?:are|is) incorrect|"
+         r"Cannot pull algorithm container", 0.6,
+         also=((Code.REGISTRY_DENIED, 0.55), (Code.REGISTRY_UNAUTHORIZED, 0.45)),
+         distinguish=(_CHECK_NAME,)),
     rule("hub_missing_repository", Code.REGISTRY_DENIED,
          r"denied: requested access to the resource is denied\s{1,8}unauthorized: authentication required",
          0.88, also=((Code.REGISTRY_NOT_FOUND, 0.6),),
@@ -233,6 +242,16 @@ _ANSWERS: tuple[Rule, ...] = (
          r"was deleted or has expired|Tag \S{1,128} not found in repository",
          0.85, also=((Code.REGISTRY_SERVER_ERROR, 0.3),), distinguish=_NOT_FOUND_CHECKS,
          unless=_NOT_THE_REGISTRYS),
+    # a manifest request answered 404 with no error code shown: the name may be wrong, or the
+    # manifest exists in a media type the client's Accept header did not list (GHCR answers 404
+    # "OCI index found, but Accept header does not support OCI indexes"; tools that fetch
+    # manifests themselves -- enroot, Helm's and CI scripts' own clients -- often ask only for
+    # Docker schema 2). The registry's own words (MANIFEST_UNKNOWN, NAME_UNKNOWN) settle it
+    rule("manifest_404_status_only", Code.IMAGE_UNSUPPORTED,
+         r"/manifests/[^\s\"]{1,300}\"?:? (?:returned (?:error code: |status )?)?404\b", 0.4,
+         distinguish=("skopeo inspect --raw docker://{image} | head -c 300   # the manifest exists: "
+                      "its mediaType (an OCI index?) is one the failing client does not accept",),
+         unless=r"manifest unknown|MANIFEST_UNKNOWN|name unknown|NAME_UNKNOWN|[Nn]ot [Ff]ound: "),
     # a bare "not found" without the registry's words (a tool's own sentence, a local lookup) says
     # less than a 404 or "manifest unknown": below any wording that names a cause
     rule("bare_not_found", Code.REGISTRY_NOT_FOUND, r"\bnot found\b", 0.6,

@@ -60,7 +60,8 @@ _FAILURE = re.compile(
     r"NoCredentialProviders|no valid providers|no data of the requested|temporary error|"
     r"cannot authenticate|expired|Authorization(?:Token|Data)|IMDS|nimplemented|required platforms|"
     r"http2: |idle connection|not support|o space|ENOSPC|enough space|disk is full|free data blocks|"
-    r"trust data|enough IDs"
+    r"trust data|enough IDs|[Nn]ot [Ff]ound|uthentication (?:is )?required|no such file|"
+    r"no registries configured|may require|[Cc]annot pull|don't match"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""

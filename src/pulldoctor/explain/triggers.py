@@ -69,6 +69,8 @@ TRIGGERS: tuple[bytes, ...] = (
     b"failed to get converter", b"chema 1", b"logon session", b"D-Bus", b"keychain",
     b"nteraction is not allowed", b"password store", b"decryption failed", b"_proxy", b"_PROXY",
     b"due to configured policy", b"not signed in", b"POLICYVIOLATION", b"412 Precondition",
+    b"don't match", b"ailed to download image", b" trying to pull", b"Unauthorized",
+    b"uthentication is required", b"may require 'docker login'", b"Cannot pull",
     # a pasted command line: the output after it is a pull's (scan reads it with the next line)
     b"docker pull ", b"podman pull ", b"buildah from ", b"crictl pull ", b"nerdctl pull ",
     b"images pull ", b"skopeo copy ", b"crane pull ",
