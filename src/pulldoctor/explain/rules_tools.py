@@ -101,7 +101,7 @@ RULES: tuple[Rule, ...] = (
     # was %s but wanted %s": the bytes received are not the blob -- a corrupt or truncated transfer,
     # a proxy that rewrote it, or a registry serving wrong content
     rule("download_checksum_mismatch", Code.IMAGE_CORRUPT,
-         r"Checksum mismatch: [0-9a-f]{12,64}|Checksum was [0-9a-f]{12,64} but wanted [0-9a-f]{12,64}",
+         r"Checksum mismatch: \S{1,80}|Checksum was \S{1,80} but wanted \S{1,80}",
          0.75, also=((Code.NET_RESET, 0.35), (Code.PROXY_ERROR, 0.3)),
          distinguish=("pulldoctor diagnose --layers {image}   # streams and verifies every blob: a "
                       "short or changing body is the path, a stable wrong one the registry",)),

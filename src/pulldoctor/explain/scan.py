@@ -73,7 +73,7 @@ _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""
 _BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
 """journald writes a message that is not UTF-8 as an array of byte values (no word to find)."""
-_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image)"
+_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image|oras|regctl image)"
                       rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
 """A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
 _PROXY_SHOWN = re.compile(rb"(?i:\b(?:https?|all)_proxy)\s{0,3}[=:]\s{0,3}\\?[\"']?(?:https?|socks5h?)://|"

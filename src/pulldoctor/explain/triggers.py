@@ -87,7 +87,9 @@ TRIGGERS: tuple[bytes, ...] = (
     b"SSLEOFError", b"NameResolution", b"Failed to resolve", b"ProxyError", b"Max retries exceeded",
     b"Tunnel connection failed", b"tunnel through proxy", b"CONNECT tunnel", b"from proxy after CONNECT",
     # the tools' own sentences (explain/rules_tools.py) and their status carriers
-    b"perhaps you should", b"InsecureRegistry",
+    b"perhaps you should", b"InsecureRegistry", b"failed to get manifest", b"failed to get blob",
+    b"failed to determine artifact", b"Unable to fetch image",
+    b"failed to perform \"", b"Tried to pull", b"Error downloading [",
     b"only secure connections", b"were not sent because", b"has nothing for server URL",
     b"Could not parse", b"Could not retrieve digest", b"Checksum", b"Unable to retrieve the image",
     b"schemaVersion=1", b"[http 4", b"[http 5", b" returned 4", b" returned 5",
