@@ -49,7 +49,16 @@ _PULL_FAILURE = Gated(
     r"Error downloading kic artifacts|"
     # CI systems and platforms around them (GitHub Actions, GitLab Runner, Azure App Service)
     r"[Ii]mage pull failed|[Pp]ull image failed|[Dd]ocker pull failed|pull failed with exit code|"
-    r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies"
+    r"ImagePullFailure|failed to pull image \"[^\"\n]{1,300}\" with specified policies|"
+    # the tools around the runtimes, by their own wrapper: Knative's tag-to-digest resolution
+    # (RevisionContainerMissingMessage), Flux source-controller's OCIRepository, oras-go's CopyError
+    # (Helm, ORAS), regclient, Jib's RegistryErrorExceptionBuilder, Bazel's downloader on a registry
+    # URL, enroot's common::curl
+    r"Unable to fetch image \"[^\"\n]{1,300}\": failed to resolve image to digest|"
+    r"failed to determine artifact digest|failed to pull artifact from '|"
+    r"failed to perform \"(?:Fetch\w{0,20}|Resolve)\"|failed to get (?:manifest|blob)\b|"
+    r"Tried to pull (?:image manifest|BLOB) for|Error downloading \[https?://[^\]\s]{1,300}/v2/|"
+    r"URL https?://\S{1,300} returned error code: "
 )
 """Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
 _PULL_CONTEXT = Gated(
@@ -60,13 +69,17 @@ _PULL_CONTEXT = Gated(
     # a request to a registry's API, the legacy builder's FROM step, docker-compose v1's pull
     # line, kaniko's and buildah's base-image steps, BuildKit's metadata step
     r"https?://[^\s\"]{1,300}/v2/|Step \d{1,4}/\d{1,4} : FROM |Pulling [\w.-]{1,100} \([^)\s]{1,300}\)"
-    r"\.\.\.|Retrieving image (?:manifest )?\S|creating build container|load metadata for "
+    r"\.\.\.|Retrieving image (?:manifest )?\S|creating build container|load metadata for |"
+    # enroot's progress lines
+    r"Querying registry for permission grant|Fetching image manifest"
 )
 """Pull wording a healthy pull prints too: a pull failure only with failure words beside it."""
 _PULL_COMMAND = Gated(r"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr(?: -n[ =]?\S{1,40})?"
-                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose|container image) "
+                     r"(?: images?)?|k3s ctr images?|docker-compose|docker compose|container image|"
+                     r"oras|regctl(?: image| manifest)?|apptainer|singularity) "
                      r"(?:image )?"
-                     r"(?:pull|run|from|copy|inspect|up|create)\b")
+                     r"(?:pull|run|from|copy|cp|get|inspect|up|create)\b|\benroot import |"
+                     r"\bhelm (?:pull|install|upgrade|template) [^\n]{0,200}oci://")
 """A pasted command line that pulls: with an error after it, the error is the pull's."""
 _NOT_A_PULL = Gated(
     r"[Pp]robe failed|MountVolume\.|Health check for container|FailedScheduling|nodes are available|"

@@ -1,7 +1,8 @@
 """The rule engine: run every rule over a text and rank the candidate causes.
 
 The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
-:mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`; :class:`.rulebase.Rule` says
+:mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`; the non-Go stacks' network
+wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`; :class:`.rulebase.Rule` says
 what one rule is). Each matching rule names one cause with a confidence and may name alternatives
 the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
 matching rules are merged by cause code (highest confidence wins, evidence is pooled) and ranked.
@@ -25,6 +26,8 @@ from pulldoctor.explain import rules_credentials as _credentials
 from pulldoctor.explain import rules_host as _host
 from pulldoctor.explain import rules_network as _network
 from pulldoctor.explain import rules_registry as _registry
+from pulldoctor.explain import rules_stacks as _stacks
+from pulldoctor.explain import rules_tools as _tools
 from pulldoctor.explain.facts import image_of
 from pulldoctor.explain.prefilter import Gated
 from pulldoctor.explain.rulebase import DIAGNOSE, Rule
@@ -33,8 +36,8 @@ from pulldoctor.reference import parse_reference
 
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
-RULES: tuple[Rule, ...] = (_network.RULES + _registry.RULES + _credentials.RULES + _content.RULES
-                           + _host.RULES)
+RULES: tuple[Rule, ...] = (_network.RULES + _stacks.RULES + _registry.RULES + _tools.RULES
+                           + _credentials.RULES + _content.RULES + _host.RULES)
 
 _GATES: tuple[Gated, ...] = tuple(Gated(r.pattern, needles=r.needles) for r in RULES)
 """Each rule's pattern behind its literal-word prefilter (same order as RULES)."""

@@ -34,7 +34,12 @@ _STATUS_CARRIERS = (
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
     r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
     r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP |"
-    r"[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?)"
+    r"[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?|"
+    # the tools around the runtimes: oras-go (Helm, Flux) "%s %q: response status code %d: %s";
+    # enroot "URL %s returned error code: %d %s"; Bazel's downloader "GET returned %d %s"; regclient
+    # "%w [http %d]"; curl (22) "The requested URL returned error: %d"
+    r"response status code |returned error code: |\b(?:GET|HEAD) returned |\[http (?=\d{3}\])|"
+    r"The requested URL returned error: )"
 )
 _NAME_UNKNOWN_BUT_401 = (Code.REGISTRY_NOT_FOUND, 0.45)
 """Docker Hub, quay and nvcr answer 401 for a repository that does not exist when the client is
@@ -77,7 +82,7 @@ def _status_rules() -> tuple[Rule, ...]:
         out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
                         0.78, also=also, distinguish=check,
                         needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ",
-                                 "failed with response: ", "Server error: ")))
+                                 "failed with response: ", "Server error: ", "returned ", "[http ")))
     return tuple(out)
 
 

@@ -61,13 +61,19 @@ _FAILURE = re.compile(
     r"cannot authenticate|expired|Authorization(?:Token|Data)|IMDS|nimplemented|required platforms|"
     r"http2: |idle connection|not support|o space|ENOSPC|enough space|disk is full|free data blocks|"
     r"trust data|enough IDs|[Nn]ot [Ff]ound|uthentication (?:is )?required|no such file|"
-    r"no registries configured|may require|[Cc]annot pull|don't match"
+    r"no registries configured|may require|[Cc]annot pull|don't match|"
+    # the non-Go stacks and the tools around the runtimes (rules_stacks.py, rules_tools.py)
+    r"Unknown host|ENOTFOUND|EAI_AGAIN|ECONN|TIMEDOUT|UNREACH|hang up|Exception|perhaps you should|"
+    r"Checksum|Could not|Unable|elf[- ]signed|SELF_SIGNED|UNABLE_TO|CERT_|wrong version|"
+    r"unrecognized SSL|Remote host|RemoteDisconnected|IncompleteRead|aborted|Hostname mismatch|"
+    r"altnames|subject alternative|validity check|schemaVersion=1|were not sent|has nothing for|"
+    r"does not have|returned [45]\d\d|\[http [45]\d\d\]|No route|[Uu]nreachable|SSL_ERROR"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""
 _BYTE_MESSAGE = re.compile(rb'"MESSAGE"\s{0,3}:\s{0,3}\[')
 """journald writes a message that is not UTF-8 as an array of byte values (no word to find)."""
-_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image)"
+_COMMAND = re.compile(rb"\b(?:docker|podman|nerdctl|crictl|buildah|skopeo|crane|ctr|container image|oras|regctl image)"
                       rb"(?: -n[ =]?\S{1,40})?(?: images?)? (?:pull|from|copy) \S")
 """A pasted command line (tests/corpus has transcripts): kept for the next few lines' output."""
 _PROXY_SHOWN = re.compile(rb"(?i:\b(?:https?|all)_proxy)\s{0,3}[=:]\s{0,3}\\?[\"']?(?:https?|socks5h?)://|"
