@@ -52,6 +52,7 @@ PLATFORM: tuple[Rule, ...] = (
     # "image %s does not support required platforms"
     rule("platform_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
          r"(?i:no matching manifest for) [^\n]{0,80}|no match for platform in manifest|"
+         r"for [\w/.-]{1,40} in the manifest list entries|"
          r"does not match the specified platform|image(?:'s)? platform[^\n]{0,80}?does not match|"
          r"platform \(?[\w/.-]{1,40}\)? does not match the (?:detected host|expected|specified)|"
          r"no image found in (?:image index|manifest list) for architecture|"
@@ -65,7 +66,7 @@ PLATFORM: tuple[Rule, ...] = (
          needles=("atching manifest", "ATCHING MANIFEST", "no match for platform",
                   "does not match the specified platform", "does not match", "no image found in ",
                   "required platforms", "unsupported: ", "no manifest found for", "requested platform",
-                  "cannot download image with operating system"),
+                  "cannot download image with operating system", "in the manifest list entries"),
          unless=r"no matching manifest for unknown"),
     # the daemon's own OS is not the image's: a host that cannot run it (Windows Server, a
     # Windows node), or a desktop daemon in the other mode -- the wording is the same

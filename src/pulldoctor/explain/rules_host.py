@@ -57,7 +57,12 @@ RULES: tuple[Rule, ...] = (
          r"failed to decode hosts\.toml|failed to parse TOML|loading registries configuration|"
          r"unable to configure the Docker daemon with file[^\n]{0,200}|failed to load (?:TOML|plugin config)|"
          r"failed to load plugin[^\n]{0,300}?(?:config|toml|cannot be set)|invalid plugin config|"
-         r"invalid cri (?:image |runtime )?config|cannot be set when .?config_path.? is provided",
+         r"invalid cri (?:image |runtime )?config|cannot be set when .?config_path.? is provided|"
+         # containers/image sysregistriesv2 ("error getting default registries to try: %w",
+         # "loading registries configuration %q: %w") around BurntSushi/toml's parse errors
+         # ("Near line %d (last key parsed '%s'): %s", "toml: line %d")
+         r"unable to parse the registries\.conf file|error getting default registries to try|"
+         r"Near line \d{1,6} \(last key parsed|toml: line \d{1,6}",
          0.95, distinguish=("the configuration file named here does not parse, so its settings "
                             "(CAs, mirrors, proxies) were never applied: fix it first",)),
     # a tool around the runtime refuses its own configuration before pulling: Concourse's

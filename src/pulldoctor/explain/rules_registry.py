@@ -32,7 +32,7 @@ from pulldoctor.explain.rulebase import DIAGNOSE, RUNTIME_LOG, Rule, rule
 _STATUS_CARRIERS = (
     r"(?:unexpected status code (?:https?://\S{1,2048}: )?|unexpected status from \w{1,8} request to \S{1,2048}: |"
     r"failed with status code \[[^\]\n]{0,80}\]: |invalid status code from registry |StatusCode: |"
-    r"received unexpected HTTP status: |(?<!\()HTTP code |Error: Status (?=\d{3} trying to pull)|"
+    r"received unexpected HTTP status: |(?<!\()HTTP code:? |Error: Status (?=\d{3} trying to pull)|"
     r"expected status \{\d{3}\} but got |\[HTTP |failed to fetch digest: |error parsing HTTP |"
     r"[Ss]tatus: (?=\d{3}\b)|failed with response: |Server error: (?:Status )?|"
     # the tools around the runtimes: oras-go (Helm, Flux) "%s %q: response status code %d: %s";

@@ -123,4 +123,15 @@ RULES: tuple[Rule, ...] = (
     # rules_oci authn.bzl: the credential helper it runs exited non-zero
     rule("rules_oci_helper", Code.REGISTRY_CREDENTIAL_HELPER, r"credential helper failed: ?\n?STDOUT", 0.8,
          distinguish=("echo {registry} | docker-credential-HELPER get   # the helper's own error",)),
+    # Helm pkg/registry/client.go: the OCI artifact is not a chart this Helm accepts -- "could not
+    # load config with mediatype %s" (a container image pulled as a chart: no Helm config),
+    # "manifest does not contain a layer with mediatype %s", and its copy filter's "media type %q
+    # is not allowed, found in descriptor with digest: %q" (a layer type this version refuses)
+    rule("helm_not_a_chart", Code.IMAGE_UNSUPPORTED,
+         r"could not load config with mediatype \S{1,120}|manifest does not contain a layer with "
+         r"mediatype \S{1,120}|media type \\?\"[\w./+-]{1,120}\\?\" is not allowed, found in descriptor", 0.8,
+         also=((Code.REF_INVALID, 0.4),),
+         distinguish=("oras manifest fetch {image} | head -c 400   # config.mediaType must be "
+                      "application/vnd.cncf.helm.config.v1+json: anything else is an image or another "
+                      "artifact, not a chart (or a layer type this Helm version does not allow)",)),
 )
