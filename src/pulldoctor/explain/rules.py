@@ -2,7 +2,7 @@
 
 The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
 :mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`, :mod:`.rules_proxy`,
-:mod:`.rules_tls`, :mod:`.rules_cloud`; the non-Go stacks' network
+:mod:`.rules_tls`, :mod:`.rules_cloud`, :mod:`.rules_platforms`; the non-Go stacks' network
 wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`; :class:`.rulebase.Rule` says
 what one rule is). Each matching rule names one cause with a confidence and may name alternatives
 the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
@@ -27,6 +27,7 @@ from pulldoctor.explain import rules_content as _content
 from pulldoctor.explain import rules_credentials as _credentials
 from pulldoctor.explain import rules_host as _host
 from pulldoctor.explain import rules_network as _network
+from pulldoctor.explain import rules_platforms as _platforms
 from pulldoctor.explain import rules_proxy as _proxy
 from pulldoctor.explain import rules_registry as _registry
 from pulldoctor.explain import rules_stacks as _stacks
@@ -41,7 +42,7 @@ from pulldoctor.reference import parse_reference
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
 RULES: tuple[Rule, ...] = (_network.RULES + _proxy.RULES + _tls.RULES + _stacks.RULES + _registry.RULES
-                           + _cloud.RULES + _tools.RULES + _credentials.RULES + _content.RULES
+                           + _cloud.RULES + _tools.RULES + _platforms.RULES + _credentials.RULES + _content.RULES
                            + _host.RULES)
 
 _GATES: tuple[Gated, ...] = tuple(Gated(r.pattern, needles=r.needles) for r in RULES)

@@ -72,7 +72,7 @@ _NOT_THE_REGISTRYS = (r"no match for platform|no matching manifest|not found loc
                       r"credentials not found in native keychain|OCI index found|"
                       r"failed to compute cache key|failed to calculate checksum of ref|"
                       r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
-                      r"credential helper|signatures for|"
+                      r"credential helper|signatures for|credentials: not found|"
                       r"Error: image \S{1,300} not found")
 """Wordings with "not found" in them that other rules read (a platform, a local file, a helper)."""
 _CHECK_NAME = ("skopeo list-tags docker://{registry_repo}   # lists tags with valid credentials: "
