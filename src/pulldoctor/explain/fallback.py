@@ -58,7 +58,14 @@ _PULL_FAILURE = Gated(
     r"failed to determine artifact digest|failed to pull artifact from '|"
     r"failed to perform \"(?:Fetch\w{0,20}|Resolve)\"|failed to get (?:manifest|blob)\b|"
     r"Tried to pull (?:image manifest|BLOB) for|Error downloading \[https?://[^\]\s]{1,300}/v2/|"
-    r"URL https?://\S{1,300} returned error code: "
+    r"URL https?://\S{1,300} returned error code: |"
+    # schedulers and builders (rules_platforms.py): the ECS agent's error names and timers, Nomad's
+    # docker driver, kaniko's base-image steps, CNB lifecycle's access check, Apptainer's fetches
+    r"CannotPull\w{0,30}Error|inactivity time exceeded timeout while pulling|image pull aborted due to "
+    r"inactivity|Failed to find docker auth for repo|failed to get filesystem from image|"
+    r"image not found on any configured mapped registries|failed to ensure registry read|"
+    r"error fetching image to cache|while fetching library image|[Uu]nable to [Dd]ownload [Ii]mage|"
+    r"image does not exist in the library"
 )
 """Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
 _PULL_CONTEXT = Gated(

@@ -4,7 +4,8 @@ A :class:`Rule` is one piece of expert knowledge: the runtime's wording (a regex
 repetition only), the cause it points at with an ordinal confidence, the alternatives the same
 words do not exclude, and the check that tells them apart. The tables live in one module per area
 (:mod:`.rules_network`, :mod:`.rules_registry`, :mod:`.rules_credentials`, :mod:`.rules_content`,
-:mod:`.rules_host`); the engine that runs them is :mod:`.rules`.
+:mod:`.rules_host`, :mod:`.rules_proxy`, :mod:`.rules_tls`, :mod:`.rules_cloud`, ...); the engine
+that runs them is :mod:`.rules`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ DIAGNOSE = "pulldoctor diagnose {image}   # re-walks the pull step by step and p
 RUNTIME_LOG = ("journalctl -u containerd -u crio -u docker --since -1h | grep -i -e 'pull' -e "
                "'trying next host'   # the runtime logs the inner error this text dropped")
 """The check for texts whose inner error was dropped by a wrapper (CRI, the Engine API)."""
+
+NOT_VIA_PROXY = r"proxyconnect|necting to proxy|connecting to " + A + r": dial tcp"
+"""Wordings that show the dial went to a proxy: the proxy rules read them, not the direct-dial ones."""
+MIRROR_ROUTE = ("docker info | grep -A3 'Registry Mirrors'; grep -rn -e server -e host "
+                 "/etc/containerd/certs.d/*/hosts.toml   # the address dialled is a mirror or endpoint "
+                 "from the configuration (wrong host/port, a mirror that is down)")
+PROXY_NEEDED = ("env | grep -i _proxy; systemctl show --property=Environment docker containerd crio   "
+                 "# does this network let traffic out only through a proxy (direct dials dropped/reset)?")
+"""The checks for the causes behind a dial that did not connect: the route the configuration sets
+(a mirror, a hosts.toml endpoint) and a network that lets traffic out only through a proxy."""
 
 
 @dataclass(frozen=True, slots=True)

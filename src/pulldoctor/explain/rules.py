@@ -1,7 +1,8 @@
 """The rule engine: run every rule over a text and rank the candidate causes.
 
 The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
-:mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`; the non-Go stacks' network
+:mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`, :mod:`.rules_proxy`,
+:mod:`.rules_tls`, :mod:`.rules_cloud`, :mod:`.rules_platforms`; the non-Go stacks' network
 wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`; :class:`.rulebase.Rule` says
 what one rule is). Each matching rule names one cause with a confidence and may name alternatives
 the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
@@ -21,12 +22,16 @@ from typing import Any, NamedTuple
 from pulldoctor.causes import Code, render_commands
 from pulldoctor.errors import ReferenceError_
 from pulldoctor.explain import fallback
+from pulldoctor.explain import rules_cloud as _cloud
 from pulldoctor.explain import rules_content as _content
 from pulldoctor.explain import rules_credentials as _credentials
 from pulldoctor.explain import rules_host as _host
 from pulldoctor.explain import rules_network as _network
+from pulldoctor.explain import rules_platforms as _platforms
+from pulldoctor.explain import rules_proxy as _proxy
 from pulldoctor.explain import rules_registry as _registry
 from pulldoctor.explain import rules_stacks as _stacks
+from pulldoctor.explain import rules_tls as _tls
 from pulldoctor.explain import rules_tools as _tools
 from pulldoctor.explain.facts import image_of
 from pulldoctor.explain.prefilter import Gated
@@ -36,8 +41,9 @@ from pulldoctor.reference import parse_reference
 
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
-RULES: tuple[Rule, ...] = (_network.RULES + _stacks.RULES + _registry.RULES + _tools.RULES
-                           + _credentials.RULES + _content.RULES + _host.RULES)
+RULES: tuple[Rule, ...] = (_network.RULES + _proxy.RULES + _tls.RULES + _stacks.RULES + _registry.RULES
+                           + _cloud.RULES + _tools.RULES + _platforms.RULES + _credentials.RULES + _content.RULES
+                           + _host.RULES)
 
 _GATES: tuple[Gated, ...] = tuple(Gated(r.pattern, needles=r.needles) for r in RULES)
 """Each rule's pattern behind its literal-word prefilter (same order as RULES)."""

@@ -1,4 +1,6 @@
-"""Rules for the network under the pull: DNS, TCP, transport (TLS records, HTTP/2), proxies, TLS.
+"""Rules for the network under the pull: DNS, TCP, transport (TLS records, HTTP/2).
+
+Proxies are read in :mod:`.rules_proxy`, certificates and handshakes in :mod:`.rules_tls`.
 
 Every pattern is the wording of Go's ``net``, ``net/http``, ``crypto/tls`` or ``x/net/http2``
 packages as the runtimes pass it through (pull-internals.md sections 2 and 3): ``lookup <name> on
@@ -10,11 +12,22 @@ its structure (which error the Go type wraps), not by one pasted example.
 from __future__ import annotations
 
 from pulldoctor.causes import Code
-from pulldoctor.explain.rulebase import DIAGNOSE, EXTRACTING, LOOKUP, RUNTIME_LOG, A, H, Rule, rule
+from pulldoctor.explain.rulebase import (
+    DIAGNOSE,
+    EXTRACTING,
+    LOOKUP,
+    MIRROR_ROUTE,
+    NOT_VIA_PROXY,
+    PROXY_NEEDED,
+    RUNTIME_LOG,
+    A,
+    H,
+    Rule,
+    rule,
+)
 
 _DNS_UDP_VS_TCP = ("dig +notcp +tries=1 +time=2 @{resolver} {host}  vs  "
                    "dig +tcp +tries=1 +time=2 @{resolver} {host}   # only TCP answers: UDP/53 is dropped")
-_NOT_VIA_PROXY = r"proxyconnect|necting to proxy|connecting to " + A + r": dial tcp"
 _CONNECT_STEPS = ("dig @{resolver} {host}   # DNS answers?",
                   "nc -vz -w 3 {host} 443   # TCP connects?",
                   "env | grep -i _proxy; systemctl show --property=Environment docker containerd "
@@ -81,7 +94,12 @@ DNS: tuple[Rule, ...] = (
          distinguish=("nslookup {host}   # the name has no A/AAAA record on this resolver",)),
     rule("dns_nxdomain", Code.DNS_NXDOMAIN,
          r"(?:" + LOOKUP + r")?no such host|Name or service not known|nodename nor servname provided",
-         0.86, distinguish=("dig @{resolver} {host}; grep -E 'search|ndots' /etc/resolv.conf",)),
+         # a network whose resolver knows only internal names (external ones are resolved by the
+         # proxy) answers NXDOMAIN for the registry: the proxy is what had to be used
+         0.86, also=((Code.PROXY_ERROR, 0.38),),
+         distinguish=("dig @{resolver} {host}; grep -E 'search|ndots' /etc/resolv.conf",
+                      "dig @OTHER_RESOLVER {host}   # resolves elsewhere: this resolver is internal-only; "
+                      "is a proxy required (env | grep -i _proxy)?")),
     rule("dns_garbled", Code.DNS_SERVFAIL,
          r"cannot unmarshal DNS message|invalid DNS response|no answer from DNS server", 0.5,
          also=((Code.DNS_UDP_TIMEOUT, 0.3),)),
@@ -104,22 +122,30 @@ TRANSPORT: tuple[Rule, ...] = (
     rule("tcp_connect_timeout", Code.NET_TCP_TIMEOUT,
          r"dial tcp " + A + r": (?:i/o timeout|connect: connection timed out|connectex: A connection "
          r"attempt failed)|connect: connection timed out", 0.86,
-         also=((Code.PROXY_ERROR, 0.15),),
+         # net.OpError's ETIMEDOUT says only that no SYN-ACK came back: a network that lets traffic
+         # out only through a proxy drops direct dials exactly so, and a mirror or endpoint from the
+         # runtime's configuration (registry-mirrors, hosts.toml) is dialled with the same words
+         also=((Code.PROXY_ERROR, 0.4), (Code.DAEMON_CONFIG, 0.3)),
          distinguish=("nc -vz -w 3 {host} 443   # times out here too: a firewall or route drops SYNs",
-                      "systemctl show --property=Environment docker   # does this network need a proxy?"),
-         unless=_NOT_VIA_PROXY),
+                      PROXY_NEEDED, MIRROR_ROUTE),
+         unless=NOT_VIA_PROXY),
     rule("tcp_refused", Code.NET_REFUSED,
          r"dial tcp " + A + r": (?:getsockopt: |connect: |connectex: )?(?:connection refused|"
          r"No connection could be made because the target machine actively refused it)", 0.86,
+         # ECONNREFUSED is an RST or an ICMP reject: a filter that REJECTs direct dials (traffic out
+         # only through a proxy) answers so, and so does a configured mirror/endpoint that is down
+         # or on the wrong port; the address in the text does not tell them apart
+         also=((Code.PROXY_ERROR, 0.4), (Code.DAEMON_CONFIG, 0.38)),
          distinguish=("nc -vz -w 3 {host} {port}   # refused here too: nothing listens there, or a "
-                      "firewall REJECTs the dial",),
-         unless=_NOT_VIA_PROXY),
+                      "firewall REJECTs the dial", PROXY_NEEDED, MIRROR_ROUTE),
+         unless=NOT_VIA_PROXY),
     # any other wording of a refused connect (a tool's own wrapper, a paste with the address or
     # the "dial tcp" mangled): ECONNREFUSED is an answer (RST or ICMP reject), never a timeout,
     # whatever precedes it. Below the specific rules, which name where the refusal came from
     rule("refused_other_wording", Code.NET_REFUSED,
          r"\bconnect(?:ex)?:\s{1,3}connection refused|\d:\s{1,3}connection refused", 0.7,
-         unless=_NOT_VIA_PROXY),
+         also=((Code.PROXY_ERROR, 0.4), (Code.DAEMON_CONFIG, 0.38)),
+         distinguish=(PROXY_NEEDED, MIRROR_ROUTE), unless=NOT_VIA_PROXY),
     # a refusal is a refusal (net.OpError's ECONNREFUSED/WSAECONNREFUSED: a RST or an ICMP reject
     # answered the SYN). From a public address it is not the registry's own answer (public fronts
     # listen on 443), so a filtering box that lets traffic out only through a proxy is the runner-up;
@@ -131,7 +157,7 @@ TRANSPORT: tuple[Rule, ...] = (
          distinguish=("nc -vz -w 3 {host} 443   # refused here too while the registry answers from "
                       "another network: a firewall REJECTs direct dials; is a proxy required (env | "
                       "grep -i _proxy; systemctl show --property=Environment docker containerd)?",),
-         unless=_NOT_VIA_PROXY),
+         unless=NOT_VIA_PROXY),
     # a private address refusing 443: the registry listens elsewhere (plain HTTP on :5000 or :80),
     # and the setting that makes the runtime use that (insecure-registries, hosts.toml) is missing
     # or was not read
@@ -141,7 +167,7 @@ TRANSPORT: tuple[Rule, ...] = (
          0.5, distinguish=("curl -sv http://{host}:5000/v2/; curl -sv http://{host}/v2/   # the "
                            "registry answers plain HTTP elsewhere: list it in insecure-registries "
                            "(daemon.json) / hosts.toml, then restart the runtime",),
-         unless=_NOT_VIA_PROXY),
+         unless=NOT_VIA_PROXY),
     # 0.0.0.0 is never a registry's address: the name was blackholed locally (/etc/hosts, a DNS
     # filter), so the configured route to the registry (mirror, hosts entry) is suspect. A runner-up
     # only: the refusal itself is real, and scan's shapes blank addresses (the top cause may not
@@ -168,13 +194,22 @@ TRANSPORT: tuple[Rule, ...] = (
          r"connection reset by peer|broken pipe|server sent GOAWAY|tls: bad record MAC|"
          r"http2: stream closed|http2: client connection lost|use of closed network connection|"
          r"http2: Transport: cannot retry|http2: client connection force closed|"
-         r"server closed idle connection", 0.8),
+         r"server closed idle connection", 0.8,
+         # a RST (or a TLS record the peer could not authenticate) comes from the registry's front
+         # under load as well as from a middlebox (DPI, a firewall that lets out only proxied
+         # traffic); the words are the kernel's, whoever sent the RST
+         also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.3)),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # reset here too: the path (a "
+                      "middlebox or required proxy); works: retry, the front was overloaded",
+                      PROXY_NEEDED)),
     # Go on Windows prints the Winsock errno's FormatMessage text after the call's name (wsarecv,
     # wsasend, connectex...): WSAECONNRESET 10054 and WSAECONNABORTED 10053 are the peer's (or a
     # middlebox's) reset, the Windows wording of "connection reset by peer"
     rule("winsock_reset", Code.NET_RESET,
          r"An existing connection was forcibly closed by the remote host|"
-         r"An established connection was aborted by the software in your host machine", 0.8),
+         r"An established connection was aborted by the software in your host machine", 0.8,
+         also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.3)),
+         distinguish=(PROXY_NEEDED,)),
     # WSAENETUNREACH 10051 / WSAEHOSTUNREACH 10065: "network is unreachable" / "no route to host"
     rule("winsock_unreachable", Code.NET_UNREACHABLE,
          r"A socket operation was attempted to an unreachable (?:network|host)", 0.86),
@@ -195,7 +230,23 @@ TRANSPORT: tuple[Rule, ...] = (
                       "front or a proxy on the path; works here: retry the pull",),
          unless=EXTRACTING + r"|failed to read expected number of bytes|happened during read: "
                 r"unexpected EOF|heuristic tuning data:"),
-    rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55),
+    # the same io.ErrUnexpectedEOF while a *blob* was being copied (containerd's fetcher "failed to
+    # copy", moby's layer download, a blobs/ URL): a body shorter than its Content-Length is also
+    # what a registry (or a pull-through cache) serving a truncated blob from its storage produces
+    rule("unexpected_eof_blob", Code.NET_RESET,
+         r"(?:failed to copy|blobs/sha256:\w{1,64}|[Dd]ownloading|layer\b)[^\n]{0,300}?unexpected EOF",
+         0.74, also=((Code.IMAGE_CORRUPT, 0.36), (Code.PROXY_ERROR, 0.35),
+                     (Code.REGISTRY_SERVER_ERROR, 0.32)),
+         distinguish=("curl -sIL https://{host}/v2/REPO/blobs/DIGEST | grep -i content-length   # "
+                      "the same short body every time: the registry/cache stores a truncated blob",
+                      "docker pull {image}   # again: a different point of failure is the network"),
+         unless=EXTRACTING + r"|failed to read expected number of bytes|happened during read: "
+                r"unexpected EOF|heuristic tuning data:"),
+    rule("bare_eof", Code.NET_RESET, r"(?::|\]) EOF\b", 0.55,
+         # io.EOF: the peer closed without a word -- the registry's front, or a middlebox/proxy
+         also=((Code.PROXY_ERROR, 0.35), (Code.REGISTRY_SERVER_ERROR, 0.3)),
+         distinguish=("curl -sv https://{host}/v2/ -o /dev/null   # closed here too: the front or "
+                      "the path", PROXY_NEEDED)),
     # closed before any answer to the *first* request (the /v2/ ping or the token): the registry's
     # front, or a proxy/middlebox on the path that the runtime's proxy settings do not handle
     rule("eof_first_request", Code.NET_RESET,
@@ -228,12 +279,19 @@ TRANSPORT: tuple[Rule, ...] = (
                       "proxy in the path (the socket's port is not the registry's 443)",)),
     rule("stalled_transfer", Code.NET_MTU,
          r"read tcp " + A + "->" + A + r": (?:read: )?(?:connection timed out|i/o timeout)", 0.5,
-         also=((Code.NET_REQUEST_TIMEOUT, 0.45),),
-         distinguish=("pulldoctor diagnose --layers {image}   # small replies work, large ones stall: MTU",)),
+         also=((Code.NET_REQUEST_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.3)),
+         distinguish=("pulldoctor diagnose --layers {image}   # small replies work, large ones stall: MTU",
+                      PROXY_NEEDED)),
     rule("request_timeout", Code.NET_REQUEST_TIMEOUT,
          r"context deadline exceeded|Client\.Timeout exceeded[^\n)]{0,40}|timeout awaiting response "
          r"headers|because of no progress in \S{1,20}|request canceled(?! while waiting for connection)",
-         0.7, unless=r"waiting for connection"),
+         # the client's deadline says only that the step took too long: a connect that never
+         # finished (a proxy that had to be used, SYNs dropped) or a transfer that stalled (MTU)
+         # ends in the same words when the wrapper kept only the outer error
+         0.7, also=((Code.NET_TCP_TIMEOUT, 0.4), (Code.PROXY_ERROR, 0.38), (Code.NET_MTU, 0.3)),
+         distinguish=(DIAGNOSE.replace("proves which one fails", "times DNS, TCP and TLS separately"),
+                      PROXY_NEEDED),
+         unless=r"waiting for connection"),
     # net/http's Client.Do appends "(Client.Timeout exceeded while awaiting headers)" whenever the
     # client's Timeout fired before response headers arrived (client.go), whether the connection
     # was still being made (DNS, dial, a proxy's CONNECT) or the server was silent. Without
@@ -308,12 +366,17 @@ TRANSPORT: tuple[Rule, ...] = (
     # the front end's 408 page: a GET has no body, so its *headers* did not arrive whole -- lost
     # full-size segments on the way to the registry (every such thread was fixed by the MTU)
     rule("http_408_incomplete_request", Code.NET_MTU,
-         r"didn't send a complete request in time", 0.6, also=((Code.NET_REQUEST_TIMEOUT, 0.45),),
+         r"didn't send a complete request in time", 0.6,
+         also=((Code.NET_REQUEST_TIMEOUT, 0.45), (Code.PROXY_ERROR, 0.3)),
          distinguish=("ping -M do -s 1472 -c 3 {host}   # 'message too long' or no reply: "
                       "lower the MTU (daemon.json \"mtu\", or the interface)",)),
+    # a 408 is written by whatever front read the request: the registry's load balancer, or a proxy
+    # on the path whose own idle timer fired (its page names it: Squid, Zscaler, nginx)
     rule("http_408", Code.NET_REQUEST_TIMEOUT, r"\b408\b|Request Time-?out", 0.5,
-         also=((Code.NET_MTU, 0.35),),
-         distinguish=("pulldoctor diagnose --layers {image}   # the request body never arrived whole: MTU",)),
+         also=((Code.NET_MTU, 0.35), (Code.PROXY_ERROR, 0.3)),
+         distinguish=("pulldoctor diagnose --layers {image}   # the request body never arrived whole: MTU",
+                      "curl -sv https://{host}/v2/ 2>&1 | grep -i -e server: -e via:   # who wrote the "
+                      "408: the registry's front or a proxy")),
 )
 
 _CLIENT_SIDE: tuple[Rule, ...] = (
@@ -330,107 +393,4 @@ _CLIENT_SIDE: tuple[Rule, ...] = (
                       "containerd.service's proxy environment")),
 )
 
-PROXY: tuple[Rule, ...] = (
-    rule("proxyconnect", Code.PROXY_ERROR, r"proxyconnect tcp[^\n]{0,200}", 0.92,
-         also=((Code.DAEMON_CONFIG, 0.3),),
-         distinguish=("systemctl show --property=Environment docker containerd   # the proxy the "
-                      "runtime uses; curl -v -x \"$HTTPS_PROXY\" https://{host}/v2/",)),
-    # the paste shows a proxy set (an echo of $https_proxy, HTTPS_PROXY=..., a unit's Environment=)
-    # and the pull dialled the registry directly (no "proxyconnect"): the pulling process does not
-    # have that proxy (sudo drops the environment, daemons read their unit's, ctr/nerdctl their own)
-    rule("proxy_set_dial_direct", Code.PROXY_ERROR,
-         r"dial tcp " + A + r": (?:i/o timeout|(?:getsockopt: |connect: )?connection (?:timed out|"
-         r"refused)|connectex: [^\n]{0,80})|(?:read|write) tcp " + A + "->" + A
-         + r": [^\n]{0,40}(?:connection reset by peer|forcibly closed)", 0.88,
-         requires=r"(?i:\b(?:https?|all)_proxy)\s{0,3}[=:]\s{0,3}\\?[\"']?(?:https?|socks5h?)://|"
-                  r"(?i:echo \$\{?(?:https?|all)_proxy)",
-         also=((Code.NET_TCP_TIMEOUT, 0.6),), unless=_NOT_VIA_PROXY,
-         distinguish=("sudo env | grep -i _proxy; systemctl show --property=Environment docker "
-                      "containerd crio   # the proxy your shell has is not the pulling process's "
-                      "(sudo drops it; a daemon reads its unit's environment)",)),
-    # moby before 1.10 (net/http of Go < 1.6): "http: error connecting to proxy %s: %v"
-    rule("proxy_connect_error", Code.PROXY_ERROR, r"necting to proxy[^\n]{0,200}", 0.9),
-    rule("proxy_auth", Code.PROXY_ERROR, r"Proxy Authentication Required|\b407\b", 0.86),
-    rule("desktop_proxy_connect", Code.PROXY_ERROR,
-         r"connecting to " + A + r": dial tcp " + A + r": [^\n]{0,160}", 0.7,
-         unless=r"via direct connection"),
-    rule("desktop_direct_connect_timeout", Code.NET_TCP_TIMEOUT,
-         r"via direct connection[^\n]{0,300}?(?:connectex: A connection attempt failed|i/o timeout|"
-         r"connection timed out)", 0.88),
-    rule("dial_invalid_argument", Code.PROXY_ERROR, r"dial tcp " + A + r": connect: invalid argument", 0.4,
-         also=((Code.DAEMON_CONFIG, 0.3),)),
-    # net/http reads a reply as HTTP where it expected TLS. For an https:// URL the only plain-HTTP
-    # exchange is the CONNECT to a proxy (direct https fails in crypto/tls first), so the proxy
-    # is the one that answered in TLS (an https proxy configured as http://, or the wrong port)
-    rule("malformed_response_on_https", Code.PROXY_ERROR,
-         r"https://[^\s\"]{1,500}\"?: (?:net/http: HTTP/1\.x transport connection broken: )?"
-         r"malformed HTTP response", 0.78,
-         also=((Code.DAEMON_CONFIG, 0.45),),
-         distinguish=("env | grep -i _proxy; systemctl show --property=Environment docker   # a "
-                      "proxy URL whose port speaks TLS must be written https://",)),
-)
-
-TLS: tuple[Rule, ...] = (
-    # behind "proxyconnect" the plain-HTTP peer is the proxy (an http:// proxy written https://):
-    # the proxy rule names it, not the registry's TLS
-    # crypto/tls: a plain-HTTP answer read as a TLS record ("first record does not look like a TLS
-    # handshake", or its length field read from "HTTP/1.1 ..." as "oversized record received")
-    rule("http_response_to_https", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
-         r"server gave HTTP response to HTTPS client|first record does not look like a TLS handshake|"
-         r"tls: oversized record received", 0.95,
-         unless=r"proxyconnect"),
-    rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
-         distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
-                      "in hosts.toml / drop it from insecure-registries",),
-         unless=r"https://[^\s\"]{1,500}\"?: (?:net/http: HTTP/1\.x transport connection broken: )?"
-                r"malformed HTTP response"),
-    rule("unknown_authority", Code.TLS_UNKNOWN_AUTHORITY,
-         r"x509: certificate signed by unknown authority|certificate is not trusted|"
-         r"unable to get local issuer certificate|x509: [^\n]{0,40}self[- ]signed certificate", 0.92,
-         # the CA is often installed, but where this client does not read it (ctr ignores the CRI
-         # config, docker reads certs.d/<host:port>, containerd reads hosts.toml via config_path)
-         also=((Code.DAEMON_CONFIG, 0.3),),
-         distinguish=("openssl s_client -connect {host}:443 -servername {host} -CAfile CA.crt "
-                      "</dev/null   # verifies with the CA: it is installed where this client "
-                      "does not read it",)),
-    # the client certificate configured for this registry cannot be loaded (containerd's hosts.toml
-    # client=, docker's certs.d/<host>/client.cert): "failed to load X509 key pair: %w"
-    rule("client_cert_unloadable", Code.DAEMON_CONFIG, r"failed to load X509 key pair", 0.85,
-         distinguish=("ls -l /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/{registry}/   "
-                      "# the client.cert/client.key pair named must exist, match and be readable",)),
-    # TLS alert 116: the registry wants a client certificate and none was sent
-    rule("client_cert_required", Code.DAEMON_CONFIG, r"tls: certificate required", 0.8,
-         distinguish=("grep -rn client /etc/containerd/certs.d/{registry}/ /etc/docker/certs.d/"
-                      "{registry}/   # the client cert/key the registry requires is not configured "
-                      "(or not read)",)),
-    # crypto/tls alertError as the *peer's* alert ("remote error: tls: <alert>"): the registry (or
-    # a middlebox in front of it) refused our certificate, or refused the handshake itself
-    rule("peer_rejected_client_cert", Code.DAEMON_CONFIG,
-         r"remote error: tls: (?:bad certificate|unknown certificate authority|certificate required|"
-         r"certificate expired|unsupported certificate)", 0.7,
-         distinguish=("ls /etc/docker/certs.d/{registry}/ /etc/containerd/certs.d/{registry}/   # the "
-                      "client certificate the registry expects (client.cert/client.key, hosts.toml "
-                      "client=)",)),
-    rule("peer_refused_handshake", Code.PROXY_ERROR,
-         r"remote error: tls: (?:handshake failure|protocol version not supported|insufficient "
-         r"security level|internal error|access denied)", 0.45,
-         also=((Code.REGISTRY_SERVER_ERROR, 0.35), (Code.DAEMON_CONFIG, 0.35)),
-         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null   # the same "
-                      "alert here: the server (or an SNI-filtering middlebox) refuses this name",
-                      "env | grep -i _proxy   # a TLS-intercepting proxy on the path")),
-    rule("hostname_mismatch", Code.TLS_HOSTNAME_MISMATCH,
-         r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
-         r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92),
-    # any other certificate the client refuses (crypto/x509's remaining errors: key usage, a name
-    # constraint, an unsupported algorithm, a malformed chain): the certificate the client sees is
-    # not the one it trusts -- often a TLS-intercepting proxy
-    rule("x509_other", Code.TLS_UNKNOWN_AUTHORITY, r"x509: [^\n]{1,160}", 0.5,
-         also=((Code.PROXY_ERROR, 0.4),),
-         distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null | "
-                      "openssl x509 -noout -issuer -subject   # the issuer: the registry's CA, or a "
-                      "proxy's",)),
-    rule("cert_expired", Code.TLS_EXPIRED, r"x509: certificate has expired or is not yet valid[^\n]{0,120}", 0.92,
-         distinguish=("timedatectl   # a wrong clock makes every certificate look expired",)),
-)
-
-RULES: tuple[Rule, ...] = DNS + TRANSPORT + _CLIENT_SIDE + PROXY + TLS
+RULES: tuple[Rule, ...] = DNS + TRANSPORT + _CLIENT_SIDE

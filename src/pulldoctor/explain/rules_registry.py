@@ -47,13 +47,21 @@ anonymous (tests/corpus/README.md, the 401 convention): the name is always the o
 _SILENT_HELPER = (Code.REGISTRY_CREDENTIAL_HELPER, 0.35)
 """A 401 that says no credentials were sent: a credential helper that failed quietly leaves the
 client anonymous (the lab's credential-helper-missing-anonymous scenario, real docker)."""
-_ALSO_401 = (_NAME_UNKNOWN_BUT_401, _SILENT_HELPER)
-_ALSO_403 = ((Code.REGISTRY_UNAUTHORIZED, 0.5), (Code.REGISTRY_NOT_FOUND, 0.45))
-"""A 403: credentials that are stale or for another account (a fresh login answers), or a
-repository that does not exist (registries answer 403 for it too, the catalogue's definition)."""
+_INCIDENT = (Code.REGISTRY_SERVER_ERROR, 0.3)
+"""A registry (or its token service) in an incident answers 401/404 for what exists: the status is
+the registry's, the reason may not be the caller's (Hub and quay outages answered both)."""
+_ALSO_401 = (_NAME_UNKNOWN_BUT_401, _SILENT_HELPER, _INCIDENT)
+_ALSO_403 = ((Code.REGISTRY_UNAUTHORIZED, 0.5), (Code.REGISTRY_NOT_FOUND, 0.45),
+             (Code.REGISTRY_CREDENTIAL_HELPER, 0.35))
+"""A 403: credentials that are stale or for another account (a fresh login answers), a
+repository that does not exist (registries answer 403 for it too, the catalogue's definition), or
+a credential helper that handed over an expired token (ECR's and GAR's DENIED for a 12 h/1 h token
+the helper cached)."""
 _CHECK_403 = ("docker logout {registry}; docker login {registry}; docker pull {image}   # works now: "
               "the stored credentials were stale or another account's; still denied: the account "
-              "lacks access, or the repository does not exist")
+              "lacks access, or the repository does not exist",
+              "grep -E 'credsStore|credHelpers' ~/.docker/config.json   # a helper answers for this "
+              "registry: run it by hand (echo {registry} | docker-credential-NAME get)")
 _NOT_FOUND_CHECKS = (
     "skopeo list-tags docker://{registry_repo}   # the tag is not listed: the name or tag is wrong "
     "(typo, never pushed, deleted); listed: the registry (or a mirror in front) fails to serve it",
@@ -64,7 +72,7 @@ _NOT_THE_REGISTRYS = (r"no match for platform|no matching manifest|not found loc
                       r"credentials not found in native keychain|OCI index found|"
                       r"failed to compute cache key|failed to calculate checksum of ref|"
                       r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
-                      r"credential helper|signatures for|"
+                      r"credential helper|signatures for|credentials: not found|"
                       r"Error: image \S{1,300} not found")
 """Wordings with "not found" in them that other rules read (a platform, a local file, a helper)."""
 _CHECK_NAME = ("skopeo list-tags docker://{registry_repo}   # lists tags with valid credentials: "
@@ -78,7 +86,7 @@ def _status_rules() -> tuple[Rule, ...]:
             continue
         statuses = "|".join(str(s) for s in ci.http_statuses)
         also, check = ((_ALSO_401, (_CHECK_NAME,)) if 401 in ci.http_statuses else
-                       (_ALSO_403, (_CHECK_403,)) if 403 in ci.http_statuses else ((), ()))
+                       (_ALSO_403, _CHECK_403) if 403 in ci.http_statuses else ((), ()))
         out.append(rule(f"status_{ci.code}", ci.code, _STATUS_CARRIERS + r"(?:" + statuses + r")\b",
                         0.78, also=also, distinguish=check,
                         needles=("status", "Status", "HTTP code", "[HTTP", "fetch digest", "error parsing HTTP ",
@@ -124,25 +132,7 @@ _ANSWERS: tuple[Rule, ...] = (
          r"denied: [^\n]{0,160}|requested access to the resource is denied|\b403 Forbidden|"
          r"status(?: code)?:? 403\b|HTTP 403 response|: denied(?m:[.\"]{0,2}\s{0,4}$)|insufficient_scope|"
          r"\b403 \(Forbidden\)|invalid status code from registry 403", 0.8,
-         also=_ALSO_403, distinguish=(_CHECK_403,), unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
-    # cloud registries' IAM answers: the caller's identity lacks the pull (or login) permission.
-    # AWS: "User: <arn> is not authorized to perform: ecr:<Action>"; Google IAM: 'Permission "<p>"
-    # denied on resource', '<who> does not have permission "<p>"' (artifactregistry.repositories.
-    # downloadArtifacts, storage.objects.get behind gcr.io); Azure RBAC: "does not have
-    # authorization to perform action"
-    rule("cloud_iam_denied", Code.REGISTRY_DENIED,
-         r"AccessDeniedException|is not authorized to perform: ecr:\w{1,40}|"
-         r"Permission [\"'](?:artifactregistry|storage|containeranalysis)\.[\w.]{1,80}[\"'] denied|"
-         r"(?:does|do) not have (?:permission|authorization) (?:to [^\n]{0,40}(?:pull|perform)|"
-         r"[\"'](?:artifactregistry|storage)\.[\w.]{1,80}[\"'])|AuthorizationFailed|"
-         r"[Cc]aller does not have permission", 0.85),
-    # the same IAM answer to a caller that sent no identity at all: logging in (or a helper that
-    # supplies the login) is the other fix
-    rule("cloud_iam_anonymous", Code.REGISTRY_UNAUTHORIZED,
-         r"Unauthenticated requests? do(?:es)? not have permission|[Aa]nonymous caller does not have",
-         0.6, distinguish=("gcloud auth configure-docker REGION-docker.pkg.dev; docker pull {image}   "
-                           "# works logged in: the repository is private (grant allUsers read to "
-                           "make it public)",)),
+         also=_ALSO_403, distinguish=_CHECK_403, unless=r"Authorization Token has expired|authorization token has expired|pull access denied"),
     # the registry's authentication answer cannot be used: a WWW-Authenticate without a realm or
     # with a scheme nobody speaks, a token body that is not JSON, a digest header that is not a
     # digest -- a front or proxy answering for the registry, or a registry that is not one.
@@ -173,15 +163,11 @@ _ANSWERS: tuple[Rule, ...] = (
                       "# the realm from 'curl -sI https://{host}/v2/' must answer JSON with a token",)),
     rule("token_expired", Code.REGISTRY_UNAUTHORIZED,
          r"Authorization Token has expired|[Aa]uthorization token has expired|token (?:has )?expired", 0.86,
+         # ECR sends it under the DENIED code (a 403: distribution renders "denied: ..."), and the
+         # stale token is often a credential helper's cache rather than a 'docker login'
+         also=((Code.REGISTRY_CREDENTIAL_HELPER, 0.45), (Code.REGISTRY_DENIED, 0.4)),
          distinguish=("docker logout {registry}; docker login {registry}   # a fresh login works: "
                       "the stored token had expired",)),
-    # ECR tokens last 12 hours and are normally fetched by docker-credential-ecr-login (credsStore/
-    # credHelpers): an expired one is a stale 'docker login', or the helper serving its cache
-    rule("ecr_token_expired", Code.REGISTRY_CREDENTIAL_HELPER,
-         r"Your [Aa]uthorization [Tt]oken has expired|dkr\.ecr\.[^\n]{0,300}?token (?:has )?expired",
-         0.7, distinguish=("grep -E 'credsStore|credHelpers|ecr' ~/.docker/config.json; ls "
-                           "~/.ecr/cache.json   # a helper answers for ECR: clear its cache; none: "
-                           "log in again (tokens last 12 h)",)),
     # a 401 that names the credentials (wrong password, none sent): the credentials
     rule("unauthorized_credentials", Code.REGISTRY_UNAUTHORIZED,
          r"no basic auth credentials|incorrect username or password|invalid username/password", 0.86,
@@ -193,7 +179,7 @@ _ANSWERS: tuple[Rule, ...] = (
          r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|"
          r"status(?: code)?:? 401\b|"
          r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
-         0.85, also=_ALSO_401, distinguish=(_CHECK_NAME,)),
+         0.85, also=_ALSO_401, distinguish=(_CHECK_NAME, _NOT_FOUND_CHECKS[1])),
     # a 401 from the *token endpoint* (containerd "failed to fetch oauth|anonymous token: unexpected
     # status from GET request to <realm>?...: 401", go-containerregistry "GET <realm>?scope=...:
     # unexpected status code 401"): token services issue a token for a repository that does not
@@ -212,10 +198,6 @@ _ANSWERS: tuple[Rule, ...] = (
     rule("bare_unauthorized", Code.REGISTRY_UNAUTHORIZED,
          r"https?://[^\s\"]{1,2048}\"?: unauthorized\b(?!:)", 0.82,
          also=(_NAME_UNKNOWN_BUT_401,), distinguish=(_CHECK_NAME,)),
-    rule("ghcr_stale_token", Code.REGISTRY_UNAUTHORIZED,
-         r"https://ghcr\.io/v2/[^\n]{0,300}?denied: denied", 0.84, also=((Code.REGISTRY_DENIED, 0.6),),
-         distinguish=("docker logout ghcr.io && docker pull {image}   # works (public image) or asks "
-                      "for login: the stored ghcr token was stale; ghcr answers 'denied' instead of 401",)),
     # a platform's own wrapper that merges "no such image" and "not allowed" into one sentence
     # (SageMaker's "Cannot pull algorithm container. Either the image does not exist or its
     # permissions are incorrect", like docker's "repository does not exist or may require 'docker
@@ -225,28 +207,15 @@ _ANSWERS: tuple[Rule, ...] = (
          r"Cannot pull algorithm container", 0.6,
          also=((Code.REGISTRY_DENIED, 0.55), (Code.REGISTRY_UNAUTHORIZED, 0.45)),
          distinguish=(_CHECK_NAME,)),
-    rule("hub_missing_repository", Code.REGISTRY_DENIED,
-         r"denied: requested access to the resource is denied\s{1,8}unauthorized: authentication required",
-         0.88, also=((Code.REGISTRY_NOT_FOUND, 0.6),),
-         distinguish=("docker login docker.io && docker pull {image}   # still refused: the repository "
-                      "does not exist (Hub answers DENIED+UNAUTHORIZED for missing and private repos)",)),
-    # Quay answers this 401 for every repository the caller cannot see -- private ones and ones
-    # that do not exist. The answer is a 401, so the credentials come first; the name is a close
-    # second (the check tells them apart). On the /v2/ ping no repository is named, so there it
-    # is the credentials alone
-    rule("quay_not_authorized", Code.REGISTRY_UNAUTHORIZED,
-         r"access to the requested resource is not authorized", 0.86,
-         also=((Code.REGISTRY_NOT_FOUND, 0.84),),
-         distinguish=("skopeo inspect --creds USER docker://{image}   # not found with valid "
-                      "credentials: the repository or tag does not exist (quay answers 401 for both)",),
-         unless=r"/v2/\\?\"?: unauthorized: access to the requested resource"),
     rule("not_found", Code.REGISTRY_NOT_FOUND,
          r"manifest unknown|manifest for \S{1,300} not found|repository \S{1,300} not found|name unknown|"
          r"blob unknown|could not fetch content descriptor[^\n]{0,200}|\b404 Not Found|\S: not found\b|"
          r"invalid status code from registry 404|(?:unknown|error|errors): Not Found\b|"
          r"was deleted or has expired|Tag \S{1,128} not found in repository",
-         0.85, also=((Code.REGISTRY_SERVER_ERROR, 0.3),), distinguish=_NOT_FOUND_CHECKS,
-         unless=_NOT_THE_REGISTRYS),
+         # GHCR, GitLab, Harbor, ACR and quay answer a repository the caller may not see as unknown
+         # (404/NAME_UNKNOWN) rather than 401/403, so missing or wrong credentials stay a candidate;
+         # a tag that exists and 404s is an incident or a replica lagging behind
+         0.85, also=((Code.REGISTRY_UNAUTHORIZED, 0.35), _INCIDENT), distinguish=(*_NOT_FOUND_CHECKS, _CHECK_NAME), unless=_NOT_THE_REGISTRYS),
     # a manifest request answered 404 with no error code shown: the name may be wrong, or the
     # manifest exists in a media type the client's Accept header did not list (GHCR answers 404
     # "OCI index found, but Accept header does not support OCI indexes"; tools that fetch
@@ -260,7 +229,7 @@ _ANSWERS: tuple[Rule, ...] = (
     # a bare "not found" without the registry's words (a tool's own sentence, a local lookup) says
     # less than a 404 or "manifest unknown": below any wording that names a cause
     rule("bare_not_found", Code.REGISTRY_NOT_FOUND, r"\bnot found\b", 0.6,
-         also=((Code.REGISTRY_SERVER_ERROR, 0.3),), distinguish=_NOT_FOUND_CHECKS,
+         also=((Code.REGISTRY_UNAUTHORIZED, 0.35), _INCIDENT), distinguish=_NOT_FOUND_CHECKS,
          unless=_NOT_THE_REGISTRYS),
     # kubelet tries each pull secret in turn and reports them all ("[err1, err2]", apimachinery's
     # Aggregate): a registry tells "manifest unknown" only to a client allowed to read the
@@ -284,14 +253,6 @@ _ANSWERS: tuple[Rule, ...] = (
          r"/v2/v2/|/manifests/[^\s\"/]{1,128}/manifests/|"
          r"(?<!https://)(?<!http://)(?:quay\.io/repository|hub\.docker\.com/(?:r|_))/[\w.-]{1,200}", 0.88,
          needles=("/v2/v2/", "/manifests/", "quay.io/repository", "hub.docker.com/")),
-    # Docker Hub's official images (library/NAME) are all public: an anonymous 401 for one is
-    # Hub's answer for a repository that does not exist (a build stage name, a typo pulled as an
-    # image), not missing credentials -- wrong credentials fail earlier, at the token endpoint
-    rule("hub_library_401", Code.REGISTRY_NOT_FOUND,
-         r"docker\.io/v2/library/[\w.-]{1,200}/manifests/\S{1,200}\\?\"?: (?:UNAUTHORIZED|unauthorized): "
-         r"authentication required", 0.88, also=((Code.REGISTRY_UNAUTHORIZED, 0.6),),
-         distinguish=("skopeo list-tags docker://docker.io/library/NAME   # an official image "
-                      "lists its tags anonymously; 401 again: there is no such official image",)),
     # graph-driver dockerd prints "Pulling from" only after the tag's manifest was fetched, and the
     # containerd store after it resolved: a "manifest unknown" after it is a per-platform manifest
     # the index names and the registry does not hold (a cleanup job deleted it)
@@ -346,6 +307,12 @@ _ANSWERS: tuple[Rule, ...] = (
          r"\b5\d\d \((?:Internal Server Error|Bad Gateway|Service Unavailable)\)|"
          r"StatusCode: 5\d\d|unavailable: service unavailable|HTTP 5\d\d response|"
          r"unexpected HTTP status: 5\d\d", 0.85,
+         # a 502/503/504 is written by whichever HTTP hop failed: the registry's front, or a proxy
+         # on the path that could not reach it (a missing NO_PROXY entry for an internal registry)
+         also=((Code.PROXY_ERROR, 0.4),),
+         distinguish=("curl -sv https://{host}/v2/ 2>&1 | grep -i -e '^< server' -e '^< via'   # "
+                      "who answered the 5xx: the registry's front or a proxy",
+                      "env | grep -i -e _proxy -e no_proxy   # an internal registry missing from NO_PROXY"),
          needles=("Internal Server Error", "Bad Gateway", "Service Unavailable", "Gateway Time",
                   "StatusCode: 5", "service unavailable", "response", "HTTP status: 5")),
     rule("ping_bad_gateway", Code.REGISTRY_SERVER_ERROR,

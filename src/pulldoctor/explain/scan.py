@@ -67,7 +67,9 @@ _FAILURE = re.compile(
     r"Checksum|Could not|Unable|elf[- ]signed|SELF_SIGNED|UNABLE_TO|CERT_|wrong version|"
     r"unrecognized SSL|Remote host|RemoteDisconnected|IncompleteRead|aborted|Hostname mismatch|"
     r"altnames|subject alternative|validity check|schemaVersion=1|were not sent|has nothing for|"
-    r"does not have|returned [45]\d\d|\[http [45]\d\d\]|No route|[Uu]nreachable|SSL_ERROR"
+    r"does not have|returned [45]\d\d|\[http [45]\d\d\]|No route|[Uu]nreachable|SSL_ERROR|"
+    # schedulers and builders (rules_platforms.py)
+    r"inactivity|does not exist in the library|can.t pull|protocol to oras|missing \w{1,12} auth data"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""

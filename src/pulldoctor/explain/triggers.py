@@ -95,6 +95,12 @@ TRIGGERS: tuple[bytes, ...] = (
     b"only secure connections", b"were not sent because", b"has nothing for server URL",
     b"Could not parse", b"Could not retrieve digest", b"Checksum", b"Unable to retrieve the image",
     b"schemaVersion=1", b"[http 4", b"[http 5", b" returned 4", b" returned 5",
+    # schedulers and builders (explain/rules_platforms.py): the ECS agent, Nomad, kaniko, CNB, Apptainer
+    b"inactivity", b"auth data", b"docker auth for",
+    b"auth config file", b"filesystem from image", b"mapped registries", b"registry read",
+    b"fetching image to cache", b"fetching library image", b"ownload Image", b"nable to download",
+    b"in the library", b"protocol to oras", b"and expected hash(", b"and expected size(",
+    b"pull the image",
     # a pasted command line: the output after it is a pull's (scan reads it with the next line)
     b"docker pull ", b"podman pull ", b"buildah from ", b"crictl pull ", b"nerdctl pull ",
     b"images pull ", b"skopeo copy ", b"crane pull ",
