@@ -65,7 +65,11 @@ _PULL_FAILURE = Gated(
     r"inactivity|Failed to find docker auth for repo|failed to get filesystem from image|"
     r"image not found on any configured mapped registries|failed to ensure registry read|"
     r"error fetching image to cache|while fetching library image|[Uu]nable to [Dd]ownload [Ii]mage|"
-    r"image does not exist in the library"
+    r"image does not exist in the library|"
+    # Maven's "Failed to execute goal <plugin>" around Jib's build (the cause follows it); flyctl's
+    # "failed to fetch an image or build from source" (its image resolver found nothing usable)
+    r"Failed to execute goal com\.google\.cloud\.tools:jib-|"
+    r"failed to fetch an image or build from source"
 )
 """Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
 _PULL_CONTEXT = Gated(

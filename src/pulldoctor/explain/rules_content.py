@@ -222,17 +222,20 @@ _CONTENT: tuple[Rule, ...] = (
     # the layer stream does not decode: tar, gzip/deflate or zstd framing is broken. A zstd layer
     # read by a runtime that only knows gzip fails the same way (Docker < 23 sees a bad tar header)
     rule("layer_does_not_decode", Code.IMAGE_CORRUPT,
-         r"(?:ApplyLayer|re-exec error|ctr|failed to extract layer)[^\n]{0,300}?invalid tar header|"
+         r"(?:ctr|failed to extract layer)[^\n]{0,300}?invalid tar header|"
          r"gzip: invalid (?:checksum|header)|flate: corrupt input|"
          r"unpigz: [^\n]{0,80}corrupted|crc32 mismatch|invalid deflate data|zstd: [^\n]{0,60}"
          r"(?:corrupt|invalid|checksum)", 0.8,
          also=((Code.IMAGE_UNSUPPORTED, 0.5),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
     # moby's chrootarchive untars what its compression sniffing did not recognise as-is: a zstd
     # layer on an engine before 23.0 reaches tar raw and fails on the first header (a corrupt gzip
-    # layer fails in gzip first). "Error processing tar file" is the Linux untar re-exec's wrapper
+    # layer fails in gzip first). "Error processing tar file" is the Linux untar re-exec's wrapper;
+    # "ApplyLayer exit status 1 stdout: stderr:" and "Untar re-exec error" are the same re-exec in
+    # older engines (the Synology and Windows packages of Docker 17-20 among them)
     rule("tar_header_after_undetected_compression", Code.IMAGE_UNSUPPORTED,
          r"(?:Error processing tar file\(exit status \d{1,3}\)|failed to register layer): "
-         r"(?:archive/tar: )?invalid tar header", 0.8,
+         r"(?:archive/tar: )?invalid tar header|(?:ApplyLayer|re-exec error)[^\n]{0,300}?invalid tar "
+         r"header", 0.8,
          also=((Code.IMAGE_CORRUPT, 0.72),), distinguish=(_MEDIA_TYPES, _PULL_AGAIN)),
     # the extractor's input ended early: a truncated layer, or the extractor (a re-exec'd child)
     # died -- disk full and OOM end it the same way -- or the "layer" is not a tar at all (a

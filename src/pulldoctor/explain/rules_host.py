@@ -39,6 +39,14 @@ RULES: tuple[Rule, ...] = (
          r"couldn't parse image reference|InvalidImageName|invalid repository name|"
          r"Invalid image name \S{1,300}, (?:unknown transport|expected colon-separated)|"
          r"unable to parse image name", 0.95),
+    # a manifest request whose reference is empty (".../manifests/" then the error, or "name@"
+    # with no digest): the caller built the reference from an empty tag or digest variable; the
+    # registry's 404 is about that URL, not a missing image
+    rule("empty_manifest_reference", Code.REF_INVALID,
+         r"/v2/\S{1,300}/manifests/\\?\"?: |(?m:fetching \S{1,300}@[ \t]*$)", 0.88,
+         also=((Code.REGISTRY_NOT_FOUND, 0.45),),
+         distinguish=("echo \"{image}\"   # the reference as the tool built it: a tag or digest is "
+                      "missing (an empty variable in the CI step or resource)",)),
     # Apptainer pulls a bare name from its default library (library://), whose server answers "invalid
     # container ref" (400) for a Docker Hub name: the reference lacks its docker:// transport
     rule("apptainer_library_ref", Code.REF_INVALID, r"invalid container ref", 0.75,

@@ -164,7 +164,7 @@ TRANSPORT: tuple[Rule, ...] = (
     rule("refused_private_443", Code.DAEMON_CONFIG,
          r"dial tcp (?:10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)[\d.]{3,11}:443: "
          r"(?:getsockopt: |connect: |connectex: )?(?:connection refused|No connection could be made)",
-         0.5, distinguish=("curl -sv http://{host}:5000/v2/; curl -sv http://{host}/v2/   # the "
+         0.5, also=((Code.TLS_HTTP_RESPONSE_TO_HTTPS, 0.45),), distinguish=("curl -sv http://{host}:5000/v2/; curl -sv http://{host}/v2/   # the "
                            "registry answers plain HTTP elsewhere: list it in insecure-registries "
                            "(daemon.json) / hosts.toml, then restart the runtime",),
          unless=NOT_VIA_PROXY),

@@ -179,7 +179,10 @@ _ANSWERS: tuple[Rule, ...] = (
          r"unauthorized: [^\n]{0,160}|authentication required|\b401 Unauthorized|"
          r"status(?: code)?:? 401\b|"
          r"HTTP 401 response|401 Client Error|\b401 unauthorized|invalid status code from registry 401",
-         0.85, also=_ALSO_401, distinguish=(_CHECK_NAME, _NOT_FOUND_CHECKS[1])),
+         0.85, also=_ALSO_401, distinguish=(_CHECK_NAME, _NOT_FOUND_CHECKS[1]),
+         # a challenge with error="insufficient_scope" (RFC 6750): the token was accepted and does
+         # not cover this repository -- the registry's DENIED reading, not bad credentials
+         unless=r"insufficient_scope"),
     # a 401 from the *token endpoint* (containerd "failed to fetch oauth|anonymous token: unexpected
     # status from GET request to <realm>?...: 401", go-containerregistry "GET <realm>?scope=...:
     # unexpected status code 401"): token services issue a token for a repository that does not
@@ -221,6 +224,14 @@ _ANSWERS: tuple[Rule, ...] = (
     # "OCI index found, but Accept header does not support OCI indexes"; tools that fetch
     # manifests themselves -- enroot, Helm's and CI scripts' own clients -- often ask only for
     # Docker schema 2). The registry's own words (MANIFEST_UNKNOWN, NAME_UNKNOWN) settle it
+    # ... and when it says so: GHCR "OCI index found, but Accept header does not support OCI
+    # indexes", Harbor "OCI manifest found, but accept header does not support OCI manifests"
+    # (under MANIFEST_UNKNOWN / 404): the name is right, the client's media types are not
+    rule("manifest_type_not_accepted", Code.IMAGE_UNSUPPORTED,
+         r"(?i:(?:OCI (?:index|manifest)|manifest list|image index) found, but accept header does not "
+         r"support)", 0.92,
+         distinguish=("skopeo inspect --raw docker://{image} | head -c 300   # its mediaType is one "
+                      "the failing client did not put in Accept: upgrade the client",)),
     rule("manifest_404_status_only", Code.IMAGE_UNSUPPORTED,
          r"/manifests/[^\s\"]{1,300}\"?:? (?:returned (?:error code: |status )?)?404\b", 0.4,
          distinguish=("skopeo inspect --raw docker://{image} | head -c 300   # the manifest exists: "

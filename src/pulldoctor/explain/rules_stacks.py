@@ -65,7 +65,8 @@ RULES: tuple[Rule, ...] = (
     rule("stack_refused", Code.NET_REFUSED,
          r"(?:curl: \(7\) )?Failed to connect to \S{1,253} port \d{1,5}[^\n]{0,80}?Connection refused|"
          r"ConnectException: Connection refused|\[Errno 111\] Connection refused|"
-         r"connect ECONNREFUSED (?:\d|\[)[^\s,]{1,60}|HttpHostConnectException[^\n]{0,300}?refused",
+         r"connect ECONNREFUSED (?:\d|\[)[^\s,]{1,60}|HttpHostConnectException[^\n]{0,300}?refused|"
+         r"Connect to \S{1,300} \[[^\]\n]{0,600}\] failed: Connection refused",
          0.8, also=((Code.PROXY_ERROR, 0.3),), distinguish=_NC, unless=_DAEMON_SOCKET),
     # a connect that never completed: curl (7)/(28) "Failed to connect ... Connection timed out" or
     # "Connection timed out after %ld milliseconds", Java "connect timed out" /
@@ -75,7 +76,11 @@ RULES: tuple[Rule, ...] = (
          r"reached|Operation timed out)|Connection timed out after \d{1,9} milli|"
          r"SocketTimeoutException: [Cc]onnect timed out|ConnectTimeoutException|ConnectTimeoutError|"
          r"\(connect timeout=[\d.]{1,8}\)|connect ETIMEDOUT (?:\d|\[)[^\s,]{1,60}|"
-         r"ConnectException: Connection timed out", 0.78,
+         r"ConnectException: Connection timed out|"
+         # Apache HttpClient's ConnectTimeoutException message (Jib, Maven, Gradle): "Connect to
+         # %s [%s] failed: connect timed out" (DefaultHttpClientConnectionOperator)
+         r"Connect to \S{1,300} \[[^\]\n]{0,600}\] failed: (?:connect timed out|Connection timed out|"
+         r"Read timed out)", 0.78,
          also=((Code.PROXY_ERROR, 0.35),), distinguish=_NC, unless=_DAEMON_SOCKET),
     # Java NoRouteToHostException; strerror(EHOSTUNREACH/ENETUNREACH) capitalised
     rule("stack_unreachable", Code.NET_UNREACHABLE,

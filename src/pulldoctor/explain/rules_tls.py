@@ -25,6 +25,15 @@ RULES: tuple[Rule, ...] = (
          distinguish=("curl -sv http://{host}/v2/ 2>&1 | head -20   # a registry's /v2/ answer: "
                       "list it as insecure; a login page or proxy banner: the network's portal/proxy",),
          unless=r"proxyconnect"),
+    # Docker 1.x (registry/endpoint.go, NewEndpoint): "Invalid registry endpoint %s: %v. If this
+    # private registry supports only HTTP or HTTPS with an unknown CA certificate, please add
+    # `--insecure-registry %s`", and docker-py's copy of the v1 probe, "HTTPS endpoint unresponsive
+    # and insecure mode isn't enabled": HTTPS did not answer and plain HTTP was not tried
+    rule("https_probe_no_insecure", Code.TLS_HTTP_RESPONSE_TO_HTTPS,
+         r"HTTPS endpoint unresponsive and insecure mode isn't enabled", 0.6,
+         also=((Code.DAEMON_CONFIG, 0.45), (Code.NET_REFUSED, 0.4), (Code.TLS_UNKNOWN_AUTHORITY, 0.35)),
+         distinguish=("curl -sv http://{host}/v2/; curl -sv https://{host}/v2/   # which one the "
+                      "registry answers: plain HTTP needs insecure-registries",)),
     rule("tls_spoken_to_http", Code.DAEMON_CONFIG, r"malformed HTTP response[^\n]{0,40}", 0.7,
          distinguish=("curl -v https://{host}/v2/   # the registry speaks TLS: use https:// "
                       "in hosts.toml / drop it from insecure-registries",),
@@ -86,7 +95,7 @@ RULES: tuple[Rule, ...] = (
          distinguish=("openssl s_client -connect {host}:443 -servername {host} </dev/null | "
                       "openssl x509 -noout -issuer -subject   # the issuer: the registry's CA, or a "
                       "proxy's",)),
-    rule("cert_expired", Code.TLS_EXPIRED, r"x509: certificate has expired or is not yet valid[^\n]{0,120}", 0.92,
+    rule("cert_expired", Code.TLS_EXPIRED, r"x509: certificate has expired(?: or is not yet valid)?[^\n]{0,120}", 0.92,
          also=((Code.PROXY_ERROR, 0.3),),
          distinguish=("timedatectl   # a wrong clock makes every certificate look expired",
                       "openssl s_client -connect {host}:443 -servername {host} </dev/null | openssl "

@@ -123,6 +123,16 @@ RULES: tuple[Rule, ...] = (
     # rules_oci authn.bzl: the credential helper it runs exited non-zero
     rule("rules_oci_helper", Code.REGISTRY_CREDENTIAL_HELPER, r"credential helper failed: ?\n?STDOUT", 0.8,
          distinguish=("echo {registry} | docker-credential-HELPER get   # the helper's own error",)),
+    # flyctl internal/build/imgsrc/resolver.go: every strategy (local daemon, remote registry,
+    # build) failed -- "could not find image %q" -- after "failed to fetch an image or build from
+    # source". The registry lookup's own error is dropped: the image missing, no access, or a
+    # manifest its resolver does not read (an index with attestations from a newer buildx)
+    rule("flyctl_image_not_resolved", Code.REGISTRY_NOT_FOUND,
+         r"[Cc]ould not find image \\?\"[^\"\n]{1,300}", 0.55,
+         also=((Code.IMAGE_UNSUPPORTED, 0.45), (Code.REGISTRY_UNAUTHORIZED, 0.4)),
+         requires=r"failed to fetch an image or build from source|no strategies resulted in an image",
+         distinguish=("skopeo inspect --raw docker://{image} | head -c 300   # 404/401 here: the name or "
+                      "the token; an index with attestation manifests: push with --provenance=false",)),
     # Helm pkg/registry/client.go: the OCI artifact is not a chart this Helm accepts -- "could not
     # load config with mediatype %s" (a container image pulled as a chart: no Helm config),
     # "manifest does not contain a layer with mediatype %s", and its copy filter's "media type %q
