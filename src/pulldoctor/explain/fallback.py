@@ -69,7 +69,20 @@ _PULL_FAILURE = Gated(
     # Maven's "Failed to execute goal <plugin>" around Jib's build (the cause follows it); flyctl's
     # "failed to fetch an image or build from source" (its image resolver found nothing usable)
     r"Failed to execute goal com\.google\.cloud\.tools:jib-|"
-    r"failed to fetch an image or build from source"
+    r"failed to fetch an image or build from source|"
+    # updaters, app platforms, local clusters and CI runners (rules_apps.py): watchtower's
+    # per-container wrapper and its digest check (internal/actions/update.go "Unable to update
+    # container %q: %v. Proceeding to next.", pkg/container/client.go "Could not do a head request
+    # for %q"), Portainer's stack deploy (api/exec/compose_stack.go "failed to pull images of the
+    # stack"), balena-supervisor's system event (src/lib/log-types.ts + src/logging/index.ts
+    # "Failed to download image '%s' due to '%s'"), kind's loader and node-image pull
+    # (docker-image.go "image: %q not present locally"; "failed to load image: command"), Tekton's
+    # TaskRun status (pkg/reconciler/taskrun/taskrun.go "failed to pull the image %q"), GitLab
+    # Runner's pull-policy check, the Actions runner's login step
+    r"Unable to update container \\?\"|Could not do a head request for|failed to pull images of the stack|"
+    r"Failed to download image '|\bimage: \\?\"[^\"\n]{1,300}\\?\" not present locally|"
+    r"failed to load image: command|failed to pull the image \\?\"|TaskRunImagePullFailed|"
+    r"allowed_pull_policies|AllowedPullPolicies|Docker login for '[^'\n]{1,253}' failed"
 )
 """Wording that only a *failed* pull prints, from each runtime's and tool's wrapper."""
 _PULL_CONTEXT = Gated(

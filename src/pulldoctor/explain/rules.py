@@ -2,7 +2,7 @@
 
 The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
 :mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`, :mod:`.rules_proxy`,
-:mod:`.rules_tls`, :mod:`.rules_cloud`, :mod:`.rules_platforms`; the non-Go stacks' network
+:mod:`.rules_tls`, :mod:`.rules_cloud`, :mod:`.rules_platforms`, :mod:`.rules_apps`; the non-Go stacks' network
 wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`; :class:`.rulebase.Rule` says
 what one rule is). Each matching rule names one cause with a confidence and may name alternatives
 the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 from pulldoctor.causes import Code, render_commands
 from pulldoctor.errors import ReferenceError_
 from pulldoctor.explain import fallback
+from pulldoctor.explain import rules_apps as _apps
 from pulldoctor.explain import rules_cloud as _cloud
 from pulldoctor.explain import rules_content as _content
 from pulldoctor.explain import rules_credentials as _credentials
@@ -42,7 +43,7 @@ from pulldoctor.reference import parse_reference
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
 RULES: tuple[Rule, ...] = (_network.RULES + _proxy.RULES + _tls.RULES + _stacks.RULES + _registry.RULES
-                           + _cloud.RULES + _tools.RULES + _platforms.RULES + _credentials.RULES + _content.RULES
+                           + _cloud.RULES + _tools.RULES + _platforms.RULES + _apps.RULES + _credentials.RULES + _content.RULES
                            + _host.RULES)
 
 _GATES: tuple[Gated, ...] = tuple(Gated(r.pattern, needles=r.needles) for r in RULES)

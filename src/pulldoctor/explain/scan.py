@@ -69,7 +69,10 @@ _FAILURE = re.compile(
     r"altnames|subject alternative|validity check|schemaVersion=1|were not sent|has nothing for|"
     r"does not have|returned [45]\d\d|\[http [45]\d\d\]|No route|[Uu]nreachable|SSL_ERROR|"
     # schedulers and builders (rules_platforms.py)
-    r"inactivity|does not exist in the library|can.t pull|protocol to oras|missing \w{1,12} auth data"
+    r"inactivity|does not exist in the library|can.t pull|protocol to oras|missing \w{1,12} auth data|"
+    # updaters and CI runners (rules_apps.py): watchtower's digest check, GitLab Runner's policies
+    r"no credentials available|did not include all values|pinned image|has no tag|"
+    r"allowed_pull_policies|AllowedPullPolicies"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""

@@ -38,6 +38,10 @@ TRIGGERS: tuple[bytes, ...] = (
     b"forcibly closed", b"aborted by the software", b"attempted to an unreachable",
     b"temporary error during hostname", b"Server error:", b"V1 container registry", b"http2: ",
     b"kic base image",
+    # updaters, local clusters, CI runners (rules_apps.py)
+    b"Unable to update container", b"head request", b"not present locally",
+    b"llowed_pull_policies", b"llowedPullPolicies", b"Docker login for", b"content digest sha256",
+    b"challenge type", b"challenge header", b"could not fetch token", b"pinned image", b"has no tag",
     b"idle connection",
     # registry answers (distribution's errcodes, go-containerregistry's upper-case ones, statuses)
     b"toomanyrequests", b"TOOMANYREQUESTS", b"manifest unknown", b"MANIFEST_UNKNOWN", b"NAME_UNKNOWN",
