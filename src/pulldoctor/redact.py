@@ -185,7 +185,8 @@ _SHAPES: tuple[_Masker, ...] = (
                            r'(?:-----END [A-Z ]*PRIVATE KEY-----|(?="|\Z)))'),
     # docker login -p SECRET / --password SECRET / --password=SECRET
     _Masker("login", r"login(?<!\wlogin)\b[^\n]*?\s-p[ =]?(?!-)(?P<s>\S+)"),
-    _Masker("--password", r"--password[ =](?!-)(?P<s>\S+)"),
+    # (not docker's own warning "Using --password via the CLI is insecure": no value follows)
+    _Masker("--password", r"--password[ =](?!-|via the CLI\b)(?P<s>\S+)"),
     # HTTPS_PROXY=user:pass@host:3128 (Go accepts proxies without a scheme)
     _Masker("_proxy", r"""_proxy\s*[=:]\s*["']?(?P<s>[^\s"'@/]+)@""", ci=True),
     # Authorization: Bearer xyz / "Proxy-Authorization": ["Basic xyz"] (the scheme is kept)

@@ -294,7 +294,10 @@ _CONTENT: tuple[Rule, ...] = (
     # file system, too many layers): the host's storage configuration
     rule("unpack_mount_failed", Code.DAEMON_CONFIG,
          r"mount callback failed on \S{1,300}|failed to mount [^\n]{0,200}overlay|"
-         r"error creating overlay mount", 0.5, also=((Code.HOST_DISK_FULL, 0.35),),
+         r"error creating overlay mount", 0.5,
+         # containers/storage's "error creating overlay mount to .../merged: no such file or
+         # directory" also comes from a layer store whose lower layers went missing (CRI-O, podman)
+         also=((Code.HOST_DISK_FULL, 0.35), (Code.IMAGE_CORRUPT, 0.33)),
          distinguish=("df -hT /var/lib/containerd /var/lib/docker   # overlay needs ext4/xfs "
                       "(d_type) with space left",)),
 )
@@ -322,7 +325,10 @@ _POLICY: tuple[Rule, ...] = (
     rule("signature_verifier", Code.IMAGE_POLICY_REJECTED,
          r"image verifier \S{1,100} (?:blocked pull|returned error)|no matching signatures|"
          r"failed to verify (?:image )?signatures?|signature key validation failed|"
-         r"reading signatures: [^\n]{0,200}", 0.82,
+         r"reading signatures: [^\n]{0,200}|"
+         # golang.org/x/crypto/openpgp (rkt's and older tools' signature checks): "openpgp: invalid
+         # signature: %s", "openpgp: signature made by unknown entity"
+         r"openpgp: (?:invalid signature|signature made by unknown entity)[^\n]{0,120}", 0.82,
          distinguish=("cat /etc/containers/policy.json; ls /etc/containers/registries.d/   # the "
                       "policy scope and the signature store (lookaside) that apply to {registry}",)),
     # buildah before containers/buildah PR 881 dropped the PolicyRequirementError and printed the

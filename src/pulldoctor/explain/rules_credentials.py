@@ -110,7 +110,7 @@ RULES: tuple[Rule, ...] = (
     # without credentials, and the pull goes out anonymously.
     rule("kubelet_credential_provider", Code.REGISTRY_CREDENTIAL_HELPER,
          r"external registry credential provider|credential provider plugin|"
-         r"CredentialProviderRequest|credentialprovider\.kubelet\.k8s\.io", 0.85,
+         r"CredentialProviderRequest|credentialprovider\.kubelet\.k8s\.io", 0.88,
          also=((Code.REGISTRY_UNAUTHORIZED, 0.4),),
          distinguish=("grep -e image-credential-provider /var/lib/kubelet/kubeadm-flags.env "
                       "/etc/default/kubelet   # the config's provider 'name' must be an executable "
@@ -120,6 +120,6 @@ RULES: tuple[Rule, ...] = (
     # at all for one of them points at the helper as much as at a missing login (most threads about
     # ECR's "no basic auth credentials" end at a helper that was not invoked, not on PATH or misnamed)
     rule("cloud_no_credentials", Code.REGISTRY_CREDENTIAL_HELPER,
-         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials", 0.75,
+         _CLOUD_HOSTS + r"[^\n]{0,400}?no basic auth credentials?", 0.75,
          distinguish=(_CREDS_CHECK,)),
 )

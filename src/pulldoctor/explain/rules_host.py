@@ -99,6 +99,8 @@ RULES: tuple[Rule, ...] = (
     rule("short_name", Code.DAEMON_CONFIG,
          r"short-name \S{1,300} did not resolve to an alias|no unqualified-search registries|"
          r"short-name resolution enforced but cannot prompt|no registries configured while trying to pull|"
+         # CRI-O's short_name_mode = "enforcing" with several unqualified-search registries
+         r"short name mode is enforcing, but image name \S{1,300} returns ambiguous list|"
          r"is blocked in /etc/containers/registries\.conf", 0.9),
     rule("invalid_mirror", Code.DAEMON_CONFIG,
          r"invalid mirror[^\n]{0,160}|invalid registry endpoint|invalid (?:insecure-)?registr[^\n]{0,80}", 0.85),

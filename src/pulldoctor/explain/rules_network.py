@@ -93,7 +93,10 @@ DNS: tuple[Rule, ...] = (
          r"No such host is known", 0.8,
          distinguish=("nslookup {host}   # the name has no A/AAAA record on this resolver",)),
     rule("dns_nxdomain", Code.DNS_NXDOMAIN,
-         r"(?:" + LOOKUP + r")?no such host|Name or service not known|nodename nor servname provided",
+         r"(?:" + LOOKUP + r")?no such host|Name or service not known|nodename nor servname provided|"
+         # glibc's EAI_NODATA through Go's cgo resolver ("No address associated with hostname": the
+         # resolver answered, the name has no address) and musl's "Name does not resolve"
+         r"No address associated with hostname|Name does not resolve",
          # a network whose resolver knows only internal names (external ones are resolved by the
          # proxy) answers NXDOMAIN for the registry: the proxy is what had to be used
          0.86, also=((Code.PROXY_ERROR, 0.38),),
@@ -121,7 +124,9 @@ DNS: tuple[Rule, ...] = (
 TRANSPORT: tuple[Rule, ...] = (
     rule("tcp_connect_timeout", Code.NET_TCP_TIMEOUT,
          r"dial tcp " + A + r": (?:i/o timeout|connect: connection timed out|connectex: A connection "
-         r"attempt failed)|connect: connection timed out", 0.86,
+         r"attempt failed)|connect: connection timed out|"
+         # the same words retyped by a reporter (an editor or phone capitalising "TCP", "I/O")
+         r"(?i:dial tcp) " + A + r": (?i:i/o timeout)", 0.86,
          # net.OpError's ETIMEDOUT says only that no SYN-ACK came back: a network that lets traffic
          # out only through a proxy drops direct dials exactly so, and a mirror or endpoint from the
          # runtime's configuration (registry-mirrors, hosts.toml) is dialled with the same words

@@ -170,7 +170,7 @@ _ANSWERS: tuple[Rule, ...] = (
                       "the stored token had expired",)),
     # a 401 that names the credentials (wrong password, none sent): the credentials
     rule("unauthorized_credentials", Code.REGISTRY_UNAUTHORIZED,
-         r"no basic auth credentials|incorrect username or password|invalid username/password", 0.86,
+         r"no basic auth credentials?|incorrect username or password|invalid username/password", 0.86,
          distinguish=("docker login {registry} && docker pull {image}   # works: no (or stale) login "
                       "for this registry in the config the pulling user reads",)),
     # a bare 401: registries answer it for a repository the caller may not see *or* that does not

@@ -72,7 +72,7 @@ _FAILURE = re.compile(
     r"inactivity|does not exist in the library|can.t pull|protocol to oras|missing \w{1,12} auth data|"
     # updaters and CI runners (rules_apps.py): watchtower's digest check, GitLab Runner's policies
     r"no credentials available|did not include all values|pinned image|has no tag|"
-    r"allowed_pull_policies|AllowedPullPolicies"
+    r"allowed_pull_policies|AllowedPullPolicies|no longer supported|not implemented"
 )
 _LOGFMT_HEAD = re.compile(r'^time="[^"\n]{1,40}" level=\w{1,10} (?:msg=)?')
 """logrus's own fields before the message: not part of the failure a sample shows."""
