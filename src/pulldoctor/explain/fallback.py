@@ -24,6 +24,12 @@ _PULL_FAILURE = Gated(
     r"failed to resolve image|failed to do request|failed commit on ref|"
     r"pulling image(?: failed)?: |failed to fetch (?:anonymous token|oauth token|manifest|blob|digest)|"
     r"failed to authorize|"
+    # CRI-O's CRI error names and kubelet's waiting reasons for them (crierrors via
+    # server/image_pull.go, pkg/kubelet/images/types.go ErrImageInspect), 1.6's and 2.x's
+    # progress timers, CRI-O's "pull image: %s" from its pull child, the artifact fallback
+    r"\bRegistryUnavailable\b|\bSignatureValidationFailed\b|\bImageInspectError\b|"
+    r"Failed to inspect image \\?\"|cancel(?:led)? pulling image|image pull progress updates|"
+    r"rpc error: code = \w{1,30} desc = pull image: |unable to pull image or OCI artifact|"
     # dockerd, the docker CLI and the Engine API's pull endpoint
     r"error pulling image|Error pulling image|Error while pulling image|pull access denied|"
     # the unpack step's wrappers (moby's layer store, containerd's unpacker)

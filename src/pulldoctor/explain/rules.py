@@ -3,7 +3,8 @@
 The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
 :mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`, :mod:`.rules_proxy`,
 :mod:`.rules_tls`, :mod:`.rules_cloud`, :mod:`.rules_platforms`, :mod:`.rules_apps`; the non-Go stacks' network
-wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`; :class:`.rulebase.Rule` says
+wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`, the core runtimes' own error returns in
+:mod:`.rules_cri`; :class:`.rulebase.Rule` says
 what one rule is). Each matching rule names one cause with a confidence and may name alternatives
 the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
 matching rules are merged by cause code (highest confidence wins, evidence is pooled) and ranked.
@@ -26,6 +27,7 @@ from pulldoctor.explain import rules_apps as _apps
 from pulldoctor.explain import rules_cloud as _cloud
 from pulldoctor.explain import rules_content as _content
 from pulldoctor.explain import rules_credentials as _credentials
+from pulldoctor.explain import rules_cri as _cri
 from pulldoctor.explain import rules_host as _host
 from pulldoctor.explain import rules_network as _network
 from pulldoctor.explain import rules_platforms as _platforms
@@ -42,7 +44,7 @@ from pulldoctor.reference import parse_reference
 
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
-RULES: tuple[Rule, ...] = (_network.RULES + _proxy.RULES + _tls.RULES + _stacks.RULES + _registry.RULES
+RULES: tuple[Rule, ...] = (_network.RULES + _proxy.RULES + _tls.RULES + _stacks.RULES + _registry.RULES + _cri.RULES
                            + _cloud.RULES + _tools.RULES + _platforms.RULES + _apps.RULES + _credentials.RULES + _content.RULES
                            + _host.RULES)
 

@@ -73,7 +73,9 @@ _NOT_THE_REGISTRYS = (r"no match for platform|no matching manifest|not found loc
                       r"failed to compute cache key|failed to calculate checksum of ref|"
                       r"failed to unpack image[^\n]{0,200}?content digest|image not known|"
                       r"credential helper|signatures for|credentials: not found|"
-                      r"Error: image \S{1,300} not found|ctr: content digest sha256:\w{1,64}: not found")
+                      r"Error: image \S{1,300} not found|ctr: content digest sha256:\w{1,64}: not found"
+                      # containerd's own "not found"s for a config (hosts.toml) or size limit (rules_cri.py)
+                      r"|no (?:resolve|pull) hosts: not found|rejecting \d{1,12} byte manifest")
 """Wordings with "not found" in them that other rules read (a platform, a local file, a helper)."""
 _CHECK_NAME = ("skopeo list-tags docker://{registry_repo}   # lists tags with valid credentials: "
                "then they were missing; 'not found' or 401 again: the name is wrong")

@@ -28,6 +28,14 @@ TRIGGERS: tuple[bytes, ...] = (
     b"failed to fetch", b"failed to authorize", b"Source image rejected", b"copying system image",
     b"image service failed", b"pulling image:", b"ull failed", b"pulling image failed", b"cancel pulling", b"no such image",
     b"image not known",
+    # the core runtimes' own returns (rules_cri.py): 1.6's CRI progress timer, CRI-O's progress
+    # warning, its CRI error names, kubelet's waiting reasons, CRI-O's pull child killed
+    b"ancelled pulling", b"pull progress updates", b"RegistryUnavailable", b"ImageInspectError",
+    b"InvalidImageName", b"ImageNeverPull", b"signal: killed", b"Failed to inspect image",
+    b"too many requests to", b"no resolve hosts", b"no pull hosts", b"byte manifest for",
+    b"stopped after 10 redirects", b"DecryptParameters", b"hosts.toml", b"in header not a valid",
+    b"content range", b"Content-Encoding", b"decode token response", b"decoded auth",
+    b"wrong diff id", b"layers and diffIDs",
     # transport and name resolution (Go's net and net/http wording)
     b"lookup ", b"dial tcp", b"dial udp", b"read tcp", b"read udp", b"write tcp", b"x509:", b"tls: ",
     b"proxyconnect", b"HTTP response to HTTPS", b"TLS handshake timeout", b"Client.Timeout",
