@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # figures are history (blind_scores.json); these rows are tuned on.
 # (file or source kind) -> (top-1 floor, top-3 floor)
 FLOORS: dict[str, tuple[float, float]] = {
-    "thread": (0.932, 0.993),
+    "thread": (0.928, 0.992),
     "lab": (0.96, 0.98),
     "format-string": (0.97, 0.97),
     "blind-b4.jsonl": (0.91, 0.975),
@@ -45,6 +45,7 @@ FLOORS: dict[str, tuple[float, float]] = {
     "blind-b9.jsonl": (0.944, 0.966),
     "blind-b10.jsonl": (0.911, 0.955),
     "blind-b11.jsonl": (0.904, 0.952),
+    "blind-b12.jsonl": (0.837, 0.95),
     "holdout.jsonl": (0.894, 0.986),
     "issues.jsonl": (0.944, 0.99),
     "real_dev.jsonl": (0.887, 0.982),

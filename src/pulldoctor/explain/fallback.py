@@ -76,6 +76,8 @@ _PULL_FAILURE = Gated(
     # "failed to fetch an image or build from source" (its image resolver found nothing usable)
     r"Failed to execute goal com\.google\.cloud\.tools:jib-|"
     r"failed to fetch an image or build from source|"
+    # SmartOS/illumos imgadm importing a Docker image ("imgadm import: error (<Code>): <msg>")
+    r"imgadm import: error|"
     # updaters, app platforms, local clusters and CI runners (rules_apps.py): watchtower's
     # per-container wrapper and its digest check (internal/actions/update.go "Unable to update
     # container %q: %v. Proceeding to next.", pkg/container/client.go "Could not do a head request

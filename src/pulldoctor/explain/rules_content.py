@@ -92,7 +92,7 @@ PLATFORM: tuple[Rule, ...] = (
     rule("linux_on_windows_daemon", Code.DAEMON_CONFIG,
          r"linux containers are not supported on this platform", 0.85, distinguish=(_OS_MODE,)),
     rule("windows_build_mismatch", Code.IMAGE_PLATFORM_MISMATCH,
-         r"a Windows version [\d.]{1,20}-based image is incompatible with a [\d.]{1,20} host|"
+         r"a Windows version [\d.\u2026]{1,24}-based image is incompatible with a [\d.\u2026]{1,24} host|"
          r"container operating system does not match the host operating system", 0.9,
          distinguish=(_WINDOWS_BUILD,)),
     # Windows base images (nanoserver, servercore, mcr.microsoft.com/windows) keep their base layers
@@ -116,6 +116,13 @@ PLATFORM: tuple[Rule, ...] = (
          also=((Code.IMAGE_PLATFORM_MISMATCH, 0.6),), distinguish=(_OS_MODE,),
          note="the layer holds Windows files (Files/, Hives/): a Windows image, unpacked by a "
               "daemon in Linux-containers mode"),
+    rule("windows_layer_elsewhere", Code.IMAGE_PLATFORM_MISMATCH,
+         r"(?:hard links?|link|mkdir|lchown|open|symlink)[^\n]{0,200}?(?:^|[\s:/])Files/(?:Windows|"
+         r"Program Files)/", 0.75,
+         also=((Code.DAEMON_CONFIG, 0.5),), distinguish=(_OS_MODE,),
+         unless=EXTRACTING,
+         note="the path is a Windows layer's (Files/Windows/...): a Windows variant of the image "
+              "was chosen on a host that runs Linux containers"),
     # hcsshim's layer operations (internal/hcserror: "<title> failed in Win32: %s (0x%x)";
     # wclayer ProcessBaseLayer as an os.PathError "hcsshim::ProcessBaseLayer <path>: <err>")
     # Linux containers on Windows (LCOW, Docker for Windows 17.x experimental): layers are applied

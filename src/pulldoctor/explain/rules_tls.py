@@ -78,7 +78,9 @@ RULES: tuple[Rule, ...] = (
                       "alert here: the server (or an SNI-filtering middlebox) refuses this name",
                       "env | grep -i _proxy   # a TLS-intercepting proxy on the path")),
     rule("hostname_mismatch", Code.TLS_HOSTNAME_MISMATCH,
-         r"x509: certificate is valid for [^\n]{0,300}?, not \S{1,255}|relies on legacy Common Name field|"
+         # crypto/x509 HostnameError: "x509: certificate is valid for %s, not %s" -- its first
+         # words decide it (a long SAN list often wraps before the ", not <host>")
+         r"x509: certificate is valid for [^\n]{0,300}?(?:, not \S{1,255}|(?m:$))|relies on legacy Common Name field|"
          r"certificate is not valid for any names|because it doesn't contain any IP SANs", 0.92,
          # the certificate answering may not be the registry's: an intercepting proxy or captive
          # portal presents its own, and a mirror/endpoint configured by IP or by another name is

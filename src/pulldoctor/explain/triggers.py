@@ -85,7 +85,7 @@ TRIGGERS: tuple[bytes, ...] = (
     b"uthentication is required", b"may require 'docker login'", b"Cannot pull",
     b"manifest list entries", b"load config with mediatype", b"a layer with mediatype",
     b"is not allowed, found in descriptor", b"' not found", b"no pull access", b"endpoint unresponsive",
-    b"short name mode", b"Bad Gateway", b"Service Unavailable", b"Gateway Time",
+    b"short name mode", b"imgadm import: error", b"/Files/Windows/", b"Bad Gateway", b"Service Unavailable", b"Gateway Time",
     # the non-Go stacks of the tools around the runtimes (explain/rules_stacks.py): curl, Java,
     # Python (requests/urllib3/ssl), Node -- strerror texts capitalised, exception names, errno codes
     b"curl: (", b"Could not resolve", b"UnknownHost", b"Unknown host", b"UnresolvedAddress",
