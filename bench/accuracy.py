@@ -555,7 +555,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         t = result.total
         table = (f"{args.blind.name}: n={t.n}  top-1 {_pct(t.top1).strip()} ({t.hit1})  "
                  f"top-3 {_pct(t.top3).strip()} ({t.hit3})  no cause {_pct(t.no_cause).strip()} "
-                 f"({t.none})\nrecord (append to blind_scores.json, in a commit of its own):\n"
+                 f"({t.none})\n"
+                 + "".join(f"  {kind}: n={k.n}  top-1 {_pct(k.top1).strip()} ({k.hit1})  top-3 "
+                           f"{_pct(k.top3).strip()} ({k.hit3})\n"
+                           for kind, k in result.by(lambda o: {"thread": "cause established by "
+                                                               "the thread",
+                                                               "text-only": "cause in the text"}
+                                                    .get(o.entry.confidence,
+                                                         o.entry.confidence)).items())
+                 + "record (append to blind_scores.json, in a commit of its own):\n"
                  + json.dumps(blind_record(args.blind, result), indent=2))
     else:
         table = format_table(result, CODES, blind)
