@@ -3,9 +3,7 @@
 A :class:`Rule` is one piece of expert knowledge: the runtime's wording (a regex with bounded
 repetition only), the cause it points at with an ordinal confidence, the alternatives the same
 words do not exclude, and the check that tells them apart. The tables live in one module per area
-(:mod:`.rules_network`, :mod:`.rules_registry`, :mod:`.rules_credentials`, :mod:`.rules_content`,
-:mod:`.rules_host`, :mod:`.rules_proxy`, :mod:`.rules_tls`, :mod:`.rules_cloud`, ...); the engine
-that runs them is :mod:`.rules`.
+(``rules_*.py``, listed by :mod:`.rules`, the engine that runs them).
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
 """The rule engine: run every rule over a text and rank the candidate causes.
 
-The rules themselves are tables, one module per area (:mod:`.rules_network`, :mod:`.rules_registry`,
-:mod:`.rules_credentials`, :mod:`.rules_content`, :mod:`.rules_host`, :mod:`.rules_proxy`,
-:mod:`.rules_tls`, :mod:`.rules_cloud`, :mod:`.rules_platforms`, :mod:`.rules_apps`; the non-Go stacks' network
-wording in :mod:`.rules_stacks`, the tools around the runtimes in :mod:`.rules_tools`, the core runtimes' own error returns in
-:mod:`.rules_cri`; :class:`.rulebase.Rule` says
-what one rule is). Each matching rule names one cause with a confidence and may name alternatives
-the same words are also consistent with, plus the check that tells them apart (``distinguish``). Candidates from all
-matching rules are merged by cause code (highest confidence wins, evidence is pooled) and ranked.
+The rules themselves are tables, one module per area (listed in ``_TABLES`` below: Go's network,
+proxy and TLS wording; the non-Go stacks'; the registry's answers; the core runtimes' own error
+returns; cloud registries; the tools, platforms and apps around the runtimes; credential stores;
+image content; the host); :class:`.rulebase.Rule` says what one rule is. Each matching rule names
+one cause with a confidence and may name alternatives the same words are also consistent with, plus
+the check that tells them apart (``distinguish``). Candidates from all matching rules are merged by
+cause code (highest confidence wins, evidence is pooled) and ranked.
 
 Confidence is ordinal, not a probability: specific wording (``server misbehaving``) outranks generic
 wording (``context deadline exceeded``) that often wraps it. When no rule matches but the text is
@@ -44,9 +43,10 @@ from pulldoctor.reference import parse_reference
 
 __all__ = ["DIAGNOSE", "RULES", "Candidate", "Rule", "evaluate", "rank", "ranked", "values_for"]
 
-RULES: tuple[Rule, ...] = (_network.RULES + _proxy.RULES + _tls.RULES + _stacks.RULES + _registry.RULES + _cri.RULES
-                           + _cloud.RULES + _tools.RULES + _platforms.RULES + _apps.RULES + _credentials.RULES + _content.RULES
-                           + _host.RULES)
+_TABLES = (_network, _proxy, _tls, _stacks, _registry, _cri, _cloud, _tools, _platforms, _apps,
+           _credentials, _content, _host)
+"""Every rule table, in the order their rules are evaluated (ties keep that order)."""
+RULES: tuple[Rule, ...] = tuple(r for table in _TABLES for r in table.RULES)
 
 _GATES: tuple[Gated, ...] = tuple(Gated(r.pattern, needles=r.needles) for r in RULES)
 """Each rule's pattern behind its literal-word prefilter (same order as RULES)."""
