@@ -517,6 +517,10 @@ def _git_head() -> str | None:
     return out.stdout.strip() or None
 
 
+_RESTS_ON = {"thread": "cause established by the thread", "text-only": "cause in the text"}
+"""What a blind label rests on, by its confidence: the split ``--blind`` prints."""
+
+
 def blind_record(path: Path, result: Result) -> dict[str, Any]:
     """What protocol step 3 records for a newly frozen batch (copy it into blind_scores.json)."""
     import datetime
@@ -558,11 +562,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                  f"({t.none})\n"
                  + "".join(f"  {kind}: n={k.n}  top-1 {_pct(k.top1).strip()} ({k.hit1})  top-3 "
                            f"{_pct(k.top3).strip()} ({k.hit3})\n"
-                           for kind, k in result.by(lambda o: {"thread": "cause established by "
-                                                               "the thread",
-                                                               "text-only": "cause in the text"}
-                                                    .get(o.entry.confidence,
-                                                         o.entry.confidence)).items())
+                           for kind, k in result.by(
+                               lambda o: _RESTS_ON.get(o.entry.confidence, o.entry.confidence)
+                           ).items())
                  + "record (append to blind_scores.json, in a commit of its own):\n"
                  + json.dumps(blind_record(args.blind, result), indent=2))
     else:
